@@ -1,0 +1,179 @@
+/* dmat.c — block-cyclic fp32 matrices over a BLACS grid (see dmat.h). */
+#include "dmat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "blacs.h"
+#include "rng.h"
+
+#define W2_DEFAULT_BLOCK 64
+
+void w2_grid_shape(int size, int *nprow, int *npcol) {
+  int pr = 1;
+  for (int r = 1; r * r <= size; r++)
+    if (size % r == 0) pr = r;
+  *nprow = pr;
+  *npcol = size / pr;
+}
+
+W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **out) {
+  int size, rank;
+  W2_CALL_MPI(MPI_Comm_size(comm, &size));
+  W2_CALL_MPI(MPI_Comm_rank(comm, &rank));
+  W2_CHECK(nprow >= 1 && npcol >= 1 && nprow * npcol == size, W2_ERR_ARG,
+           "grid %dx%d does not match %d ranks", nprow, npcol, size);
+  W2Grid *g;
+  W2_CALLOC(g, 1);
+  W2_CALL_MPI(MPI_Comm_dup(comm, &g->comm));
+  g->nprow = nprow;
+  g->npcol = npcol;
+  g->rank = rank;
+  g->size = size;
+  g->myrow = rank / npcol;
+  g->mycol = rank % npcol;
+  g->ctxt = -1;
+  if (block <= 0) {
+    const char *e = getenv("W2SWEEP_BLOCK");
+    block = e ? atoi(e) : W2_DEFAULT_BLOCK;
+    if (block <= 0) block = W2_DEFAULT_BLOCK;
+  }
+  g->block = block;
+  W2_CALL_MPI(MPI_Comm_split(g->comm, g->myrow, g->mycol, &g->row_comm));
+  W2_CALL_MPI(MPI_Comm_split(g->comm, g->mycol, g->myrow, &g->col_comm));
+  if (size > 1) {
+    g->ctxt = Csys2blacs_handle(g->comm);
+    Cblacs_gridinit(&g->ctxt, "Row", nprow, npcol);
+    int pr, pc, r, c;
+    Cblacs_gridinfo(g->ctxt, &pr, &pc, &r, &c);
+    W2_CHECK(pr == nprow && pc == npcol && r == g->myrow && c == g->mycol, W2_ERR_MPI,
+             "BLACS grid %dx%d at (%d,%d) disagrees with MPI rank %d", pr, pc, r, c, rank);
+  }
+  *out = g;
+  return W2_OK;
+}
+
+W2Err w2_grid_destroy(W2Grid **grid) {
+  W2Grid *g = *grid;
+  if (!g) return W2_OK;
+  if (g->ctxt >= 0) Cblacs_gridexit(g->ctxt);
+  MPI_Comm_free(&g->row_comm);
+  MPI_Comm_free(&g->col_comm);
+  MPI_Comm_free(&g->comm);
+  free(g);
+  *grid = NULL;
+  return W2_OK;
+}
+
+W2Err w2_mat_create(const W2Grid *g, int m, int n, W2Mat *A) {
+  memset(A, 0, sizeof *A);
+  W2_CHECK(m >= 1 && n >= 1, W2_ERR_INTERNAL, "matrix shape %dx%d", m, n);
+  A->grid = g;
+  A->m = m;
+  A->n = n;
+  if (g->size == 1) {
+    A->mb = m;
+    A->nb = n;
+    A->ml = m;
+    A->nl = n;
+  } else {
+    int zero = 0;
+    A->mb = A->nb = g->block;
+    A->ml = numroc_(&m, &A->mb, &g->myrow, &zero, &g->nprow);
+    A->nl = numroc_(&n, &A->nb, &g->mycol, &zero, &g->npcol);
+  }
+  A->lld = A->ml > 1 ? A->ml : 1;
+  if (g->size > 1) {
+    int zero = 0, info = 0;
+    descinit_(A->desc, &m, &n, &A->mb, &A->nb, &zero, &zero, &g->ctxt, &A->lld, &info);
+    W2_CHECK(info == 0, W2_ERR_INTERNAL, "descinit failed (info %d) for %dx%d", info, m, n);
+  }
+  W2_ALLOC_ALIGNED(A->a, (size_t)A->lld * (A->nl > 0 ? A->nl : 1));
+  return W2_OK;
+}
+
+void w2_mat_destroy(W2Mat *A) {
+  free(A->a);
+  A->a = NULL;
+}
+
+size_t w2_mat_local_bytes(const W2Mat *A) { return (size_t)A->lld * A->nl * sizeof(float); }
+
+W2Err w2_mat_gemm(char ta, char tb, float alpha, const W2Mat *A, const W2Mat *B, float beta,
+                  W2Mat *C) {
+  int m = C->m, n = C->n;
+  int k = (ta == 'N') ? A->n : A->m;
+  int am = (ta == 'N') ? A->m : A->n, bk = (tb == 'N') ? B->m : B->n;
+  int bn = (tb == 'N') ? B->n : B->m;
+  W2_CHECK(am == m && bk == k && bn == n, W2_ERR_INTERNAL,
+           "gemm %c%c shape mismatch: A %dx%d, B %dx%d, C %dx%d", ta, tb, A->m, A->n, B->m,
+           B->n, C->m, C->n);
+  if (C->grid->size == 1) {
+    sgemm_(&ta, &tb, &m, &n, &k, &alpha, A->a, &A->lld, B->a, &B->lld, &beta, C->a, &C->lld);
+  } else {
+    int one = 1;
+    psgemm_(&ta, &tb, &m, &n, &k, &alpha, A->a, &one, &one, A->desc, B->a, &one, &one,
+            B->desc, &beta, C->a, &one, &one, C->desc);
+  }
+  return W2_OK;
+}
+
+void w2_mat_fill_normal(W2Mat *A, float std, uint64_t key, uint64_t stream) {
+  for (int jl = 0; jl < A->nl; jl++) {
+    uint64_t j = (uint64_t)w2_mat_gcol(A, jl);
+    for (int il = 0; il < A->ml; il++) {
+      uint64_t i = (uint64_t)w2_mat_grow(A, il);
+      A->a[il + (size_t)jl * A->lld] = (float)(std * w2_normal(key, stream, i * A->n + j));
+    }
+  }
+}
+
+void w2_mat_zero(W2Mat *A) { memset(A->a, 0, w2_mat_local_bytes(A)); }
+
+void w2_mat_copy(const W2Mat *A, W2Mat *B) { memcpy(B->a, A->a, w2_mat_local_bytes(A)); }
+
+W2Err w2_mat_allgather(const W2Mat *A, float *full) {
+  size_t mn = (size_t)A->m * A->n;
+  if (A->grid->size == 1) {
+    for (int j = 0; j < A->n; j++)
+      memcpy(full + (size_t)j * A->m, A->a + (size_t)j * A->lld, (size_t)A->m * sizeof(float));
+    return W2_OK;
+  }
+  /* Each element is owned by exactly one rank: a sum of zero-filled copies assembles it. */
+  memset(full, 0, mn * sizeof(float));
+  for (int jl = 0; jl < A->nl; jl++) {
+    int j = w2_mat_gcol(A, jl);
+    for (int il = 0; il < A->ml; il++)
+      full[w2_mat_grow(A, il) + (size_t)j * A->m] = A->a[il + (size_t)jl * A->lld];
+  }
+  W2_CHECK(mn <= (size_t)0x7fffffff, W2_ERR_INTERNAL, "allgather of %zu elements", mn);
+  W2_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, full, (int)mn, MPI_FLOAT, MPI_SUM, A->grid->comm));
+  return W2_OK;
+}
+
+void w2_mat_set_from_full(W2Mat *A, const float *full) {
+  for (int jl = 0; jl < A->nl; jl++) {
+    int j = w2_mat_gcol(A, jl);
+    for (int il = 0; il < A->ml; il++)
+      A->a[il + (size_t)jl * A->lld] = full[w2_mat_grow(A, il) + (size_t)j * A->m];
+  }
+}
+
+W2Err w2_mat_colsum(const W2Mat *A, float *sums) {
+  memset(sums, 0, (size_t)A->n * sizeof(float));
+  for (int jl = 0; jl < A->nl; jl++) {
+    const float *col = A->a + (size_t)jl * A->lld;
+    float s = 0.f;
+    for (int il = 0; il < A->ml; il++) s += col[il];
+    sums[w2_mat_gcol(A, jl)] = s;
+  }
+  if (A->grid->size > 1)
+    W2_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, A->n, MPI_FLOAT, MPI_SUM, A->grid->comm));
+  return W2_OK;
+}
+
+W2Err w2_grid_sum(const W2Grid *g, double *vals, int n) {
+  if (g->size > 1)
+    W2_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, vals, n, MPI_DOUBLE, MPI_SUM, g->comm));
+  return W2_OK;
+}

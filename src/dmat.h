@@ -1,0 +1,84 @@
+/* dmat.h — the one distributed-matrix type of w2sweep.
+ *
+ * Every weight, gradient, optimizer-state and activation matrix is a W2Mat: an m x n fp32
+ * matrix distributed block-cyclically (ScaLAPACK layout, column-major local blocks) over a
+ * W2Grid, a BLACS process grid of nprow x npcol ranks. Products go through ScaLAPACK
+ * PSGEMM; on a 1x1 grid the matrix is one local block and products call SGEMM directly
+ * (no BLACS context is even created: sweeps run thousands of single-rank cells).
+ *
+ * Layers, losses and the optimizer are written once against this type: elementwise work
+ * loops over the local block (ml x nl, leading dimension lld) and translates local to
+ * global indices with w2_mat_grow / w2_mat_gcol where the global position matters (bias,
+ * initialisation, data loading). Larger students just get a larger grid.
+ */
+#ifndef W2_DMAT_H
+#define W2_DMAT_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct W2Grid {
+  MPI_Comm comm;       /* the grid's ranks (duplicated; owned by the grid) */
+  int ctxt;            /* BLACS context, -1 on a 1x1 grid */
+  int nprow, npcol;    /* grid shape */
+  int myrow, mycol;    /* my coordinates; rank = myrow * npcol + mycol ("Row" order) */
+  int rank, size;
+  int block;           /* block size for distributed matrices (mb = nb = block) */
+  MPI_Comm row_comm;   /* ranks of my process row (vary mycol) */
+  MPI_Comm col_comm;   /* ranks of my process column (vary myrow) */
+} W2Grid;
+
+/* Creates an nprow x npcol grid over all ranks of comm (size must equal nprow*npcol).
+ * block <= 0 picks the default (64, or env W2SWEEP_BLOCK). Collective over comm. */
+W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **grid);
+/* Picks a near-square shape pr x pc = size with pr <= pc. */
+void w2_grid_shape(int size, int *nprow, int *npcol);
+W2Err w2_grid_destroy(W2Grid **grid);
+
+typedef struct W2Mat {
+  const W2Grid *grid;
+  int m, n;      /* global shape */
+  int mb, nb;    /* block shape (m, n on a 1x1 grid) */
+  int ml, nl;    /* local shape */
+  int lld;       /* local leading dimension, max(1, ml) */
+  int desc[9];   /* ScaLAPACK descriptor (unused on 1x1) */
+  float *a;      /* local block, column-major: element (il, jl) at a[il + jl*lld] */
+} W2Mat;
+
+/* Allocates a zeroed m x n matrix on grid. */
+W2Err w2_mat_create(const W2Grid *grid, int m, int n, W2Mat *A);
+void w2_mat_destroy(W2Mat *A);
+/* Bytes of local storage (for memory accounting). */
+size_t w2_mat_local_bytes(const W2Mat *A);
+
+/* Global row of local row il / global column of local column jl. */
+static inline int w2_mat_grow(const W2Mat *A, int il) {
+  return ((il / A->mb) * A->grid->nprow + A->grid->myrow) * A->mb + il % A->mb;
+}
+static inline int w2_mat_gcol(const W2Mat *A, int jl) {
+  return ((jl / A->nb) * A->grid->npcol + A->grid->mycol) * A->nb + jl % A->nb;
+}
+
+/* C = alpha * op(A) * op(B) + beta * C, op = 'N' or 'T'. Collective. */
+W2Err w2_mat_gemm(char transa, char transb, float alpha, const W2Mat *A, const W2Mat *B,
+                  float beta, W2Mat *C);
+
+/* A(i,j) = std * N(0,1) drawn from index i*n + j of (key, stream): the same values on
+ * every grid shape. */
+void w2_mat_fill_normal(W2Mat *A, float std, uint64_t key, uint64_t stream);
+void w2_mat_zero(W2Mat *A);
+/* B = A (same shape and grid). */
+void w2_mat_copy(const W2Mat *A, W2Mat *B);
+
+/* Every rank receives the full matrix, column-major m x n (full[i + j*m]). Collective. */
+W2Err w2_mat_allgather(const W2Mat *A, float *full);
+/* Sets the local part of A from a full column-major m x n array present on every rank. */
+void w2_mat_set_from_full(W2Mat *A, const float *full);
+/* Column sums over all rows: sums[j], j < n, on every rank. Collective. */
+W2Err w2_mat_colsum(const W2Mat *A, float *sums);
+/* Sum of local values, reduced over the grid (double accumulation). Collective. */
+W2Err w2_grid_sum(const W2Grid *g, double *vals, int n);
+
+#endif

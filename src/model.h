@@ -1,0 +1,117 @@
+/* model.h — the MLP family that w2sweep pretrains and finetunes, written against W2Mat.
+ *
+ * An MLP of `depth` hidden layers of `width` units (ReLU or tanh) and a linear head of
+ * d_out logits. Every output is a sigmoid unit trained with (soft-label) binary cross
+ * entropy: pretraining predicts many binary functions at once (d_out = K), finetuning a
+ * task is d_out = 1. One loss serves all methods because every weak-to-strong loss of the
+ * paper is "BCE against a target that may depend on the (detached) student" — see loss.h.
+ *
+ * Shapes (B = batch rows, K_l x N_l = layer l):
+ *   act[0]        (B, d_in)      the input batch
+ *   W[l]          (K_l, N_l)     K_0 = d_in, K_l = width (l > 0); N_l = width, N_depth = d_out
+ *   b[l]          (N_l)          replicated on every rank of the grid
+ *   act[l+1]      (B, N_l)       activation(act[l] W[l] + b[l]); act[depth+1] = logits (no act)
+ * Backward keeps only two (B, width) gradient buffers and reuses act[] for the derivative
+ * (ReLU' and tanh' are functions of the output), so activation memory is (depth+1) blocks.
+ *
+ * Lifecycle: w2_model_create -> w2_model_init (or load a checkpoint) -> w2_model_set_batch
+ * -> [forward / backward / adamw_step]* -> w2_model_destroy. No allocation happens in
+ * forward, backward or the optimizer.
+ */
+#ifndef W2_MODEL_H
+#define W2_MODEL_H
+
+#include <stdint.h>
+
+#include "dmat.h"
+
+typedef enum { W2_ACT_RELU = 0, W2_ACT_TANH = 1 } W2Act;
+
+typedef struct W2Arch {
+  int d_in;   /* input features */
+  int width;  /* hidden units per layer */
+  int depth;  /* hidden layers, >= 1 */
+  int d_out;  /* head outputs */
+  W2Act act;
+} W2Arch;
+
+#define W2_MAX_LAYERS 64
+
+typedef struct W2AdamW {
+  float lr;           /* peak learning rate */
+  float beta1, beta2, eps;
+  float weight_decay; /* decoupled, on weight matrices only */
+} W2AdamW;
+
+typedef struct W2Model {
+  W2Arch arch;
+  const W2Grid *grid;
+  int nlayers;                     /* depth + 1 (hidden layers + head) */
+  W2Mat W[W2_MAX_LAYERS], dW[W2_MAX_LAYERS], mW[W2_MAX_LAYERS], vW[W2_MAX_LAYERS];
+  float *b[W2_MAX_LAYERS], *db[W2_MAX_LAYERS], *mb[W2_MAX_LAYERS], *vb[W2_MAX_LAYERS];
+  long adam_t;                     /* AdamW step count (bias correction) */
+  int freeze_body;                 /* 1: backward and update touch only the head (probes) */
+  /* workspace for batch B (w2_model_set_batch) */
+  int B;
+  W2Mat act[W2_MAX_LAYERS + 1];    /* act[0] input, act[l+1] output of layer l */
+  W2Mat g[2];                      /* (B, width) gradient ping-pong */
+  W2Mat dlogits;                   /* (B, d_out) */
+  W2Mat target;                    /* (B, d_out) loss targets */
+  float *row_weight;               /* (B) per-row loss weights, 0 for padding rows */
+  float *host_logits;              /* (B * d_out) gathered logits, row-major */
+  float *host_tmp;                 /* (B * max(width, d_out)) gather scratch */
+  int *rows;                       /* (B) row indices scratch for predict */
+  double flops;                    /* training FLOPs spent on this model so far */
+} W2Model;
+
+W2Err w2_model_create(const W2Grid *grid, const W2Arch *arch, W2Model **model);
+void w2_model_destroy(W2Model **model);
+/* Initialises all parameters (He/Xavier-style normal, biases 0) from key. */
+void w2_model_init(W2Model *m, uint64_t key);
+/* Replaces the head by a fresh d_out-output head initialised from key (finetuning a
+ * pretrained body). Resets the optimizer state of the head. */
+W2Err w2_model_reset_head(W2Model *m, int d_out, uint64_t key);
+/* Allocates the workspace for batch size B (frees a previous one). */
+W2Err w2_model_set_batch(W2Model *m, int B);
+/* Zeroes AdamW moments and the step count (a new training run). */
+void w2_model_reset_optimizer(W2Model *m);
+/* Copies parameters (not optimizer state or workspace) from src to dst (same arch, grid). */
+void w2_model_copy_params(const W2Model *src, W2Model *dst);
+
+/* Number of parameters. */
+double w2_arch_params(const W2Arch *a);
+/* FLOPs of one training step at batch B: forward + backward + AdamW (see flops rules in
+ * model.c: 2 per multiply-add, 1 per bias add / activation / its derivative, 5 per loss
+ * element, 12 per AdamW parameter update). freeze_body counts only the head's backward. */
+double w2_arch_step_flops(const W2Arch *a, int B, int freeze_body);
+/* FLOPs of a forward pass over n rows (evaluation / labelling). */
+double w2_arch_forward_flops(const W2Arch *a, double n);
+/* Analytic memory of training at batch B, bytes per rank if evenly spread over p ranks. */
+double w2_arch_train_bytes(const W2Arch *a, int B, int p);
+
+/* Fills act[0] with rows rows[0..nrows) of X (row-major, n x d_in, on every rank);
+ * rows nrows..B-1 are zero padding with row weight 0. */
+void w2_model_load_batch(W2Model *m, const float *X, const int *rows, int nrows);
+/* Fills the target matrix from row-major host targets (nrows x d_out) and row weights
+ * (NULL = 1 for every real row). */
+void w2_model_load_target(W2Model *m, const float *target, const float *weight, int nrows);
+
+/* Forward pass of the loaded batch; logits in act[nlayers]. Collective. */
+W2Err w2_model_forward(W2Model *m);
+/* Gathers the logits to host_logits (B x d_out row-major) on every rank. Collective. */
+W2Err w2_model_gather_logits(W2Model *m);
+/* Loss of the loaded targets: mean over weighted rows of the summed BCE over outputs,
+ * divided by d_out; writes dlogits. Returns the loss on every rank. Collective. */
+W2Err w2_model_loss(W2Model *m, double *loss);
+/* Backward from dlogits into dW/db (body skipped when freeze_body). Collective. */
+W2Err w2_model_backward(W2Model *m);
+/* One AdamW update with learning rate lr. */
+void w2_model_adamw(W2Model *m, const W2AdamW *opt, float lr);
+
+/* Sigmoid probabilities of all d_out outputs for n rows of X: prob (n x d_out row-major),
+ * on every rank. Uses the batch workspace in chunks of B. Collective. */
+W2Err w2_model_predict(W2Model *m, const float *X, int n, float *prob);
+/* Last hidden layer features (n x width row-major) for n rows of X, on every rank. */
+W2Err w2_model_features(W2Model *m, const float *X, int n, float *feat);
+
+#endif

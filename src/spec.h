@@ -1,0 +1,172 @@
+/* spec.h — the settings of a sweep, as parsed from a sweep file (sweepcfg.c).
+ *
+ * This is w2sweep's one options database: every stage reads its settings from these
+ * structs and nothing else, so a setting that matters is always in the sweep file, its
+ * hash (artifact cache keys) and the results file's provenance. Defaults live in
+ * w2_sweep_defaults(); the sweep file overrides them. */
+#ifndef W2_SPEC_H
+#define W2_SPEC_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "train.h"
+
+#define W2_NAME_MAX 32
+#define W2_MAX_SIZES 32
+#define W2_MAX_TASKS 16
+#define W2_MAX_METHODS 32
+#define W2_MAX_SEEDS 64
+#define W2_MAX_SUPERVISORS 16
+#define W2_MAX_CHAIN 8
+#define W2_PATH_MAX 1024
+
+/* One entry of the model-size ladder. */
+typedef struct W2SizeSpec {
+  char name[W2_NAME_MAX];
+  int width, depth;
+  int ranks;             /* ranks of its group (1 = a single rank; 0 = let the planner pick) */
+} W2SizeSpec;
+
+/* The synthetic world that generates pretraining data and built-in tasks (world.h). */
+typedef struct W2WorldSpec {
+  uint64_t seed;         /* fixes the rendering network, pretraining functions, tasks */
+  int latent_dim;        /* hidden causes z ~ N(0, I) */
+  int input_dim;         /* rendered inputs x = render(z) */
+  int render_depth;      /* tanh layers of the rendering */
+  double render_gain;    /* weight scale of the rendering (larger = more nonlinear) */
+  int pretrain_targets;  /* K binary functions of z predicted in pretraining */
+  double input_noise;    /* std of Gaussian noise added to x */
+} W2WorldSpec;
+
+typedef enum {
+  W2_TASK_LINEAR = 0,    /* halfspace of z */
+  W2_TASK_NONLINEAR,     /* product/XOR-like function of two projections of z */
+  W2_TASK_SPARSE,        /* function of a few coordinates of z */
+  W2_TASK_FILE           /* user data from an HDF5 file (dataset.h) */
+} W2TaskKind;
+
+typedef struct W2TaskSpec {
+  char name[W2_NAME_MAX];
+  W2TaskKind kind;
+  char file[W2_PATH_MAX]; /* W2_TASK_FILE only */
+} W2TaskSpec;
+
+/* Split sizes (rows); all disjoint, drawn by seed. */
+typedef struct W2SplitSpec {
+  int n_a, n_b, n_test;
+} W2SplitSpec;
+
+/* Hyperparameters of one training stage. */
+typedef struct W2StageHyper {
+  double epochs;
+  int batch;
+  float lr, weight_decay, warmup_frac;
+  W2Sched sched;
+} W2StageHyper;
+
+/* Pretraining: examples grow with parameters so that bigger models really learn more. */
+typedef struct W2PretrainSpec {
+  W2StageHyper hyper;    /* hyper.epochs is passes over the pretraining set */
+  double examples_per_param; /* pretraining set size = clamp(params * this, min, max) */
+  int min_examples, max_examples;
+  W2Act act;
+} W2PretrainSpec;
+
+/* Synthetic supervisors with controlled errors (paper Appendix E), usable as weak sizes. */
+typedef enum {
+  W2_SUP_UNIFORM = 0,    /* flip a random subset of labels */
+  W2_SUP_LATENT,         /* flip where one latent cause is largest: easy to imitate */
+  W2_SUP_UNLEARNABLE     /* flip a hash-chosen subset: no feature predicts it */
+} W2SupervisorKind;
+
+typedef struct W2SupervisorSpec {
+  char name[W2_NAME_MAX];
+  W2SupervisorKind kind;
+  double error_rate;     /* in [0, 0.5) */
+  double confidence;     /* soft label given: p = confidence for the label it states */
+} W2SupervisorSpec;
+
+typedef enum {
+  W2_M_NAIVE = 0,        /* CE on soft weak labels */
+  W2_M_CONF,             /* auxiliary confidence loss */
+  W2_M_LP_WEAK,          /* linear probe on frozen pretrained features, weak labels */
+  W2_M_LP_GT,            /* linear probe, ground truth (a reference, not w2s) */
+  W2_M_FTWEAK_LPGT,      /* finetune on weak labels, then linear probe on GT */
+  W2_M_ES_WEAK,          /* early stopping on weak-label agreement (held-out part of B) */
+  W2_M_ES_GT_ORACLE,     /* early stopping on test accuracy: an oracle, always marked */
+  W2_M_BOOTSTRAP,        /* weak -> chain[0] -> ... -> strong, each labelling the next */
+  W2_M_POE,              /* product of experts: target ∝ p_student * p_weak */
+  W2_M_KL,               /* KL(weak || student) */
+  W2_M_WINDOW,           /* CE only where student confidence < radius */
+  W2_M_SELFTRAIN,        /* strong-to-strong self-training iterations after naive */
+  W2_M_CLEAN_KNN,        /* relabel/drop the weak labels least consistent with kNN on features */
+  W2_M_CLEAN_LR,         /* ... with logistic regression on features */
+  W2_M_COUNT
+} W2MethodKind;
+
+typedef struct W2MethodSpec {
+  char name[W2_NAME_MAX]; /* unique display name (a kind may appear with several settings) */
+  W2MethodKind kind;
+  int unsup;             /* 1: generative (unsupervised) finetuning before, ceiling too */
+  double alpha_max;      /* conf: final α (paper: 0.75 largest students, 0.5 otherwise) */
+  double alpha_warmup;   /* conf: fraction of steps over which α rises linearly (0.2) */
+  double window_radius;  /* window: confidence radius; < 0 = median weak confidence */
+  int selftrain_iters;   /* selftrain */
+  double clean_frac;     /* clean_*: fraction of weak labels relabelled or dropped */
+  int clean_drop;        /* clean_*: 1 drop, 0 relabel */
+  int knn_k;             /* clean_knn */
+  double es_holdout;     /* es_weak: fraction of B held out for the stopping signal */
+  char chain[W2_MAX_CHAIN][W2_NAME_MAX]; /* bootstrap: intermediate size names */
+  int nchain;
+} W2MethodSpec;
+
+typedef struct W2Sweep {
+  char name[W2_NAME_MAX * 2];
+  char source_path[W2_PATH_MAX];   /* the sweep file */
+  char *config_text;               /* its text, for provenance (owned) */
+  char output[W2_PATH_MAX];        /* results file */
+  char cache_dir[W2_PATH_MAX];     /* artifact cache */
+  int file_locking;                /* HDF5 file locking (off on Lustre/GPFS/NFS) */
+  int max_attempts;                /* per cell */
+  double progress_interval;        /* seconds between progress lines */
+  double rank_memory_gb;           /* per-rank memory limit for the planner (0 = none) */
+
+  W2WorldSpec world;
+  W2SplitSpec split;
+  W2PretrainSpec pretrain;
+  W2StageHyper finetune;           /* weak supervisor, ceiling and student finetuning */
+  W2StageHyper probe;              /* linear probes */
+  W2StageHyper unsup;              /* generative finetuning on task inputs */
+  int eval_points;
+
+  uint64_t seeds[W2_MAX_SEEDS];
+  int nseeds;
+  W2SizeSpec sizes[W2_MAX_SIZES];
+  int nsizes;
+  W2TaskSpec tasks[W2_MAX_TASKS];
+  int ntasks;
+  W2SupervisorSpec supervisors[W2_MAX_SUPERVISORS];
+  int nsupervisors;
+  char weak[W2_MAX_SIZES + W2_MAX_SUPERVISORS][W2_NAME_MAX]; /* size or supervisor names */
+  int nweak;
+  char strong[W2_MAX_SIZES][W2_NAME_MAX];
+  int nstrong;
+  W2MethodSpec methods[W2_MAX_METHODS];
+  int nmethods;
+} W2Sweep;
+
+/* Fills every field with its default (see sweepcfg.c for the values and their reasons). */
+void w2_sweep_defaults(W2Sweep *s);
+/* Parses and validates a sweep file; on failure raises W2_ERR_CONFIG with
+ * "FILE:LINE: message" and leaves *s freed. */
+W2Err w2_sweep_load(const char *path, W2Sweep *s);
+void w2_sweep_free(W2Sweep *s);
+/* Lookups by name; NULL / -1 when absent. */
+const W2SizeSpec *w2_sweep_size(const W2Sweep *s, const char *name);
+const W2SupervisorSpec *w2_sweep_supervisor(const W2Sweep *s, const char *name);
+/* Method kind from its name ("naive", "conf", ...); -1 if unknown. */
+int w2_method_kind_from_name(const char *name);
+const char *w2_method_kind_name(W2MethodKind k);
+
+#endif

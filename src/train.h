@@ -1,0 +1,59 @@
+/* train.h — one training run of a W2Model: AdamW, warm-up + decay schedule, minibatches in
+ * a seeded order, per-batch loss targets, evaluation at evenly spaced points.
+ *
+ * Data order: step s uses positions s*B .. s*B+B-1 of an endless sequence of epochs, epoch
+ * e being the permutation w2_permutation(key, e) of the n training rows, so a run is a pure
+ * function of (model init, data, spec) and never of rank count or timing. */
+#ifndef W2_TRAIN_H
+#define W2_TRAIN_H
+
+#include "model.h"
+
+typedef enum { W2_SCHED_CONSTANT = 0, W2_SCHED_COSINE = 1, W2_SCHED_LINEAR = 2 } W2Sched;
+
+/* Computes the loss targets of one batch. prob is the student's current sigmoid output on
+ * the batch (nrows x d_out, row-major; NULL unless W2TrainSpec.target_needs_prob), rows the
+ * batch's row indices into the training set, progress = step / steps in [0,1).
+ * Writes target (nrows x d_out) and weight (nrows; the loss is normalised by their sum). */
+typedef W2Err (*W2TargetFn)(void *ctx, int nrows, const int *rows, const float *prob,
+                            double progress, float *target, float *weight);
+
+/* Called at each evaluation point; step counts optimizer steps done (1..steps). */
+typedef W2Err (*W2EvalFn)(void *ctx, W2Model *m, long step, double train_loss);
+
+typedef struct W2TrainSpec {
+  const float *X;      /* (n, d_in) row-major training inputs, on every rank */
+  const float *Y;      /* (n, d_out) row-major targets, used when target == NULL */
+  int n;
+  int batch;           /* rows per step */
+  long steps;          /* optimizer steps (see w2_train_steps_for_epochs) */
+  W2AdamW opt;
+  float warmup_frac;   /* fraction of steps with linear warm-up from 0 */
+  W2Sched sched;       /* decay after warm-up, to 0 at the last step */
+  uint64_t key;        /* data-order key */
+  W2TargetFn target;   /* NULL: targets are rows of Y */
+  void *target_ctx;
+  int target_needs_prob;
+  int n_eval;          /* evaluation points (0: none); the last is always the final step */
+  W2EvalFn eval;
+  void *eval_ctx;
+} W2TrainSpec;
+
+typedef struct W2TrainStats {
+  double final_loss;   /* mean training loss over the last evaluation interval */
+  double flops;        /* training FLOPs of this run (evaluation excluded) */
+  long steps;
+} W2TrainStats;
+
+/* Steps for a number of epochs over n rows at batch B (at least 1). */
+long w2_train_steps_for_epochs(int n, int batch, double epochs);
+/* Learning rate at step s (0-based) of spec. */
+float w2_train_lr(const W2TrainSpec *spec, long s);
+/* The step (1-based) of evaluation point k (0-based) of n_eval over steps. */
+long w2_train_eval_step(long steps, int n_eval, int k);
+
+/* Runs the training. The model's batch workspace is (re)set to spec->batch. Collective over
+ * the model's grid. Fails with W2_ERR_NUM when the loss becomes NaN or infinite. */
+W2Err w2_train(W2Model *m, const W2TrainSpec *spec, W2TrainStats *stats);
+
+#endif
