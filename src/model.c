@@ -134,10 +134,9 @@ W2Err w2_model_set_batch(W2Model *m, int B) {
   W2_CALL(w2_mat_create(m->grid, B, a->width, &m->g[1]));
   W2_CALL(w2_mat_create(m->grid, B, a->d_out, &m->dlogits));
   W2_CALL(w2_mat_create(m->grid, B, a->d_out, &m->target));
-  int wmax = a->width > a->d_out ? a->width : a->d_out;
   W2_ALLOC_ALIGNED(m->row_weight, B);
   W2_ALLOC_ALIGNED(m->host_logits, (size_t)B * a->d_out);
-  W2_ALLOC_ALIGNED(m->host_tmp, (size_t)B * wmax);
+  W2_ALLOC_ALIGNED(m->host_tmp, (size_t)B * a->d_out);
   W2_ALLOC_ALIGNED(m->rows, B);
   m->B = B;
   return W2_OK;
@@ -192,6 +191,15 @@ void w2_model_copy_params(const W2Model *src, W2Model *dst) {
 void w2_model_load_batch(W2Model *m, const float *X, const int *rows, int nrows) {
   W2Mat *A = &m->act[0];
   int d = m->arch.d_in;
+  if (A->grid->size == 1) {
+    /* one local block: read each input row contiguously, scatter into the column-major block */
+    for (int i = 0; i < A->m; i++) {
+      const float *x = i < nrows ? X + (size_t)rows[i] * d : NULL;
+      for (int j = 0; j < d; j++) A->a[i + (size_t)j * A->lld] = x ? x[j] : 0.f;
+    }
+    for (int i = 0; i < m->B; i++) m->row_weight[i] = i < nrows ? 1.f : 0.f;
+    return;
+  }
   for (int jl = 0; jl < A->nl; jl++) {
     int j = w2_mat_gcol(A, jl);
     float *col = A->a + (size_t)jl * A->lld;
@@ -370,14 +378,19 @@ W2Err w2_model_features(W2Model *m, const float *X, int n, float *feat) {
   W2_CHECK(m->B > 0, W2_ERR_INTERNAL, "features before set_batch");
   int w = m->arch.width, B = m->B;
   const W2Mat *H = &m->act[m->arch.depth];
-  for (int r0 = 0; r0 < n; r0 += B) {
+  float *tmp; /* (B, w) column-major gather buffer; features are not a hot path */
+  W2_ALLOC_ALIGNED(tmp, (size_t)B * w);
+  W2Err e = W2_OK;
+  for (int r0 = 0; r0 < n && !e; r0 += B) {
     int nr = n - r0 < B ? n - r0 : B;
     for (int i = 0; i < nr; i++) m->rows[i] = r0 + i;
     w2_model_load_batch(m, X, m->rows, nr);
-    W2_CALL(w2_model_forward(m));
-    W2_CALL(w2_mat_allgather(H, m->host_tmp)); /* column-major B x w */
-    for (int i = 0; i < nr; i++)
-      for (int j = 0; j < w; j++) feat[(size_t)(r0 + i) * w + j] = m->host_tmp[i + (size_t)j * B];
+    e = w2_model_forward(m);
+    if (!e) e = w2_mat_allgather(H, tmp);
+    for (int i = 0; i < nr && !e; i++)
+      for (int j = 0; j < w; j++) feat[(size_t)(r0 + i) * w + j] = tmp[i + (size_t)j * B];
   }
+  free(tmp);
+  if (e) return w2_error_push(__FILE__, __LINE__, __func__, e);
   return W2_OK;
 }

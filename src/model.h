@@ -59,7 +59,7 @@ typedef struct W2Model {
   W2Mat target;                    /* (B, d_out) loss targets */
   float *row_weight;               /* (B) per-row loss weights, 0 for padding rows */
   float *host_logits;              /* (B * d_out) gathered logits, row-major */
-  float *host_tmp;                 /* (B * max(width, d_out)) gather scratch */
+  float *host_tmp;                 /* (B * d_out) gather scratch */
   int *rows;                       /* (B) row indices scratch for predict */
   double flops;                    /* training FLOPs spent on this model so far */
 } W2Model;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what w2sweep needs from Debian 12's archive (as root, or through sudo), and
+# nothing when it is all there already. Usage: bash .ci/deps.sh [--test] [--bench]
+#   --test   also installs Slurm and munge (the test suite starts a one-node Slurm)
+#   --bench  also installs python3-torch, for the PyTorch comparisons in bench/.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev
+      libhdf5-openmpi-dev hdf5-tools libconfig-dev libopenblas-dev libgsl-dev
+      python3-h5py python3-matplotlib python3-numpy python3-pandas)
+for a in "$@"; do
+  case "$a" in
+    --test) pkgs+=(slurmctld slurmd slurm-client munge) ;;
+    --bench) pkgs+=(python3-torch) ;;
+    *) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
+  esac
+done
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  # keep package scripts from starting system-wide daemons (munge, slurm): the tests start
+  # their own private instances (slurm/localslurm.sh)
+  rc_added=""
+  if [[ ! -e /usr/sbin/policy-rc.d && $(id -u) -eq 0 ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && rc_added=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [[ -n "$rc_added" ]]; then rm -f /usr/sbin/policy-rc.d; fi
+fi

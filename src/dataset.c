@@ -1,0 +1,189 @@
+/* dataset.c — load, validate and save users' HDF5 datasets (see dataset.h, data/FORMAT.md).
+ *
+ * The loader checks everything a training run would otherwise trip over later and far
+ * from the cause: presence, rank, row and column counts, element class, finiteness and
+ * label values, each with the file, dataset and index in the message.
+ */
+#include "dataset.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h" /* HDF5 helpers */
+
+#define W2_DATASET_VERSION 1
+
+void w2_dataset_free(W2Dataset *ds) {
+  free(ds->X);
+  free(ds->y);
+  free(ds->PX);
+  free(ds->PY);
+  memset(ds, 0, sizeof *ds);
+}
+
+/* ----------------------------------------------------------------------------------- */
+/* loading */
+
+/* Reads a 2-D floating-point dataset into a new row-major (rows, cols) float array and
+ * checks every value is finite. */
+static W2Err read_matrix(hid_t f, const char *path, const char *name, int *rows, int *cols,
+                         float **out) {
+  hsize_t dims[2];
+  H5T_class_t cls;
+  size_t sz;
+  W2_CALL(w2_h5_inspect(f, path, name, 2, dims, &cls, &sz));
+  W2_CHECK(cls == H5T_FLOAT && (sz == 4 || sz == 8), W2_ERR_DATA,
+           "%s: %s has %s elements of %zu bytes, expected float32 (or float64)", path, name,
+           cls == H5T_INTEGER ? "integer" : cls == H5T_FLOAT ? "float" : "non-numeric", sz);
+  W2_CHECK(dims[0] >= 1 && dims[1] >= 1, W2_ERR_DATA, "%s: %s has shape (%llu, %llu), "
+           "expected at least one row and one column", path, name,
+           (unsigned long long)dims[0], (unsigned long long)dims[1]);
+  W2_CHECK(dims[0] <= INT_MAX && dims[1] <= INT_MAX &&
+               dims[0] * dims[1] <= SIZE_MAX / sizeof(float) / 2,
+           W2_ERR_DATA, "%s: %s has shape (%llu, %llu), too large", path, name,
+           (unsigned long long)dims[0], (unsigned long long)dims[1]);
+  int r = (int)dims[0], c = (int)dims[1];
+  float *a;
+  W2_ALLOC_ALIGNED(a, (size_t)r * c);
+  *out = a; /* owned by the caller's ds from here on, freed on failure with it */
+  *rows = r;
+  *cols = c;
+  W2_CALL(w2_h5_read(f, path, name, H5T_NATIVE_FLOAT, a));
+  for (size_t e = 0; e < (size_t)r * c; e++)
+    W2_CHECK(isfinite(a[e]), W2_ERR_DATA, "%s: %s contains %s at row %zu column %zu%s", path,
+             name, isnan(a[e]) ? "NaN" : "Inf", e / c, e % c,
+             sz == 8 && !isnan(a[e]) ? " (or a value too large for float32)" : "");
+  return W2_OK;
+}
+
+/* /y: n labels that must be exactly 0 or 1, whatever numeric type holds them. */
+static W2Err read_labels(hid_t f, const char *path, int n, float *y) {
+  hsize_t dims[1];
+  H5T_class_t cls;
+  size_t sz;
+  W2_CALL(w2_h5_inspect(f, path, "/y", 1, dims, &cls, &sz));
+  W2_CHECK(dims[0] == (hsize_t)n, W2_ERR_DATA, "%s: /y has %llu rows, /X has %d", path,
+           (unsigned long long)dims[0], n);
+  if (cls == H5T_INTEGER || cls == H5T_ENUM) { /* h5py stores numpy bool as an enum */
+    long long *v;
+    W2_ALLOC_ALIGNED(v, n);
+    W2Err err = w2_h5_read(f, path, "/y", H5T_NATIVE_LLONG, v);
+    for (int i = 0; i < n && !err; i++) {
+      if (v[i] != 0 && v[i] != 1)
+        err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA,
+                             "%s: /y[%d] = %lld is not a 0/1 label", path, i, v[i]);
+      y[i] = (float)v[i];
+    }
+    free(v);
+    if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
+    return W2_OK;
+  }
+  W2_CHECK(cls == H5T_FLOAT, W2_ERR_DATA, "%s: /y has non-numeric elements, expected 0/1 "
+           "labels as integers, bool or float", path);
+  /* Read as double so that a value such as 0.99999999 is reported, not rounded to 1. */
+  double *v;
+  W2_ALLOC_ALIGNED(v, n);
+  W2Err err = w2_h5_read(f, path, "/y", H5T_NATIVE_DOUBLE, v);
+  for (int i = 0; i < n && !err; i++) {
+    if (v[i] != 0.0 && v[i] != 1.0)
+      err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA,
+                           "%s: /y[%d] = %.9g is not a 0/1 label (ground truth must be hard)",
+                           path, i, v[i]);
+    y[i] = (float)v[i];
+  }
+  free(v);
+  if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
+  return W2_OK;
+}
+
+static W2Err load_pretrain(hid_t f, const char *path, W2Dataset *ds) {
+  hid_t g = H5Gopen2(f, "/pretrain", H5P_DEFAULT);
+  W2_CHECK(g >= 0, W2_ERR_DATA, "%s: /pretrain must be a group (holding X and optionally Y)",
+           path);
+  W2_CHECK(H5Gclose(g) >= 0, W2_ERR_DATA, "%s: cannot close /pretrain", path);
+  W2_CHECK(w2_h5_exists(f, "/pretrain/X"), W2_ERR_DATA,
+           "%s: /pretrain is present but dataset /pretrain/X is missing", path);
+  int cols;
+  W2_CALL(read_matrix(f, path, "/pretrain/X", &ds->m, &cols, &ds->PX));
+  W2_CHECK(cols == ds->d, W2_ERR_DATA, "%s: /pretrain/X has %d columns, /X has %d", path,
+           cols, ds->d);
+  if (!w2_h5_exists(f, "/pretrain/Y")) return W2_OK;
+  int rows;
+  W2_CALL(read_matrix(f, path, "/pretrain/Y", &rows, &ds->k, &ds->PY));
+  W2_CHECK(rows == ds->m, W2_ERR_DATA, "%s: /pretrain/Y has %d rows, /pretrain/X has %d",
+           path, rows, ds->m);
+  for (size_t e = 0; e < (size_t)ds->m * ds->k; e++)
+    W2_CHECK(ds->PY[e] >= 0.f && ds->PY[e] <= 1.f, W2_ERR_DATA,
+             "%s: /pretrain/Y[%zu, %zu] = %g is outside [0, 1]", path, e / ds->k, e % ds->k,
+             (double)ds->PY[e]);
+  return W2_OK;
+}
+
+static W2Err load_all(hid_t f, const char *path, W2Dataset *ds) {
+  if (H5Aexists(f, "name") > 0)
+    W2_CALL(w2_h5_attr_read_str(f, path, "name", ds->name, sizeof ds->name));
+  W2_CHECK(w2_h5_exists(f, "/X"), W2_ERR_DATA, "%s: dataset /X (inputs, float32 N x d) is "
+           "missing", path);
+  W2_CHECK(w2_h5_exists(f, "/y"), W2_ERR_DATA, "%s: dataset /y (0/1 labels, N) is missing",
+           path);
+  W2_CALL(read_matrix(f, path, "/X", &ds->n, &ds->d, &ds->X));
+  W2_ALLOC_ALIGNED(ds->y, ds->n);
+  W2_CALL(read_labels(f, path, ds->n, ds->y));
+  if (w2_h5_exists(f, "/pretrain")) W2_CALL(load_pretrain(f, path, ds));
+  return W2_OK;
+}
+
+W2Err w2_dataset_load(const char *path, W2Dataset *ds) {
+  memset(ds, 0, sizeof *ds);
+  w2_h5_silence();
+  hid_t f;
+  W2_CALL(w2_h5_open_read(path, -1, &f));
+  W2Err err = load_all(f, path, ds);
+  if (H5Fclose(f) < 0 && !err)
+    err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot close", path);
+  if (err) {
+    w2_dataset_free(ds);
+    return w2_error_push(__FILE__, __LINE__, __func__, err);
+  }
+  return W2_OK;
+}
+
+/* ----------------------------------------------------------------------------------- */
+/* saving */
+
+static W2Err save_all(hid_t f, const char *path, const W2Dataset *ds) {
+  hsize_t xd[2] = {(hsize_t)ds->n, (hsize_t)ds->d}, yd[1] = {(hsize_t)ds->n};
+  W2_CALL(w2_h5_attr_write_str(f, path, "format", W2_DATASET_FORMAT));
+  W2_CALL(w2_h5_attr_write_int(f, path, "version", W2_DATASET_VERSION));
+  if (ds->name[0]) W2_CALL(w2_h5_attr_write_str(f, path, "name", ds->name));
+  W2_CALL(w2_h5_write_f32(f, path, "X", 2, xd, ds->X));
+  W2_CALL(w2_h5_write_f32(f, path, "y", 1, yd, ds->y));
+  if (ds->m <= 0) return W2_OK;
+  hid_t g = H5Gcreate2(f, "pretrain", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  W2_CHECK(g >= 0, W2_ERR_IO, "%s: cannot create group /pretrain", path);
+  hsize_t pxd[2] = {(hsize_t)ds->m, (hsize_t)ds->d}, pyd[2] = {(hsize_t)ds->m, (hsize_t)ds->k};
+  W2Err err = w2_h5_write_f32(g, path, "X", 2, pxd, ds->PX);
+  if (!err && ds->k > 0) err = w2_h5_write_f32(g, path, "Y", 2, pyd, ds->PY);
+  if (H5Gclose(g) < 0 && !err)
+    err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot close /pretrain",
+                         path);
+  if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
+  return W2_OK;
+}
+
+W2Err w2_dataset_save(const char *path, const W2Dataset *ds) {
+  W2_CHECK(ds->n >= 1 && ds->d >= 1 && ds->X && ds->y, W2_ERR_ARG,
+           "%s: dataset to save has no examples (n=%d, d=%d)", path, ds->n, ds->d);
+  W2_CHECK(ds->m <= 0 || (ds->PX && (ds->k <= 0 || ds->PY)), W2_ERR_ARG,
+           "%s: pretraining block of %d rows has no data", path, ds->m);
+  w2_h5_silence();
+  char tmp[4096];
+  hid_t f;
+  W2_CALL(w2_h5_create_tmp(path, -1, tmp, sizeof tmp, &f));
+  W2Err err = save_all(f, path, ds);
+  W2_CALL(w2_h5_commit(&f, tmp, path, err));
+  return W2_OK;
+}
