@@ -1,0 +1,726 @@
+#!/usr/bin/python3
+"""The figure types of Burns et al. (2023), "Weak-to-strong generalization", from any
+w2sweep results file (results/SCHEMA.md), as PNG.
+
+    /usr/bin/python3 analysis/plots.py RESULTS.h5 --out DIR [--task T] [--method naive]
+
+Run it with Debian's /usr/bin/python3 (python3-h5py, python3-matplotlib). One PNG per
+figure type and task:
+
+  fig3_<task>.png         test accuracy and PGR against strong-student compute, one line per
+                          weak supervisor, with the strong ceiling (paper Fig. 3)
+  fig4_<task>.png         bootstrapping through intermediate sizes vs naive (Fig. 4)
+  fig5_<task>.png         auxiliary confidence loss vs naive (Fig. 5)
+  fig7_<task>.png         test accuracy over training for a small and a large compute gap,
+                          and best (early-stopped, oracle) vs final PGR (Fig. 7)
+  fig8_<task>.png         student-supervisor agreement: overall, where the supervisor is
+                          right, where it is wrong (Fig. 8)
+  fig11_<task>.png        linear-probe strategies (Fig. 11)
+  scaling_<task>.png      error-vs-compute fits of weak supervisors and ceilings with 95 %
+                          bands, the backtest refits and the held-out points (/fits)
+  pgrfit_<task>.png       PGR-vs-compute fits per method with bands and held-out points
+
+A figure whose methods (or /fits, or /cells curves) are absent is skipped with a note on
+stdout. How to read each figure: analysis/README.md. Exit status 0 when at least one figure
+was written; 2 (one line on stderr) for a missing, unreadable or malformed file.
+"""
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+try:
+    import h5py
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+    from matplotlib.lines import Line2D
+except ImportError as e:  # pragma: no cover - depends on the interpreter
+    sys.stderr.write("plots.py: error: %s (run with /usr/bin/python3, which has Debian's "
+                     "python3-h5py and python3-matplotlib)\n" % e)
+    sys.exit(2)
+
+PROG = "plots.py"
+SUMMARY_FIELDS = ["task", "seed", "weak_size", "strong_size", "method", "weak_acc",
+                  "ceiling_acc", "student_acc", "student_best_acc", "pgr", "pgr_best",
+                  "agree", "agree_weak_right", "agree_weak_wrong", "weak_flops",
+                  "strong_flops"]
+STR_FIELDS = ("task", "weak_size", "strong_size", "method")
+
+plt.rcParams.update({
+    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
+    "legend.title_fontsize": 9, "xtick.labelsize": 10, "ytick.labelsize": 10,
+    "figure.dpi": 110, "savefig.dpi": 150, "axes.grid": True, "grid.alpha": 0.3,
+    "axes.spines.top": False, "axes.spines.right": False,
+})
+COMPUTE_LABEL = "strong student training compute (FLOPs)"
+ACC_LABEL = "test accuracy (fraction correct)"
+PGR_LABEL = "performance gap recovered (PGR)"
+METHOD_LABEL = {
+    "naive": "naive finetuning on weak labels",
+    "conf": "aux. confidence loss",
+    "bootstrap": "bootstrapping",
+    "lp_weak": "linear probe on weak labels",
+    "lp_gt": "linear probe on ground truth",
+    "ftweak_lpgt": "finetune on weak, then probe on GT",
+}
+
+
+class InputError(Exception):
+    """A results file that cannot be plotted: one line, exit 2."""
+
+
+def note(msg):
+    print("%s: note: %s" % (PROG, msg))
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+
+
+def decode(x):
+    return x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x)
+
+
+def load(path):
+    if not os.path.exists(path):
+        raise InputError("%s: no such file" % path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise InputError("%s: not an HDF5 file (or unreadable)" % path)
+    sv = f.attrs.get("schema_version")
+    if sv is None:
+        raise InputError("%s: no schema_version attribute (not a w2sweep results file)" % path)
+    if int(np.asarray(sv).ravel()[0]) != 1:
+        raise InputError("%s: schema_version %s is not supported (expected 1)" % (path, sv))
+    if "summary" not in f or not isinstance(f["summary"], h5py.Dataset):
+        raise InputError("%s: no /summary dataset" % path)
+    ds = f["summary"]
+    if ds.dtype.names is None or ds.ndim != 1:
+        raise InputError("%s: /summary is not a 1-D compound table" % path)
+    missing = [k for k in SUMMARY_FIELDS if k not in ds.dtype.names]
+    if missing:
+        raise InputError("%s: /summary has no field '%s'" % (path, missing[0]))
+    raw = ds[:]
+    rows = {}
+    for k in SUMMARY_FIELDS:
+        col = raw[k]
+        rows[k] = np.array([decode(v) for v in col], dtype=object) if k in STR_FIELDS else \
+            np.asarray(col, dtype=float if k != "seed" else int)
+    return f, rows
+
+
+def order_by(names, key):
+    """names sorted by key[name] (compute), names without compute last."""
+    return sorted(names, key=lambda n: (not np.isfinite(key.get(n, np.nan)) or key[n] <= 0,
+                                        key.get(n, 0.0), n))
+
+
+class Table:
+    """The /summary rows of one task, with helpers to average over seeds."""
+
+    def __init__(self, rows, task):
+        m = rows["task"] == task
+        self.r = {k: v[m] for k, v in rows.items()}
+        self.task = task
+        self.methods = sorted(set(self.r["method"]))
+        wf, sf = {}, {}
+        for w, x in zip(self.r["weak_size"], self.r["weak_flops"]):
+            wf.setdefault(w, []).append(x)
+        for s, x in zip(self.r["strong_size"], self.r["strong_flops"]):
+            sf.setdefault(s, []).append(x)
+        self.weak_flops = {k: float(np.mean(v)) for k, v in wf.items()}
+        self.strong_flops = {k: float(np.mean(v)) for k, v in sf.items()}
+
+    def sel(self, method, **eq):
+        m = self.r["method"] == method
+        for k, v in eq.items():
+            m &= self.r[k] == v
+        return {k: v[m] for k, v in self.r.items()}
+
+    def weaks(self, method):
+        return order_by(set(self.sel(method)["weak_size"]), self.weak_flops)
+
+    def curve(self, method, weak, field):
+        """x = mean strong compute per strong size, y = mean over seeds, e = s.e.m."""
+        d = self.sel(method, weak_size=weak)
+        xs, ys, es = [], [], []
+        for s in order_by(set(d["strong_size"]), self.strong_flops):
+            v = d[field][d["strong_size"] == s]
+            v = v[np.isfinite(v)]
+            if len(v) == 0:
+                continue
+            xs.append(self.strong_flops[s])
+            ys.append(float(np.mean(v)))
+            es.append(float(np.std(v, ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0)
+        return np.array(xs), np.array(ys), np.array(es)
+
+    def ceiling(self):
+        xs, ys = [], []
+        for s in order_by(set(self.r["strong_size"]), self.strong_flops):
+            v = self.r["ceiling_acc"][self.r["strong_size"] == s]
+            v = v[np.isfinite(v)]
+            if len(v):
+                xs.append(self.strong_flops[s])
+                ys.append(float(np.mean(v)))
+        return np.array(xs), np.array(ys)
+
+
+def weak_colors(weaks, flops):
+    """viridis by weak compute (yellow end cut: unreadable on white); synthetic grey."""
+    comp = [w for w in weaks if flops.get(w, 0) > 0]
+    cmap = plt.get_cmap("viridis")
+    out = {}
+    for i, w in enumerate(comp):
+        out[w] = cmap(0.05 + 0.8 * (i / max(1, len(comp) - 1)))
+    for w in weaks:
+        out.setdefault(w, (0.45, 0.45, 0.45, 1.0))
+    return out
+
+
+def weak_label(w, flops):
+    c = flops.get(w, 0)
+    return "%s (%.1e FLOPs)" % (w, c) if c > 0 else "%s (synthetic)" % w
+
+
+def setup_compute_axis(ax):
+    ax.set_xscale("log")
+    ax.set_xlabel(COMPUTE_LABEL)
+
+
+def pgr_refs(ax):
+    ax.axhline(0, color="0.3", lw=0.8, ls=":")
+    ax.axhline(1, color="0.3", lw=0.8, ls=":")
+
+
+def save(fig, out, name, written):
+    path = os.path.join(out, name)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    written.append(path)
+
+
+# --------------------------------------------------------------------------------------
+# Fig. 3 / 4 / 5: accuracy and PGR vs strong compute
+
+
+def draw_acc_pgr(t, axes, method, ls="-", marker="o", label_weak=True, alpha=1.0):
+    weaks = t.weaks(method)
+    col = weak_colors(t.weaks(method), t.weak_flops)
+    for w in weaks:
+        for ax, field in zip(axes, ("student_acc", "pgr")):
+            x, y, e = t.curve(method, w, field)
+            if len(x) == 0:
+                continue
+            ax.errorbar(x, y, yerr=e if np.any(e > 0) else None, color=col[w], ls=ls,
+                        marker=marker, ms=4, lw=1.6, capsize=2, alpha=alpha,
+                        label=weak_label(w, t.weak_flops) if label_weak and ax is axes[0]
+                        else None)
+    return weaks
+
+
+def ceiling_line(t, ax):
+    x, y = t.ceiling()
+    if len(x):
+        ax.plot(x, y, color="black", lw=2.2, marker="s", ms=4, label="strong ceiling (GT)")
+
+
+def fig_acc_pgr(t, out, written, name, methods, title):
+    """methods: [(method, linestyle, marker, legend text)] drawn on the same axes."""
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.8), layout="constrained")
+    for i, (m, ls, mk, _) in enumerate(methods):
+        draw_acc_pgr(t, axes, m, ls=ls, marker=mk, label_weak=(i == 0))
+    ceiling_line(t, axes[0])
+    setup_compute_axis(axes[0])
+    setup_compute_axis(axes[1])
+    axes[0].set_ylabel(ACC_LABEL)
+    axes[1].set_ylabel(PGR_LABEL)
+    pgr_refs(axes[1])
+    axes[0].set_title("(a) student accuracy, by weak supervisor")
+    axes[1].set_title("(b) PGR = (student - weak) / (ceiling - weak)")
+    h, l = axes[0].get_legend_handles_labels()
+    if len(methods) > 1:
+        for m, ls, mk, txt in methods:
+            h.append(Line2D([], [], color="0.2", ls=ls, marker=mk, ms=4))
+            l.append(txt)
+    fig.legend(h, l, loc="center left", bbox_to_anchor=(1.0, 0.5), title="weak supervisor",
+               frameon=False)
+    fig.suptitle(title + " — task %s (mean over seeds, bars: s.e.m.)" % t.task)
+    save(fig, out, name, written)
+
+
+def fig3(t, out, written, method):
+    if method not in t.methods:
+        return note("skipping Fig. 3 for %s: no '%s' cells" % (t.task, method))
+    fig_acc_pgr(t, out, written, "fig3_%s.png" % t.task, [(method, "-", "o", method)],
+                "Fig. 3: %s" % METHOD_LABEL.get(method, method))
+
+
+def fig_vs(t, out, written, other, figno, name):
+    missing = [m for m in ("naive", other) if m not in t.methods]
+    if missing:
+        return note("skipping Fig. %d for %s: no '%s' cells" % (figno, t.task,
+                                                                 "', '".join(missing)))
+    fig_acc_pgr(t, out, written, "%s_%s.png" % (name, t.task),
+                [(other, "-", "o", "%s (solid)" % METHOD_LABEL.get(other, other)),
+                 ("naive", "--", "x", "naive finetuning (dashed)")],
+                "Fig. %d: %s vs naive" % (figno, METHOD_LABEL.get(other, other)))
+
+
+# --------------------------------------------------------------------------------------
+# Fig. 7: accuracy over training, best vs final PGR
+
+
+def read_curves(f, task, method, weak, strong):
+    """mean over seeds of the test_acc curve of one (weak, strong) pair, or None."""
+    base = "cells/%s" % task
+    if base not in f:
+        return None
+    ys, xs = [], None
+    for seed in f[base]:
+        p = "%s/%s/%s/%s/%s" % (base, seed, weak, strong, method)
+        if p in f and "test_acc" in f[p] and "step" in f[p]:
+            y = np.asarray(f[p]["test_acc"][:], float)
+            x = np.asarray(f[p]["step"][:], float)
+            if xs is None or len(x) == len(xs):
+                xs = x
+                ys.append(y)
+    if not ys:
+        return None
+    return xs, np.mean(ys, axis=0), len(ys)
+
+
+def fig7(f, t, out, written, method):
+    if method not in t.methods:
+        return note("skipping Fig. 7 for %s: no '%s' cells" % (t.task, method))
+    d = t.sel(method)
+    pairs = {}
+    for w, s in zip(d["weak_size"], d["strong_size"]):
+        wf, sf = t.weak_flops.get(w, 0), t.strong_flops.get(s, 0)
+        if wf > 0 and sf > 0:
+            pairs[(w, s)] = math.log10(sf / wf)
+    if not pairs:
+        return note("skipping Fig. 7 for %s: no (weak, strong) pair with compute" % t.task)
+    small = min(pairs, key=lambda p: (pairs[p], -t.strong_flops[p[1]]))
+    large = max(pairs, key=lambda p: (pairs[p], t.strong_flops[p[1]]))
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.8), layout="constrained")
+    ax = axes[0]
+    drawn = 0
+    for (w, s), c, tag in ((small, "tab:blue", "small gap"), (large, "tab:red", "large gap")):
+        cv = read_curves(f, t.task, method, w, s)
+        if cv is None:
+            continue
+        x, y, n = cv
+        ax.plot(x, y, color=c, lw=2, label="%s: %s -> %s (%.1f decades, %d seed%s)" % (
+            tag, w, s, pairs[(w, s)], n, "s" if n > 1 else ""))
+        dd = t.sel(method, weak_size=w, strong_size=s)
+        ax.axhline(np.nanmean(dd["weak_acc"]), color=c, ls=":", lw=1.2)
+        ax.axhline(np.nanmean(dd["ceiling_acc"]), color=c, ls="--", lw=1.2)
+        ax.plot(x[np.argmax(y)], y.max(), marker="*", ms=12, color=c, ls="none")
+        drawn += 1
+    if drawn:
+        ax.set_xlabel("student finetuning step")
+        ax.set_ylabel(ACC_LABEL)
+        ax.set_title("(a) test accuracy over training")
+        h, l = ax.get_legend_handles_labels()
+        h += [Line2D([], [], color="0.3", ls="--"), Line2D([], [], color="0.3", ls=":"),
+              Line2D([], [], color="0.3", marker="*", ls="none", ms=10)]
+        l += ["strong ceiling", "weak supervisor", "best point (early stopping)"]
+        ax.legend(h, l, loc="lower right")
+    else:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no /cells training curves in this file", ha="center",
+                transform=ax.transAxes)
+        note("Fig. 7 for %s: no /cells curves, panel (a) left empty" % t.task)
+    ax = axes[1]
+    gaps, fin, best = [], [], []
+    for (w, s), g in pairs.items():
+        dd = t.sel(method, weak_size=w, strong_size=s)
+        a, b = dd["pgr"], dd["pgr_best"]
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.any():
+            gaps.append(g)
+            fin.append(np.mean(a[ok]))
+            best.append(np.mean(b[ok]))
+    sc = ax.scatter(fin, best, c=gaps, cmap="plasma", s=40, edgecolor="k", lw=0.4,
+                    vmin=0, vmax=max(gaps) if gaps else 1)
+    lo = min(fin + best + [0.0]) - 0.05
+    hi = max(fin + best + [1.0]) + 0.05
+    ax.plot([lo, hi], [lo, hi], color="0.3", lw=1, ls="--", label="best = final")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("final PGR")
+    ax.set_ylabel("best PGR over training (oracle early stopping)")
+    ax.set_title("(b) best vs final PGR, one point per (weak, strong) pair")
+    ax.legend(loc="upper left")
+    cb = fig.colorbar(sc, ax=ax, fraction=0.046, pad=0.04)
+    cb.set_label("compute gap: log10(strong / weak FLOPs)")
+    fig.suptitle("Fig. 7: %s — task %s (mean over seeds)" % (METHOD_LABEL.get(method, method),
+                                                               t.task))
+    save(fig, out, "fig7_%s.png" % t.task, written)
+
+
+# --------------------------------------------------------------------------------------
+# Fig. 8: agreement
+
+
+def fig8(t, out, written):
+    methods = [m for m in ("naive", "conf", "bootstrap") if m in t.methods]
+    if not methods:
+        return note("skipping Fig. 8 for %s: none of naive/conf/bootstrap present" % t.task)
+    fields = [("agree", "overall"), ("agree_weak_right", "where the supervisor is right"),
+              ("agree_weak_wrong", "where the supervisor is wrong")]
+    fig, axes = plt.subplots(len(methods), 3, figsize=(15, 3.9 * len(methods)), squeeze=False,
+                             layout="constrained")
+    for i, m in enumerate(methods):
+        col = weak_colors(t.weaks(m), t.weak_flops)
+        for j, (fld, txt) in enumerate(fields):
+            ax = axes[i][j]
+            for w in t.weaks(m):
+                x, y, e = t.curve(m, w, fld)
+                if len(x):
+                    ax.errorbar(x, y, yerr=e if np.any(e > 0) else None, color=col[w],
+                                marker="o", ms=4, lw=1.6, capsize=2,
+                                label=weak_label(w, t.weak_flops))
+            setup_compute_axis(ax)
+            ax.set_ylim(-0.03, 1.03)
+            ax.set_ylabel("student-supervisor agreement")
+            ax.set_title("%s: %s" % (m, txt))
+    h, l = axes[0][0].get_legend_handles_labels()
+    fig.legend(h, l, loc="center left", bbox_to_anchor=(1.0, 0.5), title="weak supervisor",
+               frameon=False)
+    fig.suptitle("Fig. 8: agreement of the strong student with its weak supervisor on test — "
+                 "task %s" % t.task)
+    save(fig, out, "fig8_%s.png" % t.task, written)
+
+
+# --------------------------------------------------------------------------------------
+# Fig. 11: linear-probe strategies
+
+
+def fig11(t, out, written):
+    lp = [m for m in ("lp_weak", "lp_gt", "ftweak_lpgt") if m in t.methods]
+    if not lp:
+        return note("skipping Fig. 11 for %s: no linear-probe methods (lp_weak, lp_gt, "
+                    "ftweak_lpgt)" % t.task)
+    methods = (["naive"] if "naive" in t.methods else []) + lp
+    weaks = [w for w in t.weaks(methods[0]) if t.weak_flops.get(w, 0) > 0]
+    if not weaks:
+        return note("skipping Fig. 11 for %s: no weak supervisor with compute" % t.task)
+    w = weaks[0]  # the weakest supervisor: the largest gap to recover
+    colors = dict(zip(["naive", "lp_weak", "lp_gt", "ftweak_lpgt"],
+                      ["tab:blue", "tab:orange", "tab:green", "tab:purple"]))
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.8), layout="constrained")
+    for m in methods:
+        for ax, fld in zip(axes, ("student_acc", "pgr")):
+            x, y, e = t.curve(m, w, fld)
+            if len(x):
+                ax.errorbar(x, y, yerr=e if np.any(e > 0) else None, color=colors[m],
+                            marker="o", ms=4, lw=1.8, capsize=2,
+                            label=METHOD_LABEL.get(m, m) if ax is axes[0] else None)
+    ceiling_line(t, axes[0])
+    wacc = np.nanmean(t.sel(methods[0], weak_size=w)["weak_acc"])
+    axes[0].axhline(wacc, color="0.4", ls=":", lw=1.2, label="weak supervisor %s" % w)
+    for ax in axes:
+        setup_compute_axis(ax)
+    axes[0].set_ylabel(ACC_LABEL)
+    axes[1].set_ylabel(PGR_LABEL)
+    pgr_refs(axes[1])
+    axes[0].set_title("(a) accuracy, supervisor %s" % w)
+    axes[1].set_title("(b) PGR, supervisor %s" % w)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="center left",
+               bbox_to_anchor=(1.0, 0.5), frameon=False, title="strategy")
+    fig.suptitle("Fig. 11: finetuning vs linear probes — task %s (mean over seeds)" % t.task)
+    save(fig, out, "fig11_%s.png" % t.task, written)
+
+
+# --------------------------------------------------------------------------------------
+# Fits (/fits, written by `w2sweep fit`)
+
+
+def attr(g, k, default=np.nan):
+    v = g.attrs.get(k, default)
+    if isinstance(v, (bytes, np.bytes_)):
+        return decode(v)
+    if isinstance(v, np.ndarray) and v.shape == ():
+        v = v[()]
+    return v
+
+
+def band(g, fn, xs, logscale=False):
+    """Pointwise 95 % band of fn(params, x): percentile over the bootstrap samples stored
+    in group g, widened about the fit by g's interval_k for the number of seeds, exactly
+    as `w2sweep fit` widens its parameter intervals (src/fit.h)."""
+    if g is None or "bootstrap" not in g or len(g["bootstrap"]) < 2:
+        return None
+    samples = g["bootstrap"][:]
+    vals = np.array([fn(p, xs) for p in samples])
+    level = float(attr(g, "level", 0.95))
+    q = (1 - level) / 2
+    lo, hi = np.quantile(vals, q, axis=0), np.quantile(vals, 1 - q, axis=0)
+    k = float(attr(g, "interval_k", np.nan))
+    if np.isfinite(k):
+        names = ("E", "A", "alpha") if "E" in g.attrs else ("p0", "pw", "ps")
+        c = fn([attr(g, n) for n in names], xs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if logscale:
+                lw = np.exp(np.log(c) - k * (np.log(c) - np.log(lo)))
+                hw = np.exp(np.log(c) + k * (np.log(hi) - np.log(c)))
+            else:
+                lw, hw = c - k * (c - lo), c + k * (hi - c)
+        lo, hi = np.fmin(lo, lw), np.fmax(hi, hw)
+    return lo, hi
+
+
+def scaling_fn(p, c):
+    E, A, alpha = p
+    return E + np.exp(np.log(A) - alpha * np.log(c))
+
+
+def fmt_ci(g, k, fmt):
+    v, lo, hi = attr(g, k), attr(g, k + "_lo"), attr(g, k + "_hi")
+    if not np.isfinite(lo):
+        return (fmt % v)
+    return (fmt % v) + " [" + (fmt % lo) + ", " + (fmt % hi) + "]"
+
+
+def fig_scaling(f, task, out, written):
+    path = "fits/scaling/%s" % task.replace("/", "_")
+    if path not in f:
+        return note("skipping scaling fits for %s: no %s (run `w2sweep fit` first)" % (task, path))
+    roles = [r for r in ("weak", "ceiling", "ceiling_unsup") if r in f[path]]
+    roles += [r for r in f[path] if r not in roles]
+    fig, axes = plt.subplots(1, len(roles), figsize=(6.6 * len(roles), 5.2), squeeze=False,
+                             layout="constrained")
+    for ax, role in zip(axes[0], roles):
+        g = f[path][role]
+        pts = g["points"][:] if "points" in g else None
+        if pts is None or len(pts) == 0:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "%s: no points" % role, ha="center", transform=ax.transAxes)
+            continue
+        c, e = np.asarray(pts["flops"], float), np.asarray(pts["err"], float)
+        ax.scatter(c, e, s=14, color="0.55", alpha=0.7, label="one model (size, seed)",
+                   zorder=3)
+        sizes = sorted(set(decode(s) for s in pts["size"]),
+                       key=lambda s: np.mean(c[[decode(z) == s for z in pts["size"]]]))
+        mc = np.array([np.exp(np.mean(np.log(c[[decode(z) == s for z in pts["size"]]])))
+                       for s in sizes])
+        me = np.array([np.mean(e[[decode(z) == s for z in pts["size"]]]) for s in sizes])
+        held = set()
+        if "backtest" in g and len(g["backtest"]):
+            held = set(decode(s) for s in g["backtest"]["held_out"])
+        keep = np.array([s not in held for s in sizes])
+        ax.plot(mc[keep], me[keep], "o", color="black", ms=7, label="mean over seeds", zorder=4)
+        if (~keep).any():
+            ax.plot(mc[~keep], me[~keep], "o", mfc="white", mec="crimson", mew=2, ms=10,
+                    label="held out in backtests", zorder=5)
+        xs = np.geomspace(c.min() / 3, c.max() * 30, 200)
+        if attr(g, "fitted", 0):
+            p = [attr(g, "E"), attr(g, "A"), attr(g, "alpha")]
+            bd = band(g, scaling_fn, xs, logscale=True)
+            if bd is not None:
+                ax.fill_between(xs, bd[0], bd[1], color="tab:blue", alpha=0.18,
+                                label="95% band, all sizes")
+            ax.plot(xs, scaling_fn(p, xs), color="tab:blue", lw=2,
+                    label="fit, all sizes%s" % ("" if attr(g, "converged", 0)
+                                                else " (NOT converged)"))
+            for h, colr, ls in ((1, "tab:orange", "--"), (2, "tab:green", ":")):
+                bg = g.get("backtest_%d" % h)
+                if bg is None or not attr(bg, "ok", 0):
+                    continue
+                pb = [attr(bg, "E"), attr(bg, "A"), attr(bg, "alpha")]
+                bdb = band(bg, scaling_fn, xs, logscale=True)
+                if bdb is not None:
+                    ax.fill_between(xs, bdb[0], bdb[1], color=colr, alpha=0.12)
+                ax.plot(xs, scaling_fn(pb, xs), color=colr, lw=1.8, ls=ls,
+                        label="fit without largest %d (mean |err| %.3f)" % (
+                            h, attr(bg, "mean_abs_err")))
+            txt = "E = %s\nalpha = %s\nA = %s\n%d sizes x %d seeds" % (
+                fmt_ci(g, "E", "%.4f"), fmt_ci(g, "alpha", "%.3f"), fmt_ci(g, "A", "%.3g"),
+                attr(g, "n_sizes", 0), attr(g, "n_seeds", 0))
+            ax.text(0.03, 0.03, txt, transform=ax.transAxes, fontsize=9, va="bottom",
+                    bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+        else:
+            ax.text(0.5, 0.9, "not fitted: %s" % attr(g, "note", ""), ha="center",
+                    transform=ax.transAxes, fontsize=9)
+        # y range from the data and the fits: a wide extrapolation band should not
+        # squash the points into a strip
+        ylo, yhi = e.min(), e.max()
+        if attr(g, "fitted", 0):
+            fc = scaling_fn([attr(g, "E"), attr(g, "A"), attr(g, "alpha")], xs)
+            ylo, yhi = min(ylo, fc.min()), max(yhi, fc.max())
+        ax.set_ylim(ylo / 1.8, min(1.0, yhi * 1.6))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        # plain decimals at 1-2-5 steps: a single "10^-1" label is not readable
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("training compute (FLOPs, pretraining + finetuning)")
+        ax.set_ylabel("test error (1 - accuracy)")
+        ax.set_title("%s: err = E + A C^-alpha%s" % (
+            {"weak": "weak supervisors", "ceiling": "strong ceilings"}.get(role, role),
+            "" if attr(g, "complete", 1) else "\n(partial: %s)" % attr(g, "coverage", "")))
+        ax.legend(loc="upper right", fontsize=8)
+    fig.suptitle("Scaling fits with extrapolation backtests — task %s (bands: 95%%, bootstrap "
+                 "over seeds)" % task)
+    save(fig, out, "scaling_%s.png" % task.replace("/", "_"), written)
+
+
+def fig_pgrfit(f, t, out, written):
+    path = "fits/pgr/%s" % t.task.replace("/", "_")
+    if path not in f:
+        return note("skipping PGR fits for %s: no %s (run `w2sweep fit` first)" % (t.task, path))
+    methods = sorted(f[path])
+    ncol = min(3, len(methods))
+    nrow = int(math.ceil(len(methods) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.6 * ncol, 4.4 * nrow), squeeze=False,
+                             layout="constrained")
+    handles = {}
+    for k, m in enumerate(methods):
+        ax = axes[k // ncol][k % ncol]
+        g = f[path][m]
+        pts = g["points"][:] if "points" in g else np.zeros(0)
+        if len(pts) == 0 or not attr(g, "fitted", 0):
+            ax.text(0.5, 0.5, "%s: not fitted\n%s" % (m, attr(g, "note", "")), ha="center",
+                    transform=ax.transAxes, fontsize=9)
+            ax.set_axis_off()
+            continue
+        weak = np.array([decode(s) for s in pts["weak"]])
+        strong = np.array([decode(s) for s in pts["size"]])
+        wf = np.asarray(pts["weak_flops"], float)
+        sf = np.asarray(pts["flops"], float)
+        y = np.asarray(pts["pgr"], float)
+        wflops = {w: float(np.exp(np.mean(np.log(wf[weak == w])))) for w in set(weak)}
+        weaks = order_by(set(weak), wflops)
+        col = weak_colors(weaks, wflops)
+        held = {}  # (weak, strong) -> backtest row of the fit without the largest 1 size
+        if "backtest" in g:
+            for r in g["backtest"][:]:
+                if int(r["n_held_out"]) == 1:
+                    held[(decode(r["weak"]), decode(r["held_out"]))] = r
+        p = np.array([attr(g, "p0"), attr(g, "pw"), attr(g, "ps")])
+        cw, cs = attr(g, "cw_ref"), attr(g, "cs_ref")
+        xs = np.geomspace(sf.min() / 2, sf.max() * 3, 100)
+        for w in weaks:
+            mw = weak == w
+            names = sorted(set(strong[mw]), key=lambda s: np.mean(sf[mw & (strong == s)]))
+            mx = np.array([np.exp(np.mean(np.log(sf[mw & (strong == s)]))) for s in names])
+            my = np.array([np.mean(y[mw & (strong == s)]) for s in names])
+            is_held = np.array([(w, s) in held for s in names])
+            ax.plot(mx[~is_held], my[~is_held], "o", color=col[w], ms=5)
+            if is_held.any():
+                ax.plot(mx[is_held], my[is_held], "o", mfc="white", mec=col[w], mew=2, ms=9)
+            for s in names:  # what the fit without this size predicted for it
+                r = held.get((w, s))
+                if r is not None:
+                    lo, hi = float(r["pred_lo"]), float(r["pred_hi"])
+                    yerr = [[max(0.0, r["predicted"] - lo)], [max(0.0, hi - r["predicted"])]] \
+                        if np.isfinite(lo) else None
+                    ax.errorbar([float(r["flops"]) * 1.5], [r["predicted"]], yerr=yerr,
+                                fmt="x", color=col[w], ms=7, mew=2, capsize=3, lw=1.2)
+
+            def fn(q, x, w=w):
+                return q[0] + q[1] * np.log10(wflops[w] / cw) + q[2] * np.log10(x / cs)
+            ax.plot(xs, fn(p, xs), color=col[w], lw=1.6)
+            bd = band(g, fn, xs)
+            if bd is not None:
+                ax.fill_between(xs, bd[0], bd[1], color=col[w], alpha=0.10)
+            handles[w] = (Line2D([], [], color=col[w], marker="o", lw=1.6),
+                          weak_label(w, wflops))
+        bt = [attr(g.get("backtest_%d" % h), "mean_abs_err") if g.get("backtest_%d" % h)
+              is not None else np.nan for h in (1, 2)]
+        ax.text(0.03, 0.97, "p0 %s\nps %s /decade\nbacktest |err| %.3f / %.3f" % (
+            fmt_ci(g, "p0", "%.2f"), fmt_ci(g, "ps", "%.3f"), bt[0], bt[1]),
+            transform=ax.transAxes, va="top", fontsize=8.5,
+            bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+        pgr_refs(ax)
+        setup_compute_axis(ax)
+        ax.set_ylabel(PGR_LABEL)
+        ax.set_title(METHOD_LABEL.get(m, m) + ("" if attr(g, "complete", 1) else
+                                               "\n(partial: %s)" % attr(g, "coverage", "")),
+                     fontsize=11)
+    for k in range(len(methods), nrow * ncol):
+        axes[k // ncol][k % ncol].set_axis_off()
+    h = [v[0] for v in handles.values()] + [
+        Line2D([], [], color="0.3", marker="o", mfc="white", mew=2, ls="none", ms=8),
+        Line2D([], [], color="0.3", marker="x", mew=2, ls="-", lw=1.2, ms=7)]
+    l = [v[1] for v in handles.values()] + [
+        "held out: largest strong size (measured)",
+        "its prediction without it, 95% band\n(drawn just right of the point)"]
+    fig.legend(h, l, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+               title="weak supervisor")
+    fig.suptitle("PGR fits: PGR = p0 + pw log10(Cw/Cw_ref) + ps log10(Cs/Cs_ref) — task %s "
+                 "(lines: fit, bands: 95%% bootstrap over seeds, dots: mean over seeds)" % t.task)
+    save(fig, out, "pgrfit_%s.png" % t.task.replace("/", "_"), written)
+
+
+# --------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog=PROG, description="Figures of Burns et al. (2023) from a "
+                                 "w2sweep results file (see analysis/README.md).")
+    ap.add_argument("results", help="results file (HDF5, results/SCHEMA.md)")
+    ap.add_argument("--out", required=True, help="directory for the PNG files (created)")
+    ap.add_argument("--task", action="append", help="only this task (repeatable)")
+    ap.add_argument("--method", default="naive", help="method of Figs. 3 and 7 (default naive)")
+    a = ap.parse_args(argv)
+    try:
+        f, rows = load(a.results)
+    except InputError as e:
+        sys.stderr.write("%s: error: %s\n" % (PROG, e))
+        return 2
+    try:
+        os.makedirs(a.out, exist_ok=True)
+    except OSError as e:
+        sys.stderr.write("%s: error: %s: %s\n" % (PROG, a.out, e.strerror))
+        return 2
+    tasks = sorted(set(rows["task"]))
+    if "fits" in f and "scaling" in f["fits"]:
+        tasks = sorted(set(tasks) | set(f["fits/scaling"]))
+    if a.task:
+        unknown = [t for t in a.task if t not in tasks]
+        if unknown:
+            sys.stderr.write("%s: error: %s: no task '%s' (tasks: %s)\n" % (
+                PROG, a.results, unknown[0], ", ".join(tasks) or "none"))
+            return 2
+        tasks = a.task
+    if "fits" in f and attr(f["fits"], "partial", 0):
+        items = [x.strip() for x in str(attr(f["fits"], "notes", "")).split(";") if x.strip()]
+        note("/fits was made from a partial sweep (%d note%s, e.g. '%s'; all in the /fits "
+             "attribute 'notes')" % (len(items), "s" if len(items) != 1 else "",
+                                     items[0] if items else "?"))
+    written = []
+    for task in tasks:
+        t = Table(rows, task)
+        if len(t.r["task"]):
+            fig3(t, a.out, written, a.method)
+            fig_vs(t, a.out, written, "bootstrap", 4, "fig4")
+            fig_vs(t, a.out, written, "conf", 5, "fig5")
+            fig7(f, t, a.out, written, a.method)
+            fig8(t, a.out, written)
+            fig11(t, a.out, written)
+            fig_pgrfit(f, t, a.out, written)
+        else:
+            note("task %s has no /summary rows: only its scaling fits are drawn" % task)
+        fig_scaling(f, task, a.out, written)
+    f.close()
+    for p in written:
+        print("wrote", p)
+    if not written:
+        sys.stderr.write("%s: error: %s: nothing to plot (no cells and no /fits)\n" % (
+            PROG, a.results))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
