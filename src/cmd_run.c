@@ -1,0 +1,245 @@
+/* cmd_run.c — `w2sweep run SWEEP.cfg`: the whole sweep on all MPI ranks (or one, without
+ * mpirun), resuming whatever an earlier run left unfinished, ending with one results file
+ * and a printed summary. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "commands.h"
+#include "scheduler.h"
+#include "store.h"
+#include "sweepcfg.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: [mpirun -np N] w2sweep run SWEEP.cfg [options]\n"
+          "Runs every job of the sweep (pretraining, weak supervisors, ceilings, cells) on the\n"
+          "MPI ranks, reusing cached artifacts and finished cells, then writes the results file.\n"
+          "Rerun the same command after a crash or kill: only what is missing is computed.\n\n"
+          "options:\n"
+          "  --output FILE       results file (default: the sweep's `output`)\n"
+          "  --cache DIR         artifact cache (default: the sweep's `cache`)\n"
+          "  --max-attempts N    tries per job before it is marked failed (default: sweep's)\n"
+          "  --only PREFIX       run only jobs whose id starts with PREFIX (and their needs),\n"
+          "                      e.g. --only cell/linear/s0\n"
+          "  --shard I/N         run only cost-balanced slice I (0-based) of N of the cells and\n"
+          "                      what they need; no results file is assembled (see `merge`)\n"
+          "  --no-assemble       leave the finished cells in OUTPUT.parts without assembling\n"
+          "  --quiet             no per-stage lines (progress lines stay)\n");
+}
+
+/* Mean and 95 % t-interval half-width of the finite values. */
+static void mean_ci(const double *v, int n, double *mean, double *half, int *used) {
+  double s = 0, s2 = 0;
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (isfinite(v[i])) {
+      s += v[i];
+      k++;
+    }
+  *used = k;
+  *mean = k ? s / k : NAN;
+  for (int i = 0; i < n; i++)
+    if (isfinite(v[i])) s2 += (v[i] - *mean) * (v[i] - *mean);
+  *half = k > 1 ? gsl_cdf_tdist_Pinv(0.975, k - 1) * sqrt(s2 / (k - 1) / k) : NAN;
+}
+
+/* Per (task, weak, strong, method): accuracies and PGR over seeds, from the cell files. */
+static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *workdir) {
+  printf("\n%-10s %-9s %-9s %-14s %5s %8s %8s %16s %18s\n", "task", "weak", "strong", "method",
+         "seeds", "weak %", "ceil %", "student %", "PGR");
+  int n = plan->njobs;
+  char *seen = calloc((size_t)n, 1);
+  double *acc = malloc(sizeof(double) * (size_t)s->nseeds * 4);
+  if (!seen || !acc) return;
+  for (int i = 0; i < n; i++) {
+    const W2Job *j = &plan->jobs[i];
+    if (j->type != W2_JOB_CELL || seen[i]) continue;
+    int k = 0;
+    double *wa = acc, *ca = acc + s->nseeds, *sa = acc + 2 * s->nseeds, *pg = acc + 3 * s->nseeds;
+    for (int q = i; q < n; q++) {
+      const W2Job *o = &plan->jobs[q];
+      if (o->type != W2_JOB_CELL || o->task != j->task || o->weak != j->weak ||
+          o->size != j->size || o->method != j->method)
+        continue;
+      seen[q] = 1;
+      char path[W2_PATH_MAX + 512];
+      W2CellResult c;
+      w2_results_cell_path(workdir, o->id, path, sizeof path);
+      if (!w2_file_exists(path) || w2_cellfile_read(path, &c)) {
+        w2_error_clear();
+        continue;
+      }
+      wa[k] = c.weak_acc;
+      ca[k] = c.ceiling_acc;
+      sa[k] = c.student_acc;
+      pg[k] = c.pgr;
+      k++;
+      w2_curve_free(&c.curve);
+    }
+    if (!k) continue;
+    double mw, hw, mc, hc, ms, hs, mp, hp;
+    int u;
+    mean_ci(wa, k, &mw, &hw, &u);
+    mean_ci(ca, k, &mc, &hc, &u);
+    mean_ci(sa, k, &ms, &hs, &u);
+    mean_ci(pg, k, &mp, &hp, &u);
+    const W2MethodSpec *m = &s->methods[j->method];
+    printf("%-10s %-9s %-9s %-14s %5d %8.2f %8.2f %8.2f ± %5.2f %8.3f ± %6.3f%s\n",
+           s->tasks[j->task].name, s->weak[j->weak], s->sizes[j->size].name, m->name, k,
+           100 * mw, 100 * mc, 100 * ms, isfinite(hs) ? 100 * hs : 0.0, mp,
+           isfinite(hp) ? hp : 0.0, m->kind == W2_M_ES_GT_ORACLE ? "  (oracle)" : "");
+  }
+  printf("(± : 95 %% t-interval over seeds; PGR = (student - weak) / (ceiling - weak))\n");
+  free(seen);
+  free(acc);
+}
+
+static W2Err run(int argc, char **argv, int *exit_failed) {
+  const char *file = NULL, *output = NULL, *cache = NULL, *only = NULL;
+  int max_attempts = 0, quiet = 0, assemble = 1, shard = 0, nshards = 1;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return W2_OK;
+    } else if (!strcmp(a, "--output") || !strcmp(a, "--cache") || !strcmp(a, "--only") ||
+               !strcmp(a, "--max-attempts") || !strcmp(a, "--shard")) {
+      W2_CHECK(i + 1 < argc, W2_ERR_ARG, "run: %s needs a value", a);
+      const char *v = argv[++i];
+      if (!strcmp(a, "--output")) output = v;
+      else if (!strcmp(a, "--cache")) cache = v;
+      else if (!strcmp(a, "--only")) only = v;
+      else if (!strcmp(a, "--max-attempts")) {
+        char *end;
+        max_attempts = (int)strtol(v, &end, 10);
+        W2_CHECK(*end == '\0' && max_attempts >= 1, W2_ERR_ARG, "run: --max-attempts '%s' must be a positive integer", v);
+      } else {
+        W2_CHECK(sscanf(v, "%d/%d", &shard, &nshards) == 2 && nshards >= 1 && shard >= 0 &&
+                     shard < nshards,
+                 W2_ERR_ARG, "run: --shard '%s' must be I/N with 0 <= I < N", v);
+      }
+    } else if (!strcmp(a, "--quiet")) {
+      quiet = 1;
+    } else if (!strcmp(a, "--no-assemble")) {
+      assemble = 0;
+    } else if (a[0] == '-') {
+      W2_RAISE(W2_ERR_ARG, "run: unknown option '%s' (see w2sweep run --help)", a);
+    } else {
+      W2_CHECK(!file, W2_ERR_ARG, "run: more than one sweep file ('%s', '%s')", file, a);
+      file = a;
+    }
+  }
+  W2_CHECK(file, W2_ERR_ARG, "run: no sweep file given (see w2sweep run --help)");
+  if (nshards > 1) assemble = 0;
+  int rank, nranks;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+  W2Sweep s;
+  W2_CALL(w2_sweep_load(file, &s));
+  if (output) snprintf(s.output, sizeof s.output, "%s", output);
+  if (cache) snprintf(s.cache_dir, sizeof s.cache_dir, "%s", cache);
+  if (max_attempts) s.max_attempts = max_attempts;
+  W2Plan *plan = NULL;
+  W2Err e = W2_OK;
+  W2_CALL_GOTO(e, done, w2_plan_build(&s, &plan));
+  char workdir[W2_PATH_MAX + 16];
+  w2_results_workdir(&s, workdir, sizeof workdir);
+  if (rank == 0) {
+    /* the output's directory, the work dir and the cache are made once, before anyone uses them */
+    char dir[W2_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", s.output);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+      *slash = '\0';
+      e = w2_mkdirs(dir);
+    }
+    if (!e) e = w2_results_prepare(workdir);
+    if (!e) e = w2_mkdirs(s.cache_dir);
+    if (!e) e = w2_results_write_jobs(workdir, plan);
+  }
+  int bad = e != W2_OK;
+  MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (bad) {
+    if (!e) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "rank 0 could not prepare %s", workdir);
+    goto done;
+  }
+  W2Provenance prov = {.nranks = nranks};
+  w2_now_iso(prov.start_time, sizeof prov.start_time);
+  {
+    /* hosts: distinct processor names, gathered on every rank */
+    char name[MPI_MAX_PROCESSOR_NAME] = "";
+    int len;
+    MPI_Get_processor_name(name, &len);
+    char *all = calloc((size_t)nranks, MPI_MAX_PROCESSOR_NAME);
+    if (all) {
+      MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD);
+      for (int r = 0; r < nranks; r++) {
+        const char *h = all + (size_t)r * MPI_MAX_PROCESSOR_NAME;
+        if (!strstr(prov.hosts, h) && strlen(prov.hosts) + strlen(h) + 2 < sizeof prov.hosts) {
+          if (prov.hosts[0]) strcat(prov.hosts, ",");
+          strcat(prov.hosts, h);
+        }
+      }
+      free(all);
+    }
+  }
+  if (rank == 0) {
+    printf("w2sweep run %s: %d cells, %d jobs on %d rank%s (results %s, cache %s)\n", file,
+           plan->ncells, plan->njobs, nranks, nranks == 1 ? "" : "s", s.output, s.cache_dir);
+    fflush(stdout);
+  }
+  W2RunOpts o = {.cache_dir = s.cache_dir, .workdir = workdir, .max_attempts = s.max_attempts,
+                 .progress_interval = s.progress_interval, .progress = rank == 0 ? stderr : NULL,
+                 .log = quiet ? NULL : stderr, .only = only, .shard = shard, .nshards = nshards};
+  W2RunSummary sum;
+  W2_CALL_GOTO(e, done, w2_schedule_run(&s, plan, MPI_COMM_WORLD, &o, &sum));
+  w2_now_iso(prov.end_time, sizeof prov.end_time);
+  if (rank == 0) {
+    printf("finished in %.1f s: %d jobs done, %d already done, %d failed (%d of %d cells failed)\n",
+           sum.seconds, sum.jobs_done, sum.jobs_skipped, sum.jobs_failed, sum.cells_failed,
+           plan->ncells);
+    if (sum.jobs_failed) printf("failed jobs keep their error in %s/status/; rerun to retry them\n", workdir);
+    if (assemble) {
+      W2Grid *g = NULL;
+      W2Pipeline *p = NULL;
+      int missing = 0;
+      e = w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g);
+      if (!e) e = w2_pipeline_create(&s, g, s.cache_dir, &p);
+      if (!e) e = w2_results_assemble(&s, plan, p, workdir, &prov, &missing);
+      w2_pipeline_destroy(&p);
+      w2_grid_destroy(&g);
+      if (!e) {
+        printf("results: %s (%d of %d cells%s)\n", s.output, plan->ncells - missing, plan->ncells,
+               missing ? "; partial" : "");
+        print_summary(&s, plan, workdir);
+      }
+    }
+    *exit_failed = sum.jobs_failed > 0;
+  }
+  /* the assembly's outcome on rank 0 decides every rank's exit status */
+  int ebad = e != W2_OK;
+  MPI_Bcast(&ebad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  MPI_Bcast(exit_failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (ebad && !e) e = W2_ERR_IO;
+done:
+  w2_plan_destroy(&plan);
+  w2_sweep_free(&s);
+  return e;
+}
+
+int w2_cmd_run(int argc, char **argv) {
+  int failed = 0;
+  W2Err e = run(argc, argv, &failed);
+  if (e) {
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0 || e != W2_ERR_IO) w2_error_report();
+    return w2_exit_status(e);
+  }
+  return failed ? W2_EXIT_RUNTIME : 0;
+}

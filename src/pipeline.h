@@ -1,0 +1,117 @@
+/* pipeline.h — the weak-to-strong experiment of Burns et al. (2023) on w2sweep's models.
+ *
+ * For a task, a seed, a weak size w and a strong size s:
+ *   weak supervisor  pretrained(w), new 1-output head, finetuned on split A with ground
+ *                    truth; its soft predictions on B are the weak labels, on test they
+ *                    are what the student's agreement is measured against.
+ *   strong ceiling   pretrained(s) finetuned on B with ground truth.
+ *   strong student   pretrained(s) trained on B with the weak labels by a method.
+ *   PGR            = (student - weak) / (ceiling - weak), accuracies on the test split.
+ *
+ * Shared work is an artifact, computed once and stored in the cache directory under a
+ * name that carries a hash of exactly the settings that determine it (w2_pipe_*_hash), so
+ * a second sweep reuses it and a changed setting never reuses a stale one:
+ *   pretrained/<size>-s<seed>-<hash>.h5          checkpoint (checkpoint.h)
+ *   unsup/<task>-<size>-s<seed>-<hash>.h5        checkpoint after generative finetuning
+ *   weak/<task>-<weak>-s<seed>-<hash>.h5         weak labels on B and test + curve
+ *   ceiling/<task>-<size>-s<seed>[-unsup]-<hash>.h5   ceiling result + curve
+ * Each w2_pipe_* function loads its artifact when present, else computes it (computing
+ * its own prerequisites the same way) and stores it atomically (temp file + rename). The
+ * sweep runner schedules artifacts as tasks so that no two ranks compute the same one.
+ */
+#ifndef W2_PIPELINE_H
+#define W2_PIPELINE_H
+
+#include <stdio.h>
+
+#include "metrics.h"
+#include "spec.h"
+#include "world.h"
+
+/* Curves over training: one entry per evaluation point. */
+#define W2_CURVE_NFIELDS 10
+typedef struct W2Curve {
+  int n;
+  double *v[W2_CURVE_NFIELDS]; /* indexed by W2CurveField; one allocation */
+} W2Curve;
+
+typedef enum {
+  W2_C_STEP = 0,   /* optimizer steps done */
+  W2_C_FLOPS,      /* finetuning FLOPs of this stage so far */
+  W2_C_ACC, W2_C_AUROC, W2_C_ECE, W2_C_LOSS,
+  W2_C_AGREE, W2_C_AGREE_RIGHT, W2_C_AGREE_WRONG,
+  W2_C_WEAK_FIT    /* agreement with the training labels on B */
+} W2CurveField;
+
+/* Dataset names of the curve fields in results and artifact files. */
+extern const char *const w2_curve_names[W2_CURVE_NFIELDS];
+
+/* One finetuned model's outcome (weak supervisor, ceiling, or an intermediate model). */
+typedef struct W2RunResult {
+  W2Metrics final;   /* at the last evaluation point */
+  double best_acc;   /* best test accuracy over the curve */
+  double flops;      /* pretraining (+ generative finetuning) + finetuning FLOPs */
+  double params;
+  W2Curve curve;
+  int n_b, n_test;
+  float *prob_b;     /* (n_b) predictions on split B (the weak labels, for a supervisor) */
+  float *prob_test;  /* (n_test) predictions on the test split */
+} W2RunResult;
+
+void w2_run_result_free(W2RunResult **r);
+
+#define W2_CHAIN_MAX (W2_MAX_CHAIN + 2)
+/* One cell: (task, seed, weak, strong, method). Field names follow results/SCHEMA.md. */
+typedef struct W2CellResult {
+  char task[W2_NAME_MAX], weak[W2_NAME_MAX], strong[W2_NAME_MAX], method[W2_NAME_MAX];
+  uint64_t seed;
+  double weak_acc, ceiling_acc, student_acc, student_best_acc, pgr, pgr_best;
+  double agree, agree_weak_right, agree_weak_wrong, student_auroc, student_ece;
+  double weak_flops, strong_flops, weak_params, strong_params, wall_s;
+  int selected_point; /* evaluation point reported as final (early stopping), 0-based */
+  W2Curve curve;
+  int nchain;         /* bootstrap: weak, intermediates..., strong */
+  char chain[W2_CHAIN_MAX][W2_NAME_MAX];
+  double chain_acc[W2_CHAIN_MAX];
+} W2CellResult;
+
+void w2_cell_result_clear(W2CellResult *c);
+
+typedef struct W2Pipeline W2Pipeline;
+
+/* cache_dir NULL or "" disables the cache (everything computed in memory). */
+W2Err w2_pipeline_create(const W2Sweep *s, const W2Grid *grid, const char *cache_dir,
+                         W2Pipeline **p);
+void w2_pipeline_destroy(W2Pipeline **p);
+const W2World *w2_pipeline_world(const W2Pipeline *p);
+/* Progress lines of the stages (NULL = silent). */
+void w2_pipeline_set_log(W2Pipeline *p, FILE *log);
+
+/* The artifacts. Each returns a new object the caller frees. */
+W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, uint64_t seed, W2Model **out);
+W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W2TaskData *td,
+                   uint64_t seed, W2RunResult **out);
+W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                      const W2TaskData *td, uint64_t seed, int unsup, W2RunResult **out);
+/* One cell; computes or loads every prerequisite. */
+W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uint64_t seed,
+                   const char *weak, const W2SizeSpec *strong, const W2MethodSpec *method,
+                   W2CellResult *out);
+
+/* Cache hashes: exactly the settings that determine each artifact. */
+uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
+                           uint64_t seed);
+uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
+                              const W2TaskSpec *t, uint64_t seed, int unsup);
+/* Artifact paths (empty when the cache is disabled). */
+void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, uint64_t seed,
+                             char *path, size_t len);
+void w2_pipe_weak_path(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
+                       uint64_t seed, char *path, size_t len);
+void w2_pipe_ceiling_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                          uint64_t seed, int unsup, char *path, size_t len);
+
+/* PGR; NaN when ceiling == weak. */
+double w2_pgr(double weak, double student, double ceiling);
+
+#endif

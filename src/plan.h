@@ -1,0 +1,65 @@
+/* plan.h — a sweep expanded into jobs: shared artifacts and cells, with dependencies, FLOP
+ * costs and priorities.
+ *
+ * Jobs (each computed exactly once per sweep; see pipeline.h for what they produce):
+ *   pretrain/<size>/s<seed>                           needs nothing
+ *   weak/<task>/s<seed>/<weak>                        needs pretrain of the weak size
+ *   ceiling/<task>/s<seed>/<size>[/unsup]             needs pretrain of the size
+ *   cell/<task>/s<seed>/<weak>/<strong>/<method>      needs its weak and ceiling jobs and
+ *                                                     the pretraining of every size it uses
+ * Pairs whose weak model has at least as many parameters as the strong one are not cells.
+ * Costs are FLOPs (training + evaluation forwards) from the exact accounting of model.h;
+ * a job's priority is its critical path: its own cost plus the longest chain of costs of
+ * the jobs that wait for it. The scheduler runs the ready job of longest critical path
+ * first, because cell costs differ by orders of magnitude and a static split would leave
+ * ranks idle behind the largest pretraining runs. */
+#ifndef W2_PLAN_H
+#define W2_PLAN_H
+
+#include <stdio.h>
+
+#include "spec.h"
+
+typedef enum { W2_JOB_PRETRAIN = 0, W2_JOB_WEAK, W2_JOB_CEILING, W2_JOB_CELL } W2JobType;
+
+#define W2_JOB_MAXDEPS (W2_MAX_CHAIN + 4)
+#define W2_JOB_ID_MAX 160
+
+typedef struct W2Job {
+  W2JobType type;
+  int task, seed, size, weak, method; /* indices into the sweep (-1 where not used) */
+  int unsup;                          /* ceiling: generatively finetuned first */
+  int ranks;                          /* ranks of the group that runs it */
+  double cost;                        /* FLOPs */
+  double crit;                        /* critical path from this job on, FLOPs */
+  int ndeps;
+  int deps[W2_JOB_MAXDEPS];           /* job indices */
+  char id[W2_JOB_ID_MAX];
+} W2Job;
+
+typedef struct W2Plan {
+  int njobs;
+  W2Job *jobs;        /* topologically ordered: dependencies come first */
+  int ncells;
+  int counts[4];      /* jobs per type */
+  double total_cost;  /* FLOPs */
+  double critical;    /* longest dependency chain, FLOPs */
+} W2Plan;
+
+W2Err w2_plan_build(const W2Sweep *s, W2Plan **plan);
+void w2_plan_destroy(W2Plan **plan);
+/* Index of the job with this id, or -1. */
+int w2_plan_find(const W2Plan *plan, const char *id);
+/* Rank count for a size: its `ranks` setting, or (ranks = 0) the smallest power of two
+ * whose share of the training memory fits rank_memory_gb (1 when no limit is set). */
+int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *size);
+/* Makespan (FLOPs / rate) of a list-scheduling simulation on nranks ranks with the
+ * runner's policy (longest critical path first). */
+double w2_plan_simulate(const W2Plan *plan, int nranks, double flops_per_s);
+/* Human summary: counts, FLOPs, critical path, estimated wall time on nranks. */
+void w2_plan_print(const W2Plan *plan, const W2Sweep *s, int nranks, double flops_per_s,
+                   FILE *out);
+/* A filesystem-safe name for a job id ('/' -> '__'). */
+void w2_job_filename(const char *id, char *out, size_t len);
+
+#endif

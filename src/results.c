@@ -1,0 +1,692 @@
+/* results.c — cell files, status records and the assembled results file (see results.h and
+ * results/SCHEMA.md). Every HDF5 call is checked; every id is closed. */
+#include "results.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "pretrain.h"
+#include "store.h"
+#include "world.h"
+
+#define S32 32
+#define SCHEMA_VERSION 1
+
+void w2_now_iso(char *buf, size_t len) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void w2_results_workdir(const W2Sweep *s, char *dir, size_t len) {
+  snprintf(dir, len, "%s.parts", s->output);
+}
+
+/* Removes "*.tmp.<pid>" files a killed writer left in dir (never read, only untidy). */
+static void remove_stale_tmp(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char path[W2_PATH_MAX + 300];
+  while ((e = readdir(d)))
+    if (strstr(e->d_name, ".tmp.")) {
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+  closedir(d);
+}
+
+W2Err w2_results_prepare(const char *workdir) {
+  char d[W2_PATH_MAX + 32];
+  const char *sub[2] = {"cells", "status"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(d, sizeof d, "%s/%s", workdir, sub[i]);
+    W2_CALL(w2_mkdirs(d));
+    /* only this sweep writes here, and only while it runs: leftovers are a killed run's */
+    remove_stale_tmp(d);
+  }
+  return W2_OK;
+}
+
+void w2_results_cell_path(const char *workdir, const char *job_id, char *path, size_t len) {
+  char name[W2_JOB_ID_MAX * 2];
+  w2_job_filename(job_id, name, sizeof name);
+  snprintf(path, len, "%s/cells/%s.h5", workdir, name);
+}
+
+/* ---- status records -------------------------------------------------------------------- */
+
+static const char *const state_names[] = {"pending", "running", "done", "failed"};
+
+W2Err w2_status_write(const char *workdir, const char *job_id, const W2Status *st) {
+  char name[W2_JOB_ID_MAX * 2], path[W2_PATH_MAX + 512], tmp[W2_PATH_MAX + 600];
+  w2_job_filename(job_id, name, sizeof name);
+  snprintf(path, sizeof path, "%s/status/%s.txt", workdir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  FILE *f = fopen(tmp, "w");
+  W2_CHECK(f, W2_ERR_IO, "%s: cannot write status: %s", tmp, strerror(errno));
+  fprintf(f, "state %s\nattempts %d\nrank %d\nhost %s\nstarted %.3f\nseconds %.3f\nerror %s\n",
+          state_names[st->state], st->attempts, st->rank, st->host[0] ? st->host : "-",
+          st->started, st->seconds, st->error);
+  int bad = fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    unlink(tmp);
+    W2_RAISE(W2_ERR_IO, "%s: cannot write status", path);
+  }
+  return W2_OK;
+}
+
+/* bounded copy that always terminates (and says so to the compiler) */
+static void copy_str(char *dst, size_t len, const char *src) {
+  size_t n = strlen(src);
+  if (n >= len) n = len - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+void w2_status_read(const char *workdir, const char *job_id, W2Status *st) {
+  char name[W2_JOB_ID_MAX * 2], path[W2_PATH_MAX + 512], line[1024];
+  memset(st, 0, sizeof *st);
+  w2_job_filename(job_id, name, sizeof name);
+  snprintf(path, sizeof path, "%s/status/%s.txt", workdir, name);
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    if (!strncmp(line, "state ", 6)) {
+      for (int k = 0; k < 4; k++)
+        if (!strcmp(line + 6, state_names[k])) st->state = (W2JobState)k;
+    } else if (!strncmp(line, "attempts ", 9)) {
+      st->attempts = atoi(line + 9);
+    } else if (!strncmp(line, "rank ", 5)) {
+      st->rank = atoi(line + 5);
+    } else if (!strncmp(line, "host ", 5)) {
+      copy_str(st->host, sizeof st->host, line + 5);
+    } else if (!strncmp(line, "started ", 8)) {
+      st->started = atof(line + 8);
+    } else if (!strncmp(line, "seconds ", 8)) {
+      st->seconds = atof(line + 8);
+    } else if (!strncmp(line, "error ", 6)) {
+      copy_str(st->error, sizeof st->error, line + 6);
+    }
+  }
+  fclose(f);
+}
+
+W2Err w2_results_write_jobs(const char *workdir, const W2Plan *plan) {
+  char path[W2_PATH_MAX + 32], tmp[W2_PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/jobs.txt", workdir);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  FILE *f = fopen(tmp, "w");
+  W2_CHECK(f, W2_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+  for (int i = 0; i < plan->njobs; i++) fprintf(f, "%s\n", plan->jobs[i].id);
+  int bad = fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    unlink(tmp);
+    W2_RAISE(W2_ERR_IO, "%s: cannot write the job list", path);
+  }
+  return W2_OK;
+}
+
+/* ---- HDF5 helpers ---------------------------------------------------------------------- */
+
+static W2Err attr_put(hid_t loc, const char *name, hid_t type, const void *v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  W2_CHECK(sp >= 0, W2_ERR_IO, "HDF5: dataspace for attribute %s", name);
+  hid_t a = H5Acreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = a >= 0 ? H5Awrite(a, type, v) : -1;
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+  W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write attribute %s", name);
+  return W2_OK;
+}
+
+static W2Err attr_put_str(hid_t loc, const char *name, const char *v) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  W2_CHECK(t >= 0, W2_ERR_IO, "HDF5: string type");
+  H5Tset_size(t, strlen(v) + 1);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  W2Err e = attr_put(loc, name, t, v);
+  H5Tclose(t);
+  return e;
+}
+
+static W2Err attr_get(hid_t loc, const char *file, const char *name, hid_t type, void *v) {
+  W2_CHECK(H5Aexists(loc, name) > 0, W2_ERR_DATA, "%s: attribute '%s' is missing", file, name);
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  herr_t rc = a >= 0 ? H5Aread(a, type, v) : -1;
+  if (a >= 0) H5Aclose(a);
+  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: attribute '%s' cannot be read", file, name);
+  return W2_OK;
+}
+
+static W2Err attr_get_str(hid_t loc, const char *file, const char *name, char *v, size_t len) {
+  W2_CHECK(H5Aexists(loc, name) > 0, W2_ERR_DATA, "%s: attribute '%s' is missing", file, name);
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  W2_CHECK(a >= 0, W2_ERR_DATA, "%s: attribute '%s' cannot be opened", file, name);
+  hid_t ft = H5Aget_type(a);
+  size_t sz = H5Tget_size(ft);
+  int is_str = H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft);
+  herr_t rc = -1;
+  if (is_str && sz < len) {
+    memset(v, 0, len);
+    rc = H5Aread(a, ft, v); /* the file's own string type: same size and character set */
+  }
+  H5Tclose(ft);
+  H5Aclose(a);
+  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: attribute '%s' is not a string of < %zu bytes", file, name, len);
+  return W2_OK;
+}
+
+/* 1-D float64 dataset, deflate-compressed (chunked) when non-empty */
+static W2Err dset_put(hid_t loc, const char *name, int n, const double *v) {
+  hsize_t dim = (hsize_t)n;
+  hid_t sp = H5Screate_simple(1, &dim, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  W2_CHECK(sp >= 0 && dcpl >= 0, W2_ERR_IO, "HDF5: dataset %s setup", name);
+  if (n > 0) {
+    H5Pset_chunk(dcpl, 1, &dim);
+    H5Pset_deflate(dcpl, 4);
+  }
+  hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  herr_t rc = d < 0 ? -1 : n > 0 ? H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0;
+  if (d >= 0) H5Dclose(d);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write dataset %s", name);
+  return W2_OK;
+}
+
+static W2Err dset_get(hid_t loc, const char *file, const char *name, int n, double *v) {
+  W2_CHECK(H5Lexists(loc, name, H5P_DEFAULT) > 0, W2_ERR_DATA, "%s: dataset '%s' is missing", file, name);
+  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+  W2_CHECK(d >= 0, W2_ERR_DATA, "%s: dataset '%s' cannot be opened", file, name);
+  hid_t sp = H5Dget_space(d);
+  hsize_t dim = 0;
+  int nd = H5Sget_simple_extent_ndims(sp);
+  if (nd == 1) H5Sget_simple_extent_dims(sp, &dim, NULL);
+  H5Sclose(sp);
+  herr_t rc = (nd == 1 && dim == (hsize_t)n)
+                  ? (n ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0)
+                  : -2;
+  H5Dclose(d);
+  W2_CHECK(rc != -2, W2_ERR_DATA, "%s: dataset '%s' has the wrong shape (expected %d)", file, name, n);
+  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: dataset '%s' cannot be read", file, name);
+  return W2_OK;
+}
+
+static int dset_len(hid_t loc, const char *name) {
+  if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return -1;
+  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+  if (d < 0) return -1;
+  hid_t sp = H5Dget_space(d);
+  hsize_t dim = 0;
+  int nd = H5Sget_simple_extent_ndims(sp);
+  if (nd == 1) H5Sget_simple_extent_dims(sp, &dim, NULL);
+  H5Sclose(sp);
+  H5Dclose(d);
+  return nd == 1 ? (int)dim : -1;
+}
+
+/* ---- one cell: attributes + curves, in a cell file's root or a group of the results ---- */
+
+typedef struct {
+  const char *name;
+  size_t off;
+} DField;
+#define DF(x) {#x, offsetof(W2CellResult, x)}
+static const DField cell_doubles[] = {
+    DF(weak_acc), DF(ceiling_acc), DF(student_acc), DF(student_best_acc), DF(pgr), DF(pgr_best),
+    DF(agree), DF(agree_weak_right), DF(agree_weak_wrong), DF(student_auroc), DF(student_ece),
+    DF(weak_flops), DF(strong_flops), DF(weak_params), DF(strong_params), DF(wall_s)};
+#define NDOUBLES (int)(sizeof cell_doubles / sizeof cell_doubles[0])
+
+static W2Err write_cell(hid_t loc, const W2CellResult *c, int rank, int attempts) {
+  W2_CALL(attr_put_str(loc, "task", c->task));
+  W2_CALL(attr_put_str(loc, "weak_size", c->weak));
+  W2_CALL(attr_put_str(loc, "strong_size", c->strong));
+  W2_CALL(attr_put_str(loc, "method", c->method));
+  uint64_t seed = c->seed;
+  W2_CALL(attr_put(loc, "seed", H5T_NATIVE_UINT64, &seed));
+  for (int i = 0; i < NDOUBLES; i++)
+    W2_CALL(attr_put(loc, cell_doubles[i].name, H5T_NATIVE_DOUBLE,
+                     (const char *)c + cell_doubles[i].off));
+  W2_CALL(attr_put(loc, "selected_point", H5T_NATIVE_INT, &c->selected_point));
+  W2_CALL(attr_put(loc, "rank", H5T_NATIVE_INT, &rank));
+  W2_CALL(attr_put(loc, "attempts", H5T_NATIVE_INT, &attempts));
+  for (int f = 0; f < W2_CURVE_NFIELDS; f++)
+    W2_CALL(dset_put(loc, w2_curve_names[f], c->curve.n, c->curve.v[f]));
+  if (c->nchain > 0) {
+    hsize_t n = (hsize_t)c->nchain;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, W2_NAME_MAX);
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(loc, "chain", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = d >= 0 ? H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->chain) : -1;
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    H5Tclose(t);
+    W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write chain");
+    W2_CALL(dset_put(loc, "chain_acc", c->nchain, c->chain_acc));
+  }
+  return W2_OK;
+}
+
+static W2Err read_cell(hid_t loc, const char *file, W2CellResult *c) {
+  memset(c, 0, sizeof *c);
+  W2_CALL(attr_get_str(loc, file, "task", c->task, sizeof c->task));
+  W2_CALL(attr_get_str(loc, file, "weak_size", c->weak, sizeof c->weak));
+  W2_CALL(attr_get_str(loc, file, "strong_size", c->strong, sizeof c->strong));
+  W2_CALL(attr_get_str(loc, file, "method", c->method, sizeof c->method));
+  W2_CALL(attr_get(loc, file, "seed", H5T_NATIVE_UINT64, &c->seed));
+  for (int i = 0; i < NDOUBLES; i++)
+    W2_CALL(attr_get(loc, file, cell_doubles[i].name, H5T_NATIVE_DOUBLE,
+                     (char *)c + cell_doubles[i].off));
+  W2_CALL(attr_get(loc, file, "selected_point", H5T_NATIVE_INT, &c->selected_point));
+  int n = dset_len(loc, "step");
+  W2_CHECK(n >= 0, W2_ERR_DATA, "%s: dataset 'step' is missing", file);
+  W2_CALL(w2_curve_alloc(&c->curve, n));
+  for (int f = 0; f < W2_CURVE_NFIELDS; f++)
+    W2_CALL(dset_get(loc, file, w2_curve_names[f], n, c->curve.v[f]));
+  int nc = dset_len(loc, "chain");
+  if (nc > 0) {
+    W2_CHECK(nc <= W2_CHAIN_MAX, W2_ERR_DATA, "%s: chain too long", file);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, W2_NAME_MAX);
+    hid_t d = H5Dopen2(loc, "chain", H5P_DEFAULT);
+    herr_t rc = d >= 0 ? H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->chain) : -1;
+    if (d >= 0) H5Dclose(d);
+    H5Tclose(t);
+    W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: chain cannot be read", file);
+    c->nchain = nc;
+    W2_CALL(dset_get(loc, file, "chain_acc", nc, c->chain_acc));
+  }
+  return W2_OK;
+}
+
+W2Err w2_cellfile_write(const char *path, const W2CellResult *c, int rank, int attempts) {
+  char tmp[W2_PATH_MAX + 600];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  w2_h5_silence();
+  hid_t fapl = w2_h5_fapl(0);
+  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  W2_CHECK(f >= 0, W2_ERR_IO, "%s: cannot create file", tmp);
+  W2Err e = write_cell(f, c, rank, attempts);
+  if (H5Fclose(f) < 0 && !e) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: close failed", tmp);
+  if (!e && rename(tmp, path) != 0)
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "cannot rename %s: %s", tmp, strerror(errno));
+  if (e) {
+    unlink(tmp);
+    return w2_error_push(__FILE__, __LINE__, __func__, e);
+  }
+  return W2_OK;
+}
+
+W2Err w2_cellfile_read(const char *path, W2CellResult *c) {
+  w2_h5_silence();
+  hid_t fapl = w2_h5_fapl(0);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  W2_CHECK(f >= 0, W2_ERR_DATA, "%s: cannot open as HDF5 (corrupt or not HDF5)", path);
+  W2Err e = read_cell(f, path, c);
+  H5Fclose(f);
+  if (e) {
+    w2_curve_free(&c->curve);
+    return w2_error_push(__FILE__, __LINE__, __func__, e);
+  }
+  return W2_OK;
+}
+
+/* ---- the results file -------------------------------------------------------------------- */
+
+typedef struct SummaryRow {
+  char task[S32];
+  int32_t seed;
+  char weak_size[S32], strong_size[S32], method[S32];
+  double v[NDOUBLES]; /* in cell_doubles order */
+} SummaryRow;
+
+typedef struct ModelRow {
+  char task[S32], size[S32], role[S32];
+  int32_t seed;
+  double test_acc, test_auroc, test_loss, flops, params;
+} ModelRow;
+
+typedef struct SizeRow {
+  char name[S32];
+  int32_t width, depth;
+  double params, pretrain_flops;
+  int32_t ranks;
+} SizeRow;
+
+static hid_t str_type(void) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, S32);
+  H5Tset_strpad(t, H5T_STR_NULLPAD);
+  return t;
+}
+
+static W2Err table_write(hid_t f, const char *name, hid_t type, size_t n, const void *rows) {
+  hsize_t dim = (hsize_t)n;
+  hid_t sp = H5Screate_simple(1, &dim, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (n > 0) {
+    H5Pset_chunk(dcpl, 1, &dim);
+    H5Pset_deflate(dcpl, 4);
+  }
+  hid_t d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  herr_t rc = d < 0 ? -1 : n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
+  if (d >= 0) H5Dclose(d);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write table %s", name);
+  return W2_OK;
+}
+
+static W2Err write_summary(hid_t f, const SummaryRow *rows, size_t n) {
+  hid_t s = str_type();
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(SummaryRow));
+  H5Tinsert(t, "task", offsetof(SummaryRow, task), s);
+  H5Tinsert(t, "seed", offsetof(SummaryRow, seed), H5T_NATIVE_INT32);
+  H5Tinsert(t, "weak_size", offsetof(SummaryRow, weak_size), s);
+  H5Tinsert(t, "strong_size", offsetof(SummaryRow, strong_size), s);
+  H5Tinsert(t, "method", offsetof(SummaryRow, method), s);
+  for (int i = 0; i < NDOUBLES; i++)
+    H5Tinsert(t, cell_doubles[i].name, offsetof(SummaryRow, v) + sizeof(double) * i, H5T_NATIVE_DOUBLE);
+  W2Err e = table_write(f, "summary", t, n, rows);
+  H5Tclose(t);
+  H5Tclose(s);
+  return e;
+}
+
+static W2Err write_models(hid_t f, const ModelRow *rows, size_t n) {
+  hid_t s = str_type();
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(ModelRow));
+  H5Tinsert(t, "task", offsetof(ModelRow, task), s);
+  H5Tinsert(t, "size", offsetof(ModelRow, size), s);
+  H5Tinsert(t, "role", offsetof(ModelRow, role), s);
+  H5Tinsert(t, "seed", offsetof(ModelRow, seed), H5T_NATIVE_INT32);
+  H5Tinsert(t, "test_acc", offsetof(ModelRow, test_acc), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "test_auroc", offsetof(ModelRow, test_auroc), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "test_loss", offsetof(ModelRow, test_loss), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "flops", offsetof(ModelRow, flops), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "params", offsetof(ModelRow, params), H5T_NATIVE_DOUBLE);
+  W2Err e = table_write(f, "models", t, n, rows);
+  H5Tclose(t);
+  H5Tclose(s);
+  return e;
+}
+
+static W2Err write_sizes(hid_t f, const SizeRow *rows, size_t n) {
+  hid_t s = str_type();
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(SizeRow));
+  H5Tinsert(t, "name", offsetof(SizeRow, name), s);
+  H5Tinsert(t, "width", offsetof(SizeRow, width), H5T_NATIVE_INT32);
+  H5Tinsert(t, "depth", offsetof(SizeRow, depth), H5T_NATIVE_INT32);
+  H5Tinsert(t, "params", offsetof(SizeRow, params), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "pretrain_flops", offsetof(SizeRow, pretrain_flops), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "ranks", offsetof(SizeRow, ranks), H5T_NATIVE_INT32);
+  W2Err e = table_write(f, "sizes", t, n, rows);
+  H5Tclose(t);
+  H5Tclose(s);
+  return e;
+}
+
+/* /grid: the cell metrics as (task, seed, weak, strong, method) arrays, NaN where a cell
+ * does not exist, each axis a dimension scale with the names along it. */
+static W2Err write_axis(hid_t g, const char *name, int n, const char (*names)[W2_NAME_MAX],
+                        const uint64_t *nums) {
+  hsize_t dim = (hsize_t)n;
+  hid_t sp = H5Screate_simple(1, &dim, NULL);
+  hid_t t = nums ? H5Tcopy(H5T_NATIVE_UINT64) : str_type();
+  char(*buf)[S32] = NULL;
+  if (!nums) {
+    buf = calloc((size_t)n, S32);
+    W2_CHECK(buf, W2_ERR_MEM, "out of memory");
+    for (int i = 0; i < n; i++) snprintf(buf[i], S32, "%s", names[i]);
+  }
+  hid_t d = H5Dcreate2(g, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = d >= 0 ? H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, nums ? (const void *)nums : (const void *)buf) : -1;
+  if (rc >= 0) rc = H5DSset_scale(d, name);
+  if (d >= 0) H5Dclose(d);
+  free(buf);
+  H5Tclose(t);
+  H5Sclose(sp);
+  W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write axis %s", name);
+  return W2_OK;
+}
+
+static const char *const grid_metrics[] = {"student_acc", "student_best_acc", "pgr", "pgr_best",
+                                           "weak_acc", "ceiling_acc", "agree_weak_wrong"};
+#define NGRID (int)(sizeof grid_metrics / sizeof grid_metrics[0])
+
+static int field_index(const char *name) {
+  for (int i = 0; i < NDOUBLES; i++)
+    if (!strcmp(cell_doubles[i].name, name)) return i;
+  return -1;
+}
+
+static W2Err write_grid(hid_t f, const W2Sweep *s, const SummaryRow *rows, size_t n) {
+  hid_t g = H5Gcreate2(f, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  W2_CHECK(g >= 0, W2_ERR_IO, "HDF5: cannot create /grid");
+  W2Err e = W2_OK;
+  char(*tn)[W2_NAME_MAX] = calloc((size_t)s->ntasks, W2_NAME_MAX);
+  char(*mn)[W2_NAME_MAX] = calloc((size_t)s->nmethods, W2_NAME_MAX);
+  hsize_t dims[5] = {(hsize_t)s->ntasks, (hsize_t)s->nseeds, (hsize_t)s->nweak,
+                     (hsize_t)s->nstrong, (hsize_t)s->nmethods};
+  size_t total = dims[0] * dims[1] * dims[2] * dims[3] * dims[4];
+  double *arr = malloc(sizeof(double) * total);
+  if (!tn || !mn || !arr) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
+    goto done;
+  }
+  for (int i = 0; i < s->ntasks; i++) snprintf(tn[i], W2_NAME_MAX, "%s", s->tasks[i].name);
+  for (int i = 0; i < s->nmethods; i++) snprintf(mn[i], W2_NAME_MAX, "%s", s->methods[i].name);
+  W2_CALL_GOTO(e, done, write_axis(g, "task", s->ntasks, (const char(*)[W2_NAME_MAX])tn, NULL));
+  W2_CALL_GOTO(e, done, write_axis(g, "seed", s->nseeds, NULL, s->seeds));
+  W2_CALL_GOTO(e, done, write_axis(g, "weak_size", s->nweak, (const char(*)[W2_NAME_MAX])s->weak, NULL));
+  W2_CALL_GOTO(e, done, write_axis(g, "strong_size", s->nstrong, (const char(*)[W2_NAME_MAX])s->strong, NULL));
+  W2_CALL_GOTO(e, done, write_axis(g, "method", s->nmethods, (const char(*)[W2_NAME_MAX])mn, NULL));
+  static const char *const axes[5] = {"task", "seed", "weak_size", "strong_size", "method"};
+  for (int k = 0; k < NGRID && !e; k++) {
+    int fi = field_index(grid_metrics[k]);
+    for (size_t i = 0; i < total; i++) arr[i] = NAN;
+    for (size_t r = 0; r < n; r++) {
+      int ix[5] = {-1, -1, -1, -1, -1};
+      for (int i = 0; i < s->ntasks; i++) if (!strcmp(rows[r].task, s->tasks[i].name)) ix[0] = i;
+      for (int i = 0; i < s->nseeds; i++) if ((int32_t)s->seeds[i] == rows[r].seed) ix[1] = i;
+      for (int i = 0; i < s->nweak; i++) if (!strcmp(rows[r].weak_size, s->weak[i])) ix[2] = i;
+      for (int i = 0; i < s->nstrong; i++) if (!strcmp(rows[r].strong_size, s->strong[i])) ix[3] = i;
+      for (int i = 0; i < s->nmethods; i++) if (!strcmp(rows[r].method, s->methods[i].name)) ix[4] = i;
+      if (ix[0] < 0 || ix[1] < 0 || ix[2] < 0 || ix[3] < 0 || ix[4] < 0) continue;
+      size_t off = ((((size_t)ix[0] * dims[1] + ix[1]) * dims[2] + ix[2]) * dims[3] + ix[3]) * dims[4] + ix[4];
+      arr[off] = rows[r].v[fi];
+    }
+    hid_t sp = H5Screate_simple(5, dims, NULL);
+    hid_t d = H5Dcreate2(g, grid_metrics[k], H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = d >= 0 ? H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, arr) : -1;
+    for (int a = 0; a < 5 && rc >= 0; a++) {
+      hid_t sc = H5Dopen2(g, axes[a], H5P_DEFAULT);
+      rc = sc >= 0 ? H5DSattach_scale(d, sc, (unsigned)a) : -1;
+      if (rc >= 0) rc = H5DSset_label(d, (unsigned)a, axes[a]);
+      if (sc >= 0) H5Dclose(sc);
+    }
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    if (rc < 0) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "HDF5: cannot write /grid/%s", grid_metrics[k]);
+  }
+done:
+  free(tn);
+  free(mn);
+  free(arr);
+  H5Gclose(g);
+  return e;
+}
+
+static W2Err write_provenance(hid_t f, const W2Sweep *s, const W2Provenance *pv) {
+  hid_t g = H5Gcreate2(f, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  W2_CHECK(g >= 0, W2_ERR_IO, "HDF5: cannot create /provenance");
+  char buf[256];
+  unsigned maj, min, rel;
+  H5get_libversion(&maj, &min, &rel);
+  snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
+  char mpiv[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(mpiv, &len);
+  mpiv[strcspn(mpiv, "\n,")] = '\0';
+  W2Err e = W2_OK;
+  W2_CALL_GOTO(e, done, attr_put_str(g, "config_text", s->config_text ? s->config_text : ""));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "config_file", s->source_path));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "git_commit", W2SWEEP_GIT_COMMIT));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "w2sweep_version", W2SWEEP_VERSION));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "hdf5_version", buf));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "mpi_version", mpiv));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "blas", "BLAS via pkg-config (see CMake W2SWEEP_BLAS_PC)"));
+  W2_CALL_GOTO(e, done, attr_put(g, "nranks", H5T_NATIVE_INT, &pv->nranks));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "hosts", pv->hosts));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "start_time", pv->start_time));
+  W2_CALL_GOTO(e, done, attr_put_str(g, "end_time", pv->end_time));
+done:
+  H5Gclose(g);
+  return e;
+}
+
+static void copy_name(char *dst, const char *src) {
+  memset(dst, 0, S32);
+  snprintf(dst, S32, "%s", src);
+}
+
+W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
+                          const char *workdir, const W2Provenance *prov, int *missing) {
+  char tmp[W2_PATH_MAX + 64], path[W2_PATH_MAX + 512];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", s->output, (int)getpid());
+  int ncell = plan->ncells, nmodel = plan->counts[W2_JOB_WEAK] + plan->counts[W2_JOB_CEILING];
+  SummaryRow *rows = calloc((size_t)(ncell ? ncell : 1), sizeof *rows);
+  ModelRow *models = calloc((size_t)(nmodel ? nmodel : 1), sizeof *models);
+  SizeRow *sizes = calloc((size_t)s->nsizes, sizeof *sizes);
+  W2_CHECK(rows && models && sizes, W2_ERR_MEM, "out of memory assembling results");
+  w2_h5_silence();
+  hid_t fapl = w2_h5_fapl(s->file_locking);
+  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  W2Err e = W2_OK;
+  if (f < 0) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot create results file", tmp);
+    goto out;
+  }
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  int nrow = 0, nm = 0, miss = 0;
+  for (int i = 0; i < plan->njobs && !e; i++) {
+    const W2Job *j = &plan->jobs[i];
+    if (j->type == W2_JOB_CELL) {
+      W2CellResult c;
+      w2_results_cell_path(workdir, j->id, path, sizeof path);
+      if (!w2_file_exists(path)) {
+        miss++;
+        continue;
+      }
+      W2_CALL_GOTO(e, close, w2_cellfile_read(path, &c));
+      /* /cells/<task>/s<seed>/<weak>/<strong>/<method> */
+      char gname[W2_PATH_MAX];
+      snprintf(gname, sizeof gname, "cells/%s/s%llu/%s/%s/%s", c.task, (unsigned long long)c.seed,
+               c.weak, c.strong, c.method);
+      hid_t g = H5Gcreate2(f, gname, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+      if (g < 0) {
+        w2_curve_free(&c.curve);
+        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "HDF5: cannot create %s", gname);
+        break;
+      }
+      W2Status st;
+      w2_status_read(workdir, j->id, &st);
+      e = write_cell(g, &c, st.rank, st.attempts > 0 ? st.attempts : 1);
+      H5Gclose(g);
+      SummaryRow *r = &rows[nrow++];
+      copy_name(r->task, c.task);
+      r->seed = (int32_t)c.seed;
+      copy_name(r->weak_size, c.weak);
+      copy_name(r->strong_size, c.strong);
+      copy_name(r->method, c.method);
+      for (int k = 0; k < NDOUBLES; k++) r->v[k] = *(const double *)((const char *)&c + cell_doubles[k].off);
+      w2_curve_free(&c.curve);
+    } else if ((j->type == W2_JOB_WEAK || j->type == W2_JOB_CEILING) && p) {
+      const W2TaskSpec *t = &s->tasks[j->task];
+      uint64_t seed = s->seeds[j->seed];
+      W2RunResult *rr = NULL;
+      int is_weak = j->type == W2_JOB_WEAK;
+      const char *name = is_weak ? s->weak[j->weak] : s->sizes[j->size].name;
+      if (is_weak) w2_pipe_weak_path(p, name, t, seed, path, sizeof path);
+      else w2_pipe_ceiling_path(p, &s->sizes[j->size], t, seed, j->unsup, path, sizeof path);
+      if (!path[0] || !w2_file_exists(path)) continue;
+      /* load through the pipeline: it checks the hash and never recomputes an existing file */
+      W2TaskData td = {0};
+      td.n_b = s->split.n_b;
+      td.n_test = s->split.n_test;
+      W2Err le = is_weak ? w2_pipe_weak(p, name, t, &td, seed, &rr)
+                         : w2_pipe_ceiling(p, &s->sizes[j->size], t, &td, seed, j->unsup, &rr);
+      if (le) {
+        e = w2_error_push(__FILE__, __LINE__, __func__, le);
+        break;
+      }
+      ModelRow *m = &models[nm++];
+      copy_name(m->task, t->name);
+      copy_name(m->size, name);
+      copy_name(m->role, is_weak ? "weak" : j->unsup ? "ceiling_unsup" : "ceiling");
+      m->seed = (int32_t)seed;
+      m->test_acc = rr->final.acc;
+      m->test_auroc = rr->final.auroc;
+      m->test_loss = rr->final.loss;
+      m->flops = rr->flops;
+      m->params = rr->params;
+      w2_run_result_free(&rr);
+    }
+  }
+  if (e) goto close;
+  for (int i = 0; i < s->nsizes; i++) {
+    copy_name(sizes[i].name, s->sizes[i].name);
+    sizes[i].width = s->sizes[i].width;
+    sizes[i].depth = s->sizes[i].depth;
+    W2Arch a = {.d_in = s->world.input_dim, .width = s->sizes[i].width,
+                .depth = s->sizes[i].depth, .d_out = 1, .act = s->pretrain.act};
+    sizes[i].params = w2_arch_params(&a);
+    sizes[i].pretrain_flops = w2_pretrain_flops(s, &s->sizes[i]);
+    sizes[i].ranks = w2_plan_size_ranks(s, &s->sizes[i]);
+  }
+  W2_CALL_GOTO(e, close, write_summary(f, rows, (size_t)nrow));
+  W2_CALL_GOTO(e, close, write_models(f, models, (size_t)nm));
+  W2_CALL_GOTO(e, close, write_sizes(f, sizes, (size_t)s->nsizes));
+  W2_CALL_GOTO(e, close, write_grid(f, s, rows, (size_t)nrow));
+  W2_CALL_GOTO(e, close, write_provenance(f, s, prov));
+  int ver = SCHEMA_VERSION, complete = miss == 0, expected = ncell;
+  W2_CALL_GOTO(e, close, attr_put(f, "schema_version", H5T_NATIVE_INT, &ver));
+  W2_CALL_GOTO(e, close, attr_put_str(f, "sweep_name", s->name));
+  W2_CALL_GOTO(e, close, attr_put(f, "complete", H5T_NATIVE_INT, &complete));
+  W2_CALL_GOTO(e, close, attr_put(f, "cells_expected", H5T_NATIVE_INT, &expected));
+  W2_CALL_GOTO(e, close, attr_put(f, "cells_present", H5T_NATIVE_INT, &nrow));
+  if (missing) *missing = miss;
+close:
+  H5Pclose(lcpl);
+  if (H5Fclose(f) < 0 && !e) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: close failed", tmp);
+  if (!e && rename(tmp, s->output) != 0)
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "cannot rename %s to %s: %s", tmp,
+                       s->output, strerror(errno));
+  if (e) unlink(tmp);
+out:
+  free(rows);
+  free(models);
+  free(sizes);
+  if (e) return w2_error_push(__FILE__, __LINE__, __func__, e);
+  return W2_OK;
+}

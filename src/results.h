@@ -1,0 +1,68 @@
+/* results.h — where a sweep's results live while it runs and when it is done.
+ *
+ * While running, every finished cell is one small HDF5 file in the sweep's work directory
+ * <output>.parts/cells/<job>.h5, written to a temporary name and renamed: a cell is either
+ * there completely or not at all, whatever is killed when. That file is the durable unit
+ * of progress (resume skips cells whose file is there) and the shard that `merge` reads.
+ * Beside it, <output>.parts/status/<job>.txt records attempts and the last error of jobs
+ * that failed or are running.
+ *
+ * When every job has ended, rank 0 assembles the results file (results/SCHEMA.md) from the
+ * cell files and the artifact cache, into a temporary file renamed over the output: the
+ * results file is never half-written, and an older one stays intact until the new one is
+ * complete. Assembly is deterministic (plan order), so results do not depend on the rank
+ * count or on which rank ran what. */
+#ifndef W2_RESULTS_H
+#define W2_RESULTS_H
+
+#include "pipeline.h"
+#include "plan.h"
+
+typedef enum { W2_ST_PENDING = 0, W2_ST_RUNNING, W2_ST_DONE, W2_ST_FAILED } W2JobState;
+
+typedef struct W2Status {
+  W2JobState state;
+  int attempts;
+  char error[512];
+  char host[64];
+  int rank;
+  double started;   /* Unix time the last attempt started */
+  double seconds;   /* its duration (done or failed) */
+} W2Status;
+
+/* <output>.parts */
+void w2_results_workdir(const W2Sweep *s, char *dir, size_t len);
+/* Creates the work directory tree and removes temporary files a killed run left in it.
+ * Call on one rank, before any worker starts. */
+W2Err w2_results_prepare(const char *workdir);
+void w2_results_cell_path(const char *workdir, const char *job_id, char *path, size_t len);
+
+/* A finished cell (atomic). rank/attempts are recorded for provenance only. */
+W2Err w2_cellfile_write(const char *path, const W2CellResult *c, int rank, int attempts);
+/* Reads a cell file; W2_ERR_DATA naming the file when it is not one. */
+W2Err w2_cellfile_read(const char *path, W2CellResult *c);
+
+W2Err w2_status_write(const char *workdir, const char *job_id, const W2Status *st);
+/* A missing status file reads as pending with 0 attempts. */
+void w2_status_read(const char *workdir, const char *job_id, W2Status *st);
+
+/* The job list of the plan, one id per line, in <workdir>/jobs.txt (for `status`). */
+W2Err w2_results_write_jobs(const char *workdir, const W2Plan *plan);
+
+/* Run facts recorded under /provenance. */
+typedef struct W2Provenance {
+  int nranks;
+  char hosts[1024];
+  char start_time[32], end_time[32];
+} W2Provenance;
+
+/* Writes the results file s->output from the cell files in workdir and the artifacts of
+ * pipeline p (weak supervisors and ceilings for /models). Cells without a file are left
+ * out and counted in *missing; a partial file says so in its root attribute `complete`. */
+W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
+                          const char *workdir, const W2Provenance *prov, int *missing);
+
+/* ISO 8601 UTC now. */
+void w2_now_iso(char *buf, size_t len);
+
+#endif

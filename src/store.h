@@ -1,0 +1,26 @@
+/* store.h — artifact files for finetuned-model results (weak labels, ceilings).
+ *
+ * Layout (all plain HDF5): root attributes format="w2sweep-result", version, config_hash
+ * (uint64), flops, params, best_acc and the final metrics (acc, auroc, ece, loss, ...);
+ * datasets prob_b (n_b) and prob_test (n_test) float32; group curve/ with one float64
+ * dataset per curve field. Written to a temporary name and renamed, so a reader never sees
+ * half a file. */
+#ifndef W2_STORE_H
+#define W2_STORE_H
+
+#include "pipeline.h"
+
+W2Err w2_store_result_save(const char *path, const W2RunResult *r, uint64_t hash);
+/* Loads path into a new result; W2_ERR_DATA naming the file and field when the file is not
+ * a result file or its hash differs from `hash`. */
+W2Err w2_store_result_load(const char *path, uint64_t hash, W2RunResult **out);
+/* 1 when path exists as a regular file. */
+int w2_file_exists(const char *path);
+/* mkdir -p */
+W2Err w2_mkdirs(const char *path);
+
+/* Curve allocation (one block for all fields). */
+W2Err w2_curve_alloc(W2Curve *c, int n);
+void w2_curve_free(W2Curve *c);
+
+#endif

@@ -1,0 +1,4 @@
+# The weak-to-strong pipeline on a tiny world: every method runs and keeps its properties.
+w2_add_test(NAME test_pipeline SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_pipeline.c LABELS unit
+  TIMEOUT 600)
+w2_add_test(NAME test_metrics SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_metrics.c LABELS unit)

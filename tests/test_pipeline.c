@@ -1,0 +1,192 @@
+/* test_pipeline.c — every method on a tiny world: it runs, its curves are complete, and the
+ * property that defines it holds:
+ *   conf with alpha_max = 0 equals naive bitwise; kl equals naive bitwise (same gradient);
+ *   the GT-oracle early stop is >= the final accuracy of the same run (and is its best);
+ *   lp_gt leaves the pretrained body untouched; bootstrap records its chain;
+ *   a synthetic supervisor's accuracy is 1 - its error rate; a cached rerun is bitwise
+ *   equal to the computed run; PGR is (student - weak) / (ceiling - weak). */
+#include <math.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "pipeline.h"
+#include "pretrain.h"
+#include "rng.h"
+#include "testutil.h"
+
+static W2Sweep S;
+
+static void tiny_sweep(void) {
+  w2_sweep_defaults(&S);
+  S.world.latent_dim = 4;
+  S.world.input_dim = 8;
+  S.world.render_depth = 2;
+  S.world.pretrain_targets = 16;
+  S.split.n_a = 120;
+  S.split.n_b = 120;
+  S.split.n_test = 150;
+  S.pretrain.min_examples = 256;
+  S.pretrain.max_examples = 512;
+  S.pretrain.hyper.epochs = 2;
+  S.finetune.epochs = 2;
+  S.finetune.batch = 16;
+  S.probe.epochs = 2;
+  S.probe.batch = 16;
+  S.unsup.epochs = 1;
+  S.unsup.batch = 16;
+  S.eval_points = 4;
+  S.nsizes = 3;
+  const char *names[3] = {"w4", "w8", "w16"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(S.sizes[i].name, W2_NAME_MAX, "%s", names[i]);
+    S.sizes[i].width = 4 << i;
+    S.sizes[i].depth = 1;
+    S.sizes[i].ranks = 1;
+  }
+  S.ntasks = 1;
+  snprintf(S.tasks[0].name, W2_NAME_MAX, "lin");
+  S.tasks[0].kind = W2_TASK_LINEAR;
+  S.nsupervisors = 1;
+  snprintf(S.supervisors[0].name, W2_NAME_MAX, "noise25");
+  S.supervisors[0].kind = W2_SUP_UNIFORM;
+  S.supervisors[0].error_rate = 0.25;
+  S.supervisors[0].confidence = 0.8;
+}
+
+static W2MethodSpec method(const char *name, W2MethodKind k) {
+  W2MethodSpec m;
+  memset(&m, 0, sizeof m);
+  snprintf(m.name, W2_NAME_MAX, "%s", name);
+  m.kind = k;
+  m.alpha_max = 0.5;
+  m.alpha_warmup = 0.2;
+  m.window_radius = -1;
+  m.selftrain_iters = 1;
+  m.clean_frac = 0.1;
+  m.knn_k = 5;
+  m.es_holdout = 0.25;
+  return m;
+}
+
+static int same_curve(const W2CellResult *a, const W2CellResult *b) {
+  if (a->curve.n != b->curve.n) return 0;
+  for (int f = 0; f < W2_CURVE_NFIELDS; f++)
+    for (int k = 0; k < a->curve.n; k++) {
+      double x = a->curve.v[f][k], y = b->curve.v[f][k];
+      if (!(x == y || (isnan(x) && isnan(y)))) return 0;
+    }
+  return a->student_acc == b->student_acc && a->weak_acc == b->weak_acc &&
+         a->ceiling_acc == b->ceiling_acc;
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  tiny_sweep();
+  char cache[] = "/tmp/w2test-pipeline-XXXXXX";
+  W2T_CHECK(mkdtemp(cache) != NULL, "temp dir");
+  W2Grid *g;
+  W2T_OK(w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g));
+  W2Pipeline *p;
+  W2T_OK(w2_pipeline_create(&S, g, cache, &p));
+  W2TaskData *td;
+  W2T_OK(w2_task_data_create(&S, w2_pipeline_world(p), &S.tasks[0], 1, &td));
+  const W2SizeSpec *strong = &S.sizes[2];
+  const W2TaskSpec *t = &S.tasks[0];
+
+  static const struct { const char *name; W2MethodKind k; } all[] = {
+      {"naive", W2_M_NAIVE}, {"conf", W2_M_CONF}, {"lp_weak", W2_M_LP_WEAK},
+      {"lp_gt", W2_M_LP_GT}, {"ftweak_lpgt", W2_M_FTWEAK_LPGT}, {"es_weak", W2_M_ES_WEAK},
+      {"es_gt_oracle", W2_M_ES_GT_ORACLE}, {"bootstrap", W2_M_BOOTSTRAP}, {"poe", W2_M_POE},
+      {"kl", W2_M_KL}, {"window", W2_M_WINDOW}, {"selftrain", W2_M_SELFTRAIN},
+      {"clean_knn", W2_M_CLEAN_KNN}, {"clean_lr", W2_M_CLEAN_LR}};
+  int nall = (int)(sizeof all / sizeof all[0]);
+  W2CellResult res[16];
+  memset(res, 0, sizeof res);
+  for (int i = 0; i < nall; i++) {
+    W2MethodSpec m = method(all[i].name, all[i].k);
+    if (m.kind == W2_M_BOOTSTRAP) {
+      m.nchain = 1;
+      snprintf(m.chain[0], W2_NAME_MAX, "w8");
+    }
+    W2T_OK(w2_pipe_cell(p, t, td, 1, "w4", strong, &m, &res[i]));
+    W2CellResult *c = &res[i];
+    W2T_CHECK(c->curve.n == S.eval_points, "%s: %d curve points", all[i].name, c->curve.n);
+    W2T_CHECK(c->student_acc >= 0 && c->student_acc <= 1, "%s: student acc %g", all[i].name,
+              c->student_acc);
+    W2T_CHECK(c->curve.v[W2_C_STEP][c->curve.n - 1] > 0, "%s: steps recorded", all[i].name);
+    W2T_CHECK(fabs(c->pgr - (c->student_acc - c->weak_acc) / (c->ceiling_acc - c->weak_acc)) < 1e-12 ||
+                  c->ceiling_acc == c->weak_acc,
+              "%s: PGR formula", all[i].name);
+    W2T_CHECK(c->strong_flops > c->curve.v[W2_C_FLOPS][c->curve.n - 1], "%s: flops include pretraining",
+              all[i].name);
+  }
+  W2CellResult *naive = &res[0], *kl = &res[9], *oracle = &res[6], *boot = &res[7];
+  W2T_CHECK(same_curve(naive, kl), "kl equals naive bitwise");
+  W2T_CHECK(oracle->student_acc >= naive->student_acc, "oracle early stop %g >= final %g",
+            oracle->student_acc, naive->student_acc);
+  W2T_CHECK(oracle->student_acc == oracle->student_best_acc, "oracle reports the best point");
+  W2T_CHECK(boot->nchain == 3 && !strcmp(boot->chain[1], "w8") && !strcmp(boot->chain[2], "w16"),
+            "bootstrap chain w4 -> w8 -> w16 (%d)", boot->nchain);
+  W2T_CHECK(isfinite(naive->agree_weak_wrong), "agreement where the supervisor is wrong measured");
+
+  /* conf with alpha_max = 0 is naive */
+  W2MethodSpec c0 = method("conf0", W2_M_CONF);
+  c0.alpha_max = 0;
+  W2CellResult rc0;
+  W2T_OK(w2_pipe_cell(p, t, td, 1, "w4", strong, &c0, &rc0));
+  W2T_CHECK(same_curve(&rc0, naive), "conf(alpha=0) equals naive bitwise");
+  w2_cell_result_clear(&rc0);
+
+  /* a rerun from the cache is bitwise equal */
+  W2MethodSpec nv = method("naive", W2_M_NAIVE);
+  W2CellResult again;
+  W2T_OK(w2_pipe_cell(p, t, td, 1, "w4", strong, &nv, &again));
+  W2T_CHECK(same_curve(&again, naive), "cached rerun bitwise equal");
+  w2_cell_result_clear(&again);
+  /* ... and without any cache too (computed in memory from scratch) */
+  W2Pipeline *p2;
+  W2T_OK(w2_pipeline_create(&S, g, NULL, &p2));
+  W2T_OK(w2_pipe_cell(p2, t, td, 1, "w4", strong, &nv, &again));
+  W2T_CHECK(same_curve(&again, naive), "uncached run bitwise equal to cached one");
+  w2_cell_result_clear(&again);
+  w2_pipeline_destroy(&p2);
+
+  /* lp_gt: a probe never changes the body */
+  W2Model *m0, *m1;
+  W2T_OK(w2_pipe_pretrained(p, strong, 1, &m0));
+  W2T_OK(w2_pipe_pretrained(p, strong, 1, &m1));
+  W2T_OK(w2_model_reset_head(m1, 1, 5));
+  m1->freeze_body = 1;
+  W2TrainSpec sp = {.X = td->Xb, .Y = td->yb, .n = td->n_b, .batch = 16, .steps = 20,
+                    .opt = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f},
+                    .key = 3};
+  W2T_OK(w2_train(m1, &sp, NULL));
+  int body_same = 1;
+  for (int l = 0; l < strong->depth; l++)
+    body_same &= !memcmp(m0->W[l].a, m1->W[l].a, w2_mat_local_bytes(&m0->W[l])) &&
+                 !memcmp(m0->b[l], m1->b[l], sizeof(float) * m0->W[l].n);
+  W2T_CHECK(body_same, "linear probe leaves the body bitwise unchanged");
+  w2_model_destroy(&m0);
+  w2_model_destroy(&m1);
+
+  /* a synthetic supervisor has exactly its error rate on B */
+  W2RunResult *sup;
+  W2T_OK(w2_pipe_weak(p, "noise25", t, td, 1, &sup));
+  double acc_b = w2_accuracy(sup->prob_b, td->yb, td->n_b);
+  W2T_CHECK(fabs(acc_b - 0.75) < 1.0 / td->n_b + 1e-12, "supervisor accuracy on B %g", acc_b);
+  w2_run_result_free(&sup);
+
+  for (int i = 0; i < nall; i++) w2_cell_result_clear(&res[i]);
+  w2_task_data_destroy(&td);
+  w2_pipeline_destroy(&p);
+  w2_grid_destroy(&g);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", cache);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", cache);
+  int rc = w2t_summary();
+  MPI_Finalize();
+  return rc;
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# test_runner.sh — the sweep runner's acceptance checks on tests/sweeps/tiny.cfg:
+#   1. rank invariance: -np 1, -np 2 and -np 4 (oversubscribed) give bitwise-equal cell
+#      metrics and curves (tests/compare_results.py);
+#   2. kill -9 of the whole job at several points (during pretraining, during cells, after
+#      the cells before assembly) and of a single rank, then the same command: the final
+#      results equal the uninterrupted run's;
+#   3. the artifact cache: a second sweep sharing sizes pretrains nothing; a changed
+#      finetuning setting recomputes ceilings but reuses pretrained models; a changed
+#      pretraining setting pretrains anew.
+# Needs $W2SWEEP (the binary) and $MPIEXEC; prints "N passed, M failed".
+set -u
+src=${W2SWEEP_SOURCE_DIR:?}
+w2=${W2SWEEP:?}
+mpi=${MPIEXEC:-mpiexec}
+work=$(mktemp -d /tmp/w2test-runner.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+check() { # check "what" command...
+  local what=$1
+  shift
+  if "$@" >"$work/last.log" 2>&1; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "NOT OK: $what"
+    tail -20 "$work/last.log"
+  fi
+}
+cmp_results() { /usr/bin/python3 "$src/tests/compare_results.py" "$1" "$2"; }
+run() { # run NP NAME [extra args]: a sweep into $work/NAME.h5 with its own cache
+  local np=$1 name=$2
+  shift 2
+  $mpi --oversubscribe -n "$np" "$w2" run "$cfg" --output "$work/$name.h5" \
+    --cache "$work/cache-$name" --quiet "$@"
+}
+if ! /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  echo "SKIP: /usr/bin/python3 has no h5py (needed to compare results files)"
+  exit 77
+fi
+
+# a slower variant of tiny.cfg: more pretraining, so kills land mid-run
+cfg="$work/tiny.cfg"
+sed -e 's/examples_per_param = 1.0; min_examples = 512; max_examples = 2048;/examples_per_param = 40.0; min_examples = 4096; max_examples = 40000;/' \
+  "$src/tests/sweeps/tiny.cfg" >"$cfg"
+check "slow variant of tiny.cfg is valid" "$w2" check "$cfg"
+
+# 1. rank invariance
+check "run on 1 rank" run 1 np1
+check "run on 2 ranks" run 2 np2
+check "run on 4 ranks" run 4 np4
+check "np1 == np2 bitwise" cmp_results "$work/np1.h5" "$work/np2.h5"
+check "np1 == np4 bitwise" cmp_results "$work/np1.h5" "$work/np4.h5"
+check "status reports a complete sweep" sh -c "'$w2' status '$work/np2.h5' | grep -q 'complete'"
+check "export has a header and 48 rows" sh -c "test \$('$w2' export '$work/np2.h5' --csv | wc -l) -eq 49"
+
+# 2. kill -9 and resume
+kill_when() { # kill_when NAME WHAT N: start a 2-rank run, kill -9 all of it once WHAT
+  local name=$1 what=$2 n=$3
+  rm -rf "$work/$name.h5" "$work/$name.h5.parts" "$work/cache-$name"
+  # job control: the background job is its own process group (pgid = its pid), so one
+  # kill reaches mpirun and every rank it started
+  set -m
+  $mpi --oversubscribe -n 2 "$w2" run "$cfg" --output "$work/$name.h5" \
+    --cache "$work/cache-$name" --quiet >"$work/$name.log" 2>&1 &
+  local pid=$! t=0
+  set +m
+  while kill -0 $pid 2>/dev/null && [ $t -lt 3000 ]; do
+    local c
+    case $what in
+      pretrain) c=$(ls "$work/cache-$name/pretrained" 2>/dev/null | grep -vc tmp) ;;
+      cells) c=$(ls "$work/$name.h5.parts/cells" 2>/dev/null | grep -vc tmp) ;;
+      rank) c=$(ls "$work/$name.h5.parts/cells" 2>/dev/null | grep -vc tmp) ;;
+    esac
+    [ "${c:-0}" -ge "$n" ] && break
+    sleep 0.01
+    t=$((t + 1))
+  done
+  if [ "$what" = rank ]; then
+    pkill -9 -f "w2sweep run $cfg --output $work/$name.h5" -n # the newest rank only
+  else
+    kill -9 -- -$pid 2>/dev/null
+  fi
+  wait $pid 2>/dev/null
+  # nothing of the killed run may survive into the resumed one
+  pkill -9 -f -- "--output $work/$name.h5" 2>/dev/null
+  while pgrep -f -- "--output $work/$name.h5" >/dev/null; do sleep 0.05; done
+  local done_before
+  done_before=$(ls "$work/$name.h5.parts/cells" 2>/dev/null | grep -vc tmp)
+  echo "killed $name after $what>=$n: $done_before cells were done"
+}
+for point in "pretrain 1" "cells 1" "cells 20" "cells 48" "rank 10"; do
+  set -- $point
+  name="kill_$1_$2"
+  kill_when "$name" "$1" "$2"
+  check "$name: resumed run succeeds" run 2 "$name"
+  check "$name: resumed == uninterrupted" cmp_results "$work/np1.h5" "$work/$name.h5"
+  check "$name: no temporary files left in the cell store" \
+    sh -c "! ls '$work/$name.h5.parts/cells' | grep -q tmp"
+done
+# a rerun of a finished sweep recomputes nothing
+check "rerun of a finished sweep does no work" sh -c "$mpi --oversubscribe -n 2 '$w2' run '$cfg' \
+  --output '$work/np2.h5' --cache '$work/cache-np2' --quiet | grep -q '0 jobs done, 78 already done'"
+
+# 3. the artifact cache
+cp -r "$work/cache-np2" "$work/cache-shared"
+shared() { $mpi --oversubscribe -n 2 "$w2" run "$1" --output "$work/$2.h5" --cache "$work/cache-shared" >"$work/$2.log" 2>&1; }
+sed -e 's/strong = \["t8", "t24"\];/strong = ["t24"];/' -e 's/name = "tiny";/name = "tiny2";/' "$cfg" >"$work/sub.cfg"
+check "a sweep sharing sizes runs" shared "$work/sub.cfg" sub
+check "... and pretrains nothing" sh -c "! grep -q 'pretrained' '$work/sub.log'"
+check "... and recomputes no ceiling" sh -c "! grep -q '  ceiling ' '$work/sub.log'"
+sed -e 's/finetune = { epochs = 2.0; batch = 16; };/finetune = { epochs = 3.0; batch = 16; };/' "$work/sub.cfg" >"$work/ft.cfg"
+check "a changed finetuning setting runs" shared "$work/ft.cfg" ft
+check "... reuses pretrained models" sh -c "! grep -q 'pretrained' '$work/ft.log'"
+check "... and recomputes ceilings" grep -q "  ceiling " "$work/ft.log"
+sed -e 's/pretrain = { epochs = 2.0;/pretrain = { epochs = 1.0;/' "$work/sub.cfg" >"$work/pt.cfg"
+check "a changed pretraining setting runs" shared "$work/pt.cfg" pt
+check "... and pretrains anew" grep -q "pretrained" "$work/pt.log"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
