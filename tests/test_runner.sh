@@ -118,5 +118,25 @@ sed -e 's/pretrain = { epochs = 2.0;/pretrain = { epochs = 1.0;/' "$work/sub.cfg
 check "a changed pretraining setting runs" shared "$work/pt.cfg" pt
 check "... and pretrains anew" grep -q "pretrained" "$work/pt.log"
 
+# 4. a size that exceeds the per-rank memory limit runs on a rank group (2x2 ScaLAPACK grid,
+# 4x4 blocks so that every matrix really is spread over the four ranks)
+sed -e 's/^eval_points = 4;/eval_points = 4;\nrunner = { rank_memory_gb = 0.00002; };/' \
+  "$src/tests/sweeps/tiny.cfg" >"$work/groups.cfg"
+check "the planner puts t24 on 4-rank groups" sh -c "'$w2' plan '$work/groups.cfg' -n 4 --jobs | grep -q 'pretrain/t24/s0 .*ranks 4'"
+check "a sweep with rank groups completes" sh -c "W2SWEEP_BLOCK=4 $mpi --oversubscribe -n 4 '$w2' run \
+  '$work/groups.cfg' --output '$work/groups.h5' --cache '$work/cache-groups' --quiet | grep -q '48 of 48 cells'"
+check "1-rank sweep of the same config" sh -c "$mpi -n 1 '$w2' run '$src/tests/sweeps/tiny.cfg' \
+  --output '$work/tiny1.h5' --cache '$work/cache-tiny1' --quiet"
+check "group results agree with 1-rank results (accuracies within 1 point)" /usr/bin/python3 -c "
+import h5py, numpy as np
+k = lambda r: (r['task'], r['seed'], r['weak_size'], r['strong_size'], r['method'])
+a = sorted(h5py.File('$work/groups.h5')['summary'][()], key=k)
+b = sorted(h5py.File('$work/tiny1.h5')['summary'][()], key=k)
+assert len(a) == len(b) == 48
+for f in ('ceiling_acc', 'student_acc', 'student_best_acc'):
+    d = max(abs(x[f] - y[f]) for x, y in zip(a, b))
+    assert d <= 0.01, (f, d)
+"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
