@@ -2,3 +2,7 @@
 w2_add_script_test(NAME test_runner COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_runner.sh
   LABELS mpi heavy TIMEOUT 900)
 set_tests_properties(test_runner PROPERTIES SKIP_RETURN_CODE 77 PROCESSORS 2)
+# The README's default path (run -> fit -> figures) on the tiny sweep.
+w2_add_script_test(NAME test_e2e COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_e2e.sh
+  LABELS heavy TIMEOUT 600)
+set_tests_properties(test_e2e PROPERTIES SKIP_RETURN_CODE 77 PROCESSORS 2)

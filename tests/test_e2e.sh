@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test_e2e.sh — the README's default path on the tiny sweep: run on 2 ranks, fit, draw.
+# Checks that the results file, /fits and one PNG per figure type and task appear, and that
+# the figures of methods the sweep has (naive, conf) are not skipped. (The full quickstart
+# is the same path with a bigger sweep file; CI runs this bounded form.)
+set -u
+src=${W2SWEEP_SOURCE_DIR:?}
+w2=${W2SWEEP:?}
+mpi=${MPIEXEC:-mpiexec}
+work=$(mktemp -d /tmp/w2test-e2e.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+if ! /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
+  echo "SKIP: /usr/bin/python3 lacks h5py or matplotlib"
+  exit 77
+fi
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "NOT OK: $*"; }
+out=$work/tiny.h5
+if $mpi --oversubscribe -n 2 "$w2" run "$src/tests/sweeps/tiny.cfg" --output "$out" \
+  --cache "$work/cache" >"$work/run.log" 2>&1; then ok; else bad "run"; tail "$work/run.log"; fi
+grep -q "PGR" "$work/run.log" && ok || bad "run prints the summary table"
+if "$w2" fit "$out" >"$work/fit.log" 2>&1; then ok; else bad "fit"; tail "$work/fit.log"; fi
+/usr/bin/python3 -c "import h5py,sys; f=h5py.File('$out'); sys.exit(0 if 'fits' in f and len(f['fits/scaling']) > 0 else 1)" \
+  && ok || bad "/fits/scaling written"
+if /usr/bin/python3 "$src/analysis/plots.py" "$out" --out "$work/fig" >"$work/plots.log" 2>&1; then ok; else
+  bad "plots"; tail "$work/plots.log"; fi
+for task in linear nonlinear; do
+  for fig in fig3 fig5 fig7 fig8 scaling pgrfit; do
+    f="$work/fig/${fig}_${task}.png"
+    if [ -s "$f" ] && [ "$(head -c 4 "$f" | tail -c 3)" = "PNG" ]; then ok; else bad "$f is a PNG"; fi
+  done
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
