@@ -187,6 +187,37 @@ W2Err w2_h5_write_f32(hid_t loc, const char *path, const char *name, int ndims,
   return W2_OK;
 }
 
+W2Err w2_h5_write_f64_1d(hid_t loc, const char *path, const char *name, int n, const double *v,
+                         int deflate) {
+  hsize_t dim = (hsize_t)(n > 0 ? n : 0);
+  hid_t s = H5Screate_simple(1, &dim, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  herr_t st = s >= 0 && dcpl >= 0 ? 0 : -1;
+  if (st >= 0 && deflate > 0 && n > 0) { /* a chunked layout needs a non-empty chunk */
+    st = H5Pset_chunk(dcpl, 1, &dim);
+    if (st >= 0) st = H5Pset_deflate(dcpl, (unsigned)deflate);
+  }
+  hid_t d = st >= 0 ? H5Dcreate2(loc, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT)
+                    : H5I_INVALID_HID;
+  if (d < 0) st = -1;
+  if (st >= 0 && n > 0) st = H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+  if (d >= 0 && H5Dclose(d) < 0) st = -1;
+  if (dcpl >= 0 && H5Pclose(dcpl) < 0) st = -1;
+  if (s >= 0 && H5Sclose(s) < 0) st = -1;
+  W2_CHECK(st >= 0, W2_ERR_IO, "%s: cannot write dataset %s (disk full?)", path, name);
+  return W2_OK;
+}
+
+W2Err w2_h5_read_1d(hid_t loc, const char *path, const char *name, hid_t memtype, hsize_t n,
+                    void *buf) {
+  hsize_t dim = 0;
+  W2_CALL(w2_h5_inspect(loc, path, name, 1, &dim, NULL, NULL));
+  W2_CHECK(dim == n, W2_ERR_DATA, "%s: %s has length %llu, expected %llu", path, name,
+           (unsigned long long)dim, (unsigned long long)n);
+  if (n > 0) W2_CALL(w2_h5_read(loc, path, name, memtype, buf));
+  return W2_OK;
+}
+
 /* ----------------------------------------------------------------------------------- */
 /* attributes */
 
@@ -217,17 +248,30 @@ W2Err w2_h5_attr_write_double(hid_t obj, const char *path, const char *name, dou
   return W2_OK;
 }
 
-W2Err w2_h5_attr_write_str(hid_t obj, const char *path, const char *name, const char *v) {
-  /* Variable-length UTF-8: h5py returns it as a Python str. */
+/* A string attribute of type size `size` (H5T_VARIABLE: buf points to the char *). */
+static W2Err attr_write_string(hid_t obj, const char *path, const char *name, size_t size,
+                               H5T_cset_t cset, const void *buf) {
   hid_t t = H5Tcopy(H5T_C_S1);
   herr_t st = t >= 0 ? 0 : -1;
-  if (st >= 0) st = H5Tset_size(t, H5T_VARIABLE);
-  if (st >= 0) st = H5Tset_cset(t, H5T_CSET_UTF8);
+  if (st >= 0) st = H5Tset_size(t, size);
+  if (st >= 0) st = H5Tset_cset(t, cset);
   W2Err err = W2_OK;
-  if (st >= 0) err = attr_write(obj, path, name, t, t, &v);
+  if (st >= 0) err = attr_write(obj, path, name, t, t, buf);
   if (t >= 0 && H5Tclose(t) < 0) st = -1;
   if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
   W2_CHECK(st >= 0, W2_ERR_IO, "%s: cannot write attribute %s", path, name);
+  return W2_OK;
+}
+
+W2Err w2_h5_attr_write_str(hid_t obj, const char *path, const char *name, const char *v) {
+  /* Variable-length UTF-8: h5py returns it as a Python str. */
+  W2_CALL(attr_write_string(obj, path, name, H5T_VARIABLE, H5T_CSET_UTF8, &v));
+  return W2_OK;
+}
+
+W2Err w2_h5_attr_write_str_fixed(hid_t obj, const char *path, const char *name, const char *v,
+                                 H5T_cset_t cset) {
+  W2_CALL(attr_write_string(obj, path, name, strlen(v) + 1, cset, v));
   return W2_OK;
 }
 

@@ -109,12 +109,26 @@ W2Err w2_h5_read(hid_t file, const char *path, const char *name, hid_t memtype, 
 /* Creates dataset name under loc as float32 of C-order shape dims and writes data to it. */
 W2Err w2_h5_write_f32(hid_t loc, const char *path, const char *name, int ndims,
                       const hsize_t *dims, const float *data);
+/* Creates 1-D dataset name under loc as float64 of length n and writes v to it. With
+ * deflate > 0 (and n > 0) it is stored as one chunk compressed at that level (the curves of
+ * results/SCHEMA.md); with 0, contiguous. */
+W2Err w2_h5_write_f64_1d(hid_t loc, const char *path, const char *name, int n, const double *v,
+                         int deflate);
+/* Reads 1-D dataset name of exactly n elements into buf, converted to memtype. W2_ERR_DATA
+ * when it is missing, not 1-D, of another length, or does not convert. */
+W2Err w2_h5_read_1d(hid_t loc, const char *path, const char *name, hid_t memtype, hsize_t n,
+                    void *buf);
 
-/* Scalar attributes. Writers store int32, uint64, float64 and variable-length UTF-8. */
+/* Scalar attributes. Writers store int32, uint64, float64 and variable-length UTF-8 (or,
+ * with _str_fixed, fixed-length) strings. */
 W2Err w2_h5_attr_write_int(hid_t obj, const char *path, const char *name, int v);
 W2Err w2_h5_attr_write_u64(hid_t obj, const char *path, const char *name, uint64_t v);
 W2Err w2_h5_attr_write_double(hid_t obj, const char *path, const char *name, double v);
 W2Err w2_h5_attr_write_str(hid_t obj, const char *path, const char *name, const char *v);
+/* A fixed-length string of strlen(v) + 1 bytes, null-terminated, in character set cset:
+ * what the results, cell and result-artifact files hold (h5py reads it as bytes). */
+W2Err w2_h5_attr_write_str_fixed(hid_t obj, const char *path, const char *name, const char *v,
+                                 H5T_cset_t cset);
 /* Readers raise W2_ERR_DATA when the attribute is missing, not scalar, or of another
  * class: the integer readers need an integer attribute (exact; uint64 for hashes), the
  * double reader an integer or float one, the string reader a fixed- or variable-length

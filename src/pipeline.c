@@ -431,6 +431,22 @@ static W2Arch pretrain_arch(const W2Pipeline *p, const W2SizeSpec *size) {
   return a;
 }
 
+/* A model of arch a from the cached checkpoint path, checked against meta, with the file's
+ * training FLOPs. On failure *out is NULL. */
+static W2Err load_cached(W2Pipeline *p, const char *path, const W2Arch *a,
+                         const W2CheckpointMeta *meta, W2Model **out) {
+  W2_CALL(w2_model_create(p->grid, a, out));
+  W2CheckpointMeta got;
+  W2Err e = w2_checkpoint_load(*out, path, meta);
+  if (!e) e = w2_checkpoint_peek(path, NULL, &got);
+  if (e) {
+    w2_model_destroy(out);
+    return w2_error_push(__FILE__, __LINE__, __func__, e);
+  }
+  (*out)->flops = got.flops;
+  return W2_OK;
+}
+
 W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, uint64_t seed, W2Model **out) {
   char path[W2_PATH_MAX + 128];
   w2_pipe_pretrained_path(p, size, seed, path, sizeof path);
@@ -441,16 +457,7 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, uint64_t seed, W
   meta.config_hash = w2_pretrain_hash(p->s, size, seed);
   if (path[0] && w2_file_exists(path)) {
     W2Arch a = pretrain_arch(p, size);
-    W2_CALL(w2_model_create(p->grid, &a, out));
-    W2Err e = w2_checkpoint_load(*out, path, &meta);
-    if (e) {
-      w2_model_destroy(out);
-      return w2_error_push(__FILE__, __LINE__, __func__, e);
-    }
-    W2CheckpointMeta got;
-    W2Arch ga;
-    W2_CALL(w2_checkpoint_peek(path, &ga, &got));
-    (*out)->flops = got.flops;
+    W2_CALL(load_cached(p, path, &a, &meta, out));
     return W2_OK;
   }
   double t0 = now_s(), flops = 0;
@@ -480,16 +487,7 @@ static W2Err start_model(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   if (path[0] && w2_file_exists(path)) {
     W2Arch a = pretrain_arch(p, size);
     a.d_out = td->k_u;
-    W2_CALL(w2_model_create(p->grid, &a, out));
-    W2Err e = w2_checkpoint_load(*out, path, &meta);
-    if (e) {
-      w2_model_destroy(out);
-      return w2_error_push(__FILE__, __LINE__, __func__, e);
-    }
-    W2CheckpointMeta got;
-    W2Arch ga;
-    W2_CALL(w2_checkpoint_peek(path, &ga, &got));
-    (*out)->flops = got.flops;
+    W2_CALL(load_cached(p, path, &a, &meta, out));
     return W2_OK;
   }
   W2_CALL(w2_pipe_pretrained(p, size, seed, out));

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -139,105 +140,26 @@ W2Err w2_results_write_jobs(const char *workdir, const W2Plan *plan) {
   return W2_OK;
 }
 
-/* ---- HDF5 helpers ---------------------------------------------------------------------- */
+/* ---- HDF5 helpers (the shared ones are in checkpoint.h) ------------------------------ */
 
-static W2Err attr_put(hid_t loc, const char *name, hid_t type, const void *v) {
-  hid_t sp = H5Screate(H5S_SCALAR);
-  W2_CHECK(sp >= 0, W2_ERR_IO, "HDF5: dataspace for attribute %s", name);
-  hid_t a = H5Acreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t rc = a >= 0 ? H5Awrite(a, type, v) : -1;
-  if (a >= 0) H5Aclose(a);
-  H5Sclose(sp);
-  W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write attribute %s", name);
+/* String attributes are fixed-length UTF-8 (SCHEMA.md readers decode bytes). */
+static W2Err attr_put_str(hid_t loc, const char *file, const char *name, const char *v) {
+  W2_CALL(w2_h5_attr_write_str_fixed(loc, file, name, v, H5T_CSET_UTF8));
   return W2_OK;
 }
 
-static W2Err attr_put_str(hid_t loc, const char *name, const char *v) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  W2_CHECK(t >= 0, W2_ERR_IO, "HDF5: string type");
-  H5Tset_size(t, strlen(v) + 1);
-  H5Tset_cset(t, H5T_CSET_UTF8);
-  W2Err e = attr_put(loc, name, t, v);
-  H5Tclose(t);
-  return e;
-}
-
-static W2Err attr_get(hid_t loc, const char *file, const char *name, hid_t type, void *v) {
-  W2_CHECK(H5Aexists(loc, name) > 0, W2_ERR_DATA, "%s: attribute '%s' is missing", file, name);
-  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  herr_t rc = a >= 0 ? H5Aread(a, type, v) : -1;
-  if (a >= 0) H5Aclose(a);
-  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: attribute '%s' cannot be read", file, name);
+/* A string attribute into a name field of cap bytes: a longer one is refused, not cut. */
+static W2Err attr_get_name(hid_t loc, const char *file, const char *name, char *v, size_t cap) {
+  char buf[256];
+  W2_CALL(w2_h5_attr_read_str(loc, file, name, buf, sizeof buf));
+  size_t n = strlen(buf);
+  W2_CHECK(n < cap, W2_ERR_DATA, "%s: attribute '%s' is longer than %zu bytes", file, name,
+           cap - 1);
+  memcpy(v, buf, n + 1);
   return W2_OK;
 }
 
-static W2Err attr_get_str(hid_t loc, const char *file, const char *name, char *v, size_t len) {
-  W2_CHECK(H5Aexists(loc, name) > 0, W2_ERR_DATA, "%s: attribute '%s' is missing", file, name);
-  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  W2_CHECK(a >= 0, W2_ERR_DATA, "%s: attribute '%s' cannot be opened", file, name);
-  hid_t ft = H5Aget_type(a);
-  size_t sz = H5Tget_size(ft);
-  int is_str = H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft);
-  herr_t rc = -1;
-  if (is_str && sz < len) {
-    memset(v, 0, len);
-    rc = H5Aread(a, ft, v); /* the file's own string type: same size and character set */
-  }
-  H5Tclose(ft);
-  H5Aclose(a);
-  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: attribute '%s' is not a string of < %zu bytes", file, name, len);
-  return W2_OK;
-}
-
-/* 1-D float64 dataset, deflate-compressed (chunked) when non-empty */
-static W2Err dset_put(hid_t loc, const char *name, int n, const double *v) {
-  hsize_t dim = (hsize_t)n;
-  hid_t sp = H5Screate_simple(1, &dim, NULL);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  W2_CHECK(sp >= 0 && dcpl >= 0, W2_ERR_IO, "HDF5: dataset %s setup", name);
-  if (n > 0) {
-    H5Pset_chunk(dcpl, 1, &dim);
-    H5Pset_deflate(dcpl, 4);
-  }
-  hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  herr_t rc = d < 0 ? -1 : n > 0 ? H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0;
-  if (d >= 0) H5Dclose(d);
-  H5Pclose(dcpl);
-  H5Sclose(sp);
-  W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write dataset %s", name);
-  return W2_OK;
-}
-
-static W2Err dset_get(hid_t loc, const char *file, const char *name, int n, double *v) {
-  W2_CHECK(H5Lexists(loc, name, H5P_DEFAULT) > 0, W2_ERR_DATA, "%s: dataset '%s' is missing", file, name);
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-  W2_CHECK(d >= 0, W2_ERR_DATA, "%s: dataset '%s' cannot be opened", file, name);
-  hid_t sp = H5Dget_space(d);
-  hsize_t dim = 0;
-  int nd = H5Sget_simple_extent_ndims(sp);
-  if (nd == 1) H5Sget_simple_extent_dims(sp, &dim, NULL);
-  H5Sclose(sp);
-  herr_t rc = (nd == 1 && dim == (hsize_t)n)
-                  ? (n ? H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0)
-                  : -2;
-  H5Dclose(d);
-  W2_CHECK(rc != -2, W2_ERR_DATA, "%s: dataset '%s' has the wrong shape (expected %d)", file, name, n);
-  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: dataset '%s' cannot be read", file, name);
-  return W2_OK;
-}
-
-static int dset_len(hid_t loc, const char *name) {
-  if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return -1;
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-  if (d < 0) return -1;
-  hid_t sp = H5Dget_space(d);
-  hsize_t dim = 0;
-  int nd = H5Sget_simple_extent_ndims(sp);
-  if (nd == 1) H5Sget_simple_extent_dims(sp, &dim, NULL);
-  H5Sclose(sp);
-  H5Dclose(d);
-  return nd == 1 ? (int)dim : -1;
-}
+#define CURVE_DEFLATE 4 /* SCHEMA.md: curves are deflate-compressed */
 
 /* ---- one cell: attributes + curves, in a cell file's root or a group of the results ---- */
 
@@ -252,21 +174,23 @@ static const DField cell_doubles[] = {
     DF(weak_flops), DF(strong_flops), DF(weak_params), DF(strong_params), DF(wall_s)};
 #define NDOUBLES (int)(sizeof cell_doubles / sizeof cell_doubles[0])
 
-static W2Err write_cell(hid_t loc, const W2CellResult *c, int rank, int attempts) {
-  W2_CALL(attr_put_str(loc, "task", c->task));
-  W2_CALL(attr_put_str(loc, "weak_size", c->weak));
-  W2_CALL(attr_put_str(loc, "strong_size", c->strong));
-  W2_CALL(attr_put_str(loc, "method", c->method));
-  uint64_t seed = c->seed;
-  W2_CALL(attr_put(loc, "seed", H5T_NATIVE_UINT64, &seed));
+/* file names the HDF5 file in messages (loc is its root or a group in it). */
+static W2Err write_cell(hid_t loc, const char *file, const W2CellResult *c, int rank,
+                        int attempts) {
+  W2_CALL(attr_put_str(loc, file, "task", c->task));
+  W2_CALL(attr_put_str(loc, file, "weak_size", c->weak));
+  W2_CALL(attr_put_str(loc, file, "strong_size", c->strong));
+  W2_CALL(attr_put_str(loc, file, "method", c->method));
+  W2_CALL(w2_h5_attr_write_u64(loc, file, "seed", c->seed));
   for (int i = 0; i < NDOUBLES; i++)
-    W2_CALL(attr_put(loc, cell_doubles[i].name, H5T_NATIVE_DOUBLE,
-                     (const char *)c + cell_doubles[i].off));
-  W2_CALL(attr_put(loc, "selected_point", H5T_NATIVE_INT, &c->selected_point));
-  W2_CALL(attr_put(loc, "rank", H5T_NATIVE_INT, &rank));
-  W2_CALL(attr_put(loc, "attempts", H5T_NATIVE_INT, &attempts));
+    W2_CALL(w2_h5_attr_write_double(loc, file, cell_doubles[i].name,
+                                    *(const double *)((const char *)c + cell_doubles[i].off)));
+  W2_CALL(w2_h5_attr_write_int(loc, file, "selected_point", c->selected_point));
+  W2_CALL(w2_h5_attr_write_int(loc, file, "rank", rank));
+  W2_CALL(w2_h5_attr_write_int(loc, file, "attempts", attempts));
   for (int f = 0; f < W2_CURVE_NFIELDS; f++)
-    W2_CALL(dset_put(loc, w2_curve_names[f], c->curve.n, c->curve.v[f]));
+    W2_CALL(w2_h5_write_f64_1d(loc, file, w2_curve_names[f], c->curve.n, c->curve.v[f],
+                               CURVE_DEFLATE));
   if (c->nchain > 0) {
     hsize_t n = (hsize_t)c->nchain;
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -277,29 +201,31 @@ static W2Err write_cell(hid_t loc, const W2CellResult *c, int rank, int attempts
     if (d >= 0) H5Dclose(d);
     H5Sclose(sp);
     H5Tclose(t);
-    W2_CHECK(rc >= 0, W2_ERR_IO, "HDF5: cannot write chain");
-    W2_CALL(dset_put(loc, "chain_acc", c->nchain, c->chain_acc));
+    W2_CHECK(rc >= 0, W2_ERR_IO, "%s: cannot write dataset chain", file);
+    W2_CALL(w2_h5_write_f64_1d(loc, file, "chain_acc", c->nchain, c->chain_acc, CURVE_DEFLATE));
   }
   return W2_OK;
 }
 
 static W2Err read_cell(hid_t loc, const char *file, W2CellResult *c) {
   memset(c, 0, sizeof *c);
-  W2_CALL(attr_get_str(loc, file, "task", c->task, sizeof c->task));
-  W2_CALL(attr_get_str(loc, file, "weak_size", c->weak, sizeof c->weak));
-  W2_CALL(attr_get_str(loc, file, "strong_size", c->strong, sizeof c->strong));
-  W2_CALL(attr_get_str(loc, file, "method", c->method, sizeof c->method));
-  W2_CALL(attr_get(loc, file, "seed", H5T_NATIVE_UINT64, &c->seed));
+  W2_CALL(attr_get_name(loc, file, "task", c->task, sizeof c->task));
+  W2_CALL(attr_get_name(loc, file, "weak_size", c->weak, sizeof c->weak));
+  W2_CALL(attr_get_name(loc, file, "strong_size", c->strong, sizeof c->strong));
+  W2_CALL(attr_get_name(loc, file, "method", c->method, sizeof c->method));
+  W2_CALL(w2_h5_attr_read_u64(loc, file, "seed", &c->seed));
   for (int i = 0; i < NDOUBLES; i++)
-    W2_CALL(attr_get(loc, file, cell_doubles[i].name, H5T_NATIVE_DOUBLE,
-                     (char *)c + cell_doubles[i].off));
-  W2_CALL(attr_get(loc, file, "selected_point", H5T_NATIVE_INT, &c->selected_point));
-  int n = dset_len(loc, "step");
-  W2_CHECK(n >= 0, W2_ERR_DATA, "%s: dataset 'step' is missing", file);
-  W2_CALL(w2_curve_alloc(&c->curve, n));
+    W2_CALL(w2_h5_attr_read_double(loc, file, cell_doubles[i].name,
+                                   (double *)((char *)c + cell_doubles[i].off)));
+  W2_CALL(w2_h5_attr_read_int(loc, file, "selected_point", &c->selected_point));
+  hsize_t n = 0;
+  W2_CALL(w2_h5_inspect(loc, file, "step", 1, &n, NULL, NULL));
+  W2_CHECK(n <= INT_MAX, W2_ERR_DATA, "%s: dataset step is too long", file);
+  W2_CALL(w2_curve_alloc(&c->curve, (int)n));
   for (int f = 0; f < W2_CURVE_NFIELDS; f++)
-    W2_CALL(dset_get(loc, file, w2_curve_names[f], n, c->curve.v[f]));
-  int nc = dset_len(loc, "chain");
+    W2_CALL(w2_h5_read_1d(loc, file, w2_curve_names[f], H5T_NATIVE_DOUBLE, n, c->curve.v[f]));
+  hsize_t nc = 0;
+  if (w2_h5_exists(loc, "chain")) W2_CALL(w2_h5_inspect(loc, file, "chain", 1, &nc, NULL, NULL));
   if (nc > 0) {
     W2_CHECK(nc <= W2_CHAIN_MAX, W2_ERR_DATA, "%s: chain too long", file);
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -309,37 +235,24 @@ static W2Err read_cell(hid_t loc, const char *file, W2CellResult *c) {
     if (d >= 0) H5Dclose(d);
     H5Tclose(t);
     W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: chain cannot be read", file);
-    c->nchain = nc;
-    W2_CALL(dset_get(loc, file, "chain_acc", nc, c->chain_acc));
+    c->nchain = (int)nc;
+    W2_CALL(w2_h5_read_1d(loc, file, "chain_acc", H5T_NATIVE_DOUBLE, nc, c->chain_acc));
   }
   return W2_OK;
 }
 
 W2Err w2_cellfile_write(const char *path, const W2CellResult *c, int rank, int attempts) {
   char tmp[W2_PATH_MAX + 600];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-  w2_h5_silence();
-  hid_t fapl = w2_h5_fapl(0);
-  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  H5Pclose(fapl);
-  W2_CHECK(f >= 0, W2_ERR_IO, "%s: cannot create file", tmp);
-  W2Err e = write_cell(f, c, rank, attempts);
-  if (H5Fclose(f) < 0 && !e) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: close failed", tmp);
-  if (!e && rename(tmp, path) != 0)
-    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "cannot rename %s: %s", tmp, strerror(errno));
-  if (e) {
-    unlink(tmp);
-    return w2_error_push(__FILE__, __LINE__, __func__, e);
-  }
+  hid_t f;
+  W2_CALL(w2_h5_create_tmp(path, 0, tmp, sizeof tmp, &f));
+  W2Err e = write_cell(f, path, c, rank, attempts);
+  W2_CALL(w2_h5_commit(&f, tmp, path, e));
   return W2_OK;
 }
 
 W2Err w2_cellfile_read(const char *path, W2CellResult *c) {
-  w2_h5_silence();
-  hid_t fapl = w2_h5_fapl(0);
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-  H5Pclose(fapl);
-  W2_CHECK(f >= 0, W2_ERR_DATA, "%s: cannot open as HDF5 (corrupt or not HDF5)", path);
+  hid_t f;
+  W2_CALL(w2_h5_open_read(path, 0, &f));
   W2Err e = read_cell(f, path, c);
   H5Fclose(f);
   if (e) {
@@ -536,8 +449,9 @@ done:
 }
 
 static W2Err write_provenance(hid_t f, const W2Sweep *s, const W2Provenance *pv) {
+  const char *file = s->output;
   hid_t g = H5Gcreate2(f, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  W2_CHECK(g >= 0, W2_ERR_IO, "HDF5: cannot create /provenance");
+  W2_CHECK(g >= 0, W2_ERR_IO, "%s: cannot create group /provenance", file);
   char buf[256];
   unsigned maj, min, rel;
   H5get_libversion(&maj, &min, &rel);
@@ -547,17 +461,17 @@ static W2Err write_provenance(hid_t f, const W2Sweep *s, const W2Provenance *pv)
   MPI_Get_library_version(mpiv, &len);
   mpiv[strcspn(mpiv, "\n,")] = '\0';
   W2Err e = W2_OK;
-  W2_CALL_GOTO(e, done, attr_put_str(g, "config_text", s->config_text ? s->config_text : ""));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "config_file", s->source_path));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "git_commit", W2SWEEP_GIT_COMMIT));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "w2sweep_version", W2SWEEP_VERSION));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "hdf5_version", buf));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "mpi_version", mpiv));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "blas", "BLAS via pkg-config (see CMake W2SWEEP_BLAS_PC)"));
-  W2_CALL_GOTO(e, done, attr_put(g, "nranks", H5T_NATIVE_INT, &pv->nranks));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "hosts", pv->hosts));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "start_time", pv->start_time));
-  W2_CALL_GOTO(e, done, attr_put_str(g, "end_time", pv->end_time));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "config_text", s->config_text ? s->config_text : ""));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "config_file", s->source_path));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "git_commit", W2SWEEP_GIT_COMMIT));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "w2sweep_version", W2SWEEP_VERSION));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "hdf5_version", buf));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "mpi_version", mpiv));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "blas", "BLAS via pkg-config (see CMake W2SWEEP_BLAS_PC)"));
+  W2_CALL_GOTO(e, done, w2_h5_attr_write_int(g, file, "nranks", pv->nranks));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "hosts", pv->hosts));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "start_time", pv->start_time));
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "end_time", pv->end_time));
 done:
   H5Gclose(g);
   return e;
@@ -571,21 +485,14 @@ static void copy_name(char *dst, const char *src) {
 W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
                           const char *workdir, const W2Provenance *prov, int *missing) {
   char tmp[W2_PATH_MAX + 64], path[W2_PATH_MAX + 512];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", s->output, (int)getpid());
   int ncell = plan->ncells, nmodel = plan->counts[W2_JOB_WEAK] + plan->counts[W2_JOB_CEILING];
   SummaryRow *rows = calloc((size_t)(ncell ? ncell : 1), sizeof *rows);
   ModelRow *models = calloc((size_t)(nmodel ? nmodel : 1), sizeof *models);
   SizeRow *sizes = calloc((size_t)s->nsizes, sizeof *sizes);
   W2_CHECK(rows && models && sizes, W2_ERR_MEM, "out of memory assembling results");
-  w2_h5_silence();
-  hid_t fapl = w2_h5_fapl(s->file_locking);
-  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  H5Pclose(fapl);
-  W2Err e = W2_OK;
-  if (f < 0) {
-    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot create results file", tmp);
-    goto out;
-  }
+  hid_t f;
+  W2Err e = w2_h5_create_tmp(s->output, s->file_locking, tmp, sizeof tmp, &f);
+  if (e) goto out;
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
   int nrow = 0, nm = 0, miss = 0;
@@ -606,12 +513,13 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       hid_t g = H5Gcreate2(f, gname, lcpl, H5P_DEFAULT, H5P_DEFAULT);
       if (g < 0) {
         w2_curve_free(&c.curve);
-        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "HDF5: cannot create %s", gname);
+        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot create group %s",
+                           s->output, gname);
         break;
       }
       W2Status st;
       w2_status_read(workdir, j->id, &st);
-      e = write_cell(g, &c, st.rank, st.attempts > 0 ? st.attempts : 1);
+      e = write_cell(g, s->output, &c, st.rank, st.attempts > 0 ? st.attempts : 1);
       H5Gclose(g);
       SummaryRow *r = &rows[nrow++];
       copy_name(r->task, c.task);
@@ -669,20 +577,15 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
   W2_CALL_GOTO(e, close, write_sizes(f, sizes, (size_t)s->nsizes));
   W2_CALL_GOTO(e, close, write_grid(f, s, rows, (size_t)nrow));
   W2_CALL_GOTO(e, close, write_provenance(f, s, prov));
-  int ver = SCHEMA_VERSION, complete = miss == 0, expected = ncell;
-  W2_CALL_GOTO(e, close, attr_put(f, "schema_version", H5T_NATIVE_INT, &ver));
-  W2_CALL_GOTO(e, close, attr_put_str(f, "sweep_name", s->name));
-  W2_CALL_GOTO(e, close, attr_put(f, "complete", H5T_NATIVE_INT, &complete));
-  W2_CALL_GOTO(e, close, attr_put(f, "cells_expected", H5T_NATIVE_INT, &expected));
-  W2_CALL_GOTO(e, close, attr_put(f, "cells_present", H5T_NATIVE_INT, &nrow));
+  W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "schema_version", SCHEMA_VERSION));
+  W2_CALL_GOTO(e, close, attr_put_str(f, s->output, "sweep_name", s->name));
+  W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "complete", miss == 0));
+  W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "cells_expected", ncell));
+  W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "cells_present", nrow));
   if (missing) *missing = miss;
 close:
   H5Pclose(lcpl);
-  if (H5Fclose(f) < 0 && !e) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: close failed", tmp);
-  if (!e && rename(tmp, s->output) != 0)
-    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "cannot rename %s to %s: %s", tmp,
-                       s->output, strerror(errno));
-  if (e) unlink(tmp);
+  e = w2_h5_commit(&f, tmp, s->output, e);
 out:
   free(rows);
   free(models);
