@@ -29,6 +29,15 @@ static int g_file_locking = -1;
 
 void w2_h5_set_file_locking(int file_locking) { g_file_locking = file_locking; }
 
+void w2_tmp_path(const char *path, char *tmp, size_t cap) {
+  char host[64] = "host";
+  gethostname(host, sizeof host - 1);
+  host[sizeof host - 1] = '\0';
+  for (char *c = host; *c; c++)
+    if (*c == '.' || *c == '/') *c = '_';
+  snprintf(tmp, cap, "%s.tmp.%s.%ld", path, host, (long)getpid());
+}
+
 void w2_h5_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 hid_t w2_h5_fapl(int file_locking) {
@@ -65,7 +74,8 @@ W2Err w2_h5_open_read(const char *path, int file_locking, hid_t *file) {
 
 W2Err w2_h5_create_tmp(const char *path, int file_locking, char *tmp, size_t cap, hid_t *file) {
   *file = H5I_INVALID_HID;
-  int len = snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
+  w2_tmp_path(path, tmp, cap);
+  int len = (int)strlen(tmp);
   W2_CHECK(len > 0 && (size_t)len < cap, W2_ERR_ARG, "%s: path too long", path);
   hid_t fapl = w2_h5_fapl(file_locking);
   if (fapl < 0) return w2_error_push(__FILE__, __LINE__, __func__, W2_ERR_IO);

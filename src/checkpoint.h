@@ -78,6 +78,10 @@ W2Err w2_checkpoint_peek(const char *path, W2Arch *arch, W2CheckpointMeta *meta)
  * without flock (Lustre, GPFS, often NFS). Env HDF5_USE_FILE_LOCKING=FALSE/TRUE, when
  * set, overrides both (HDF5 >= 1.10.7 gives the variable precedence). Returns a negative
  * id on failure (after raising W2_ERR_IO). */
+/* The temporary name a writer uses before renaming onto `path`: "<path>.tmp.<host>.<pid>",
+ * unique across the nodes of a cluster that share a file system (cache, results). */
+void w2_tmp_path(const char *path, char *tmp, size_t cap);
+
 hid_t w2_h5_fapl(int file_locking);
 /* Sets the process default used by w2_h5_fapl(-1) (the sweep's file_locking setting);
  * -1 restores the library default. */

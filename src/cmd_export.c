@@ -110,7 +110,7 @@ static W2Err run(int argc, char **argv) {
   }
   if (e) goto done;
   if (out) {
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", out, (int)getpid());
+    w2_tmp_path(out, tmp, sizeof tmp);
     o = fopen(tmp, "w");
     if (!o) {
       e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot write: %s", out, strerror(errno));

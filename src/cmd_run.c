@@ -24,8 +24,8 @@ static void usage(FILE *out) {
           "  --output FILE       results file (default: the sweep's `output`)\n"
           "  --cache DIR         artifact cache (default: the sweep's `cache`)\n"
           "  --max-attempts N    tries per job before it is marked failed (default: sweep's)\n"
-          "  --only PREFIX       run only jobs whose id starts with PREFIX (and their needs),\n"
-          "                      e.g. --only cell/linear/s0\n"
+          "  --only ID           run only job ID and the jobs below it (and what they need),\n"
+          "                      e.g. --only cell/linear/s0; may be given several times\n"
           "  --shard I/N         run only cost-balanced slice I (0-based) of N of the cells and\n"
           "                      what they need; no results file is assembled (see `merge`)\n"
           "  --no-assemble       leave the finished cells in OUTPUT.parts without assembling\n"
@@ -100,7 +100,9 @@ static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *work
 }
 
 static W2Err run(int argc, char **argv, int *exit_failed) {
-  const char *file = NULL, *output = NULL, *cache = NULL, *only = NULL;
+  const char *file = NULL, *output = NULL, *cache = NULL;
+  const char *only[256];
+  int nonly = 0;
   int max_attempts = 0, quiet = 0, assemble = 1, shard = 0, nshards = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -113,7 +115,10 @@ static W2Err run(int argc, char **argv, int *exit_failed) {
       const char *v = argv[++i];
       if (!strcmp(a, "--output")) output = v;
       else if (!strcmp(a, "--cache")) cache = v;
-      else if (!strcmp(a, "--only")) only = v;
+      else if (!strcmp(a, "--only")) {
+        W2_CHECK(nonly < 256, W2_ERR_ARG, "run: at most 256 --only options");
+        only[nonly++] = v;
+      }
       else if (!strcmp(a, "--max-attempts")) {
         char *end;
         max_attempts = (int)strtol(v, &end, 10);
@@ -195,7 +200,7 @@ static W2Err run(int argc, char **argv, int *exit_failed) {
   }
   W2RunOpts o = {.cache_dir = s.cache_dir, .workdir = workdir, .max_attempts = s.max_attempts,
                  .progress_interval = s.progress_interval, .progress = rank == 0 ? stderr : NULL,
-                 .log = quiet ? NULL : stderr, .only = only, .shard = shard, .nshards = nshards};
+                 .log = quiet ? NULL : stderr, .only = only, .nonly = nonly, .shard = shard, .nshards = nshards};
   W2RunSummary sum;
   W2_CALL_GOTO(e, done, w2_schedule_run(&s, plan, MPI_COMM_WORLD, &o, &sum));
   w2_now_iso(prov.end_time, sizeof prov.end_time);

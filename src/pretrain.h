@@ -46,4 +46,19 @@ uint64_t w2_pretrain_hash(const W2Sweep *s, const W2SizeSpec *size, uint64_t see
 W2Err w2_pretrain(const W2Sweep *s, const W2World *w, const W2SizeSpec *size, uint64_t seed,
                   const W2Grid *grid, W2Model **out, double *flops);
 
+/* Pretraining on a given pool instead of the world: a data file's /pretrain block
+ * (W2TaskData.Xp, Yp of a file task). The model is d inputs -> k sigmoid outputs; it
+ * trains on the first min(n_pool, clamp(params * examples_per_param, min, max)) rows with
+ * the same schedule, init key and data-order key as w2_pretrain. The cache hash of such a
+ * model must cover the pool's contents: pass a hash of the file (data_hash). */
+long w2_pretrain_pool_examples(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
+                               long n_pool);
+double w2_pretrain_pool_flops(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
+                              long n_pool);
+uint64_t w2_pretrain_pool_hash(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
+                               long n_pool, uint64_t data_hash, uint64_t seed);
+W2Err w2_pretrain_pool(const W2Sweep *s, const W2SizeSpec *size, int d, int k, const float *X,
+                       const float *Y, long n_pool, uint64_t seed, const W2Grid *grid,
+                       W2Model **out, double *flops);
+
 #endif

@@ -74,7 +74,7 @@ W2Err w2_status_write(const char *workdir, const char *job_id, const W2Status *s
   char name[W2_JOB_ID_MAX * 2], path[W2_PATH_MAX + 512], tmp[W2_PATH_MAX + 600];
   w2_job_filename(job_id, name, sizeof name);
   snprintf(path, sizeof path, "%s/status/%s.txt", workdir, name);
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  w2_tmp_path(path, tmp, sizeof tmp);
   FILE *f = fopen(tmp, "w");
   W2_CHECK(f, W2_ERR_IO, "%s: cannot write status: %s", tmp, strerror(errno));
   fprintf(f, "state %s\nattempts %d\nrank %d\nhost %s\nstarted %.3f\nseconds %.3f\nerror %s\n",
@@ -128,7 +128,7 @@ void w2_status_read(const char *workdir, const char *job_id, W2Status *st) {
 W2Err w2_results_write_jobs(const char *workdir, const W2Plan *plan) {
   char path[W2_PATH_MAX + 32], tmp[W2_PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/jobs.txt", workdir);
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  w2_tmp_path(path, tmp, sizeof tmp);
   FILE *f = fopen(tmp, "w");
   W2_CHECK(f, W2_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
   for (int i = 0; i < plan->njobs; i++) fprintf(f, "%s\n", plan->jobs[i].id);

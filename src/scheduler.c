@@ -48,6 +48,12 @@ int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const ch
   return path[0] && w2_file_exists(path);
 }
 
+int w2_job_matches(const char *id, const char *pattern) {
+  size_t n = strlen(pattern);
+  while (n > 0 && pattern[n - 1] == '/') n--;
+  return strncmp(id, pattern, n) == 0 && (id[n] == '\0' || id[n] == '/');
+}
+
 void w2_plan_shard(const W2Plan *plan, int shard, int nshards, char *need) {
   int n = plan->njobs;
   memset(need, 0, (size_t)n);
@@ -71,7 +77,8 @@ void w2_plan_shard(const W2Plan *plan, int shard, int nshards, char *need) {
 
 /* ---- coordinator ----------------------------------------------------------------------- */
 
-enum { J_WAIT = 0, J_READY, J_RUN, J_DONE, J_FAILED, J_SKIP };
+/* J_SKIP: done before this run; J_NOTNEEDED: outside this run's --only / --shard */
+enum { J_WAIT = 0, J_READY, J_RUN, J_DONE, J_FAILED, J_SKIP, J_NOTNEEDED };
 
 typedef struct Coord {
   const W2Sweep *s;
@@ -105,7 +112,9 @@ static void send_assign(Coord *c, int rank, int job, int attempt, const int *mem
 static void fail_dependents(Coord *c, int job, const char *why) {
   for (int k = c->dep_start[job]; k < c->dep_start[job + 1]; k++) {
     int d = c->dependents[k];
-    if (c->state[d] == J_FAILED || c->state[d] == J_DONE || c->state[d] == J_SKIP) continue;
+    if (c->state[d] == J_FAILED || c->state[d] == J_DONE || c->state[d] == J_SKIP ||
+        c->state[d] == J_NOTNEEDED)
+      continue;
     c->state[d] = J_FAILED;
     c->sum.jobs_failed++;
     if (c->plan->jobs[d].type == W2_JOB_CELL) c->sum.cells_failed++;
@@ -191,8 +200,8 @@ static void progress_line(Coord *c, int final) {
   c->last_print = now;
   int cells = 0, cells_total = 0;
   for (int i = 0; i < c->plan->njobs; i++)
-    if (c->plan->jobs[i].type == W2_JOB_CELL && c->state[i] != J_SKIP + 1) {
-      cells_total += c->state[i] != J_SKIP || 1;
+    if (c->plan->jobs[i].type == W2_JOB_CELL && c->state[i] != J_NOTNEEDED) {
+      cells_total++;
       cells += c->state[i] == J_DONE || c->state[i] == J_SKIP;
     }
   double el = now - c->t0, rate = el > 0 ? c->sum.flops_done / el : 0;
@@ -439,10 +448,11 @@ W2Err w2_schedule_run(const W2Sweep *s, const W2Plan *plan, MPI_Comm comm0,
     /* which jobs this run needs, and which are already done */
     if (o->nshards > 1) w2_plan_shard(plan, o->shard, o->nshards, need);
     else memset(need, 1, (size_t)n);
-    if (o->only) {
+    if (o->nonly > 0) {
       char *want = calloc((size_t)n, 1);
       for (int i = n - 1; i >= 0; i--) {
-        if (!strncmp(plan->jobs[i].id, o->only, strlen(o->only))) want[i] = 1;
+        for (int q = 0; q < o->nonly; q++)
+          if (w2_job_matches(plan->jobs[i].id, o->only[q])) want[i] = 1;
         if (want[i])
           for (int d = 0; d < plan->jobs[i].ndeps; d++) want[plan->jobs[i].deps[d]] = 1;
       }
@@ -453,13 +463,15 @@ W2Err w2_schedule_run(const W2Sweep *s, const W2Plan *plan, MPI_Comm comm0,
       W2Status st;
       w2_status_read(o->workdir, plan->jobs[i].id, &st);
       c.attempts[i] = 0; /* a rerun gets max_attempts fresh tries; totals are in the status */
-      if (!need[i] || w2_job_is_done(s, plan, w.pipe1, o->workdir, i)) {
+      if (!need[i]) {
+        c.state[i] = J_NOTNEEDED;
+      } else if (w2_job_is_done(s, plan, w.pipe1, o->workdir, i)) {
         c.state[i] = J_SKIP;
-        if (need[i]) c.sum.jobs_skipped++;
+        c.sum.jobs_skipped++;
       }
     }
     for (int i = 0; i < n; i++) {
-      if (c.state[i] == J_SKIP) continue;
+      if (c.state[i] == J_SKIP || c.state[i] == J_NOTNEEDED) continue;
       for (int d = 0; d < plan->jobs[i].ndeps; d++)
         if (c.state[plan->jobs[i].deps[d]] != J_SKIP) c.left[i]++;
       if (c.left[i] == 0) c.state[i] = J_READY;

@@ -29,8 +29,11 @@ typedef struct W2RunOpts {
   double progress_interval;  /* seconds between progress lines (<= 0: none) */
   FILE *progress;            /* where rank 0 prints them (NULL: none) */
   FILE *log;                 /* stage lines of the pipeline (NULL: none) */
-  const char *only;          /* run only jobs whose id starts with this prefix
-                                (and what they need) — NULL: all */
+  const char *const *only;   /* run only jobs matching one of these ids (and what they
+                                need); an id matches itself and the ids below it:
+                                "cell/linear" matches "cell/linear/s0/..." but never
+                                "cell/linear2/..." */
+  int nonly;                 /* 0: all jobs */
   int shard, nshards;        /* run only cells of this cost-balanced slice (nshards > 1) */
 } W2RunOpts;
 
@@ -49,6 +52,9 @@ W2Err w2_schedule_run(const W2Sweep *s, const W2Plan *plan, MPI_Comm comm,
 /* Which jobs a shard needs: marks need[i] = 1 for cells in slice `shard` of `nshards`
  * (greedy balance of cell costs in plan order) and everything they depend on. */
 void w2_plan_shard(const W2Plan *plan, int shard, int nshards, char *need);
+
+/* 1 when job id `id` is `pattern` or lies below it (pattern + "/..."). */
+int w2_job_matches(const char *id, const char *pattern);
 
 /* 1 when job i's output (artifact or cell file) already exists. */
 int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const char *workdir,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "rng.h"
 
 /* ----------------------------------------------------------------------------------- */
@@ -63,11 +64,7 @@ static W2Err world_fill(const W2WorldSpec *spec, W2World *w) {
   int dz = spec->latent_dim, dx = spec->input_dim, K = spec->pretrain_targets;
   w->dims[0] = dz;
   for (int l = 1; l <= w->nlayers; l++) w->dims[l] = dx;
-  {
-    const char *e = getenv("W2_WORLD_REGIMES");
-    w->regimes = e ? atoi(e) : 1;
-    if (w->regimes < 1) w->regimes = 1;
-  }
+  w->regimes = W2_WORLD_REGIMES;
   for (int l = 0; l < w->nlayers; l++) {
     int fi = w->dims[l], fo = w->dims[l + 1], nr = l == 0 ? w->regimes : 1;
     W2_CALLOC(w->Wr[l], (size_t)nr * fi * fo);
@@ -97,8 +94,7 @@ static W2Err world_fill(const W2WorldSpec *spec, W2World *w) {
     }
     nrm = sqrt(nrm) > 0 ? sqrt(nrm) : 1.0;
     for (int j = 0; j < dz; j++) w->A[(size_t)k * dz + j] = (float)(w->A[(size_t)k * dz + j] / nrm);
-    double ostd = getenv("W2_OFFSET") ? atof(getenv("W2_OFFSET")) : W2_WORLD_OFFSET_STD;
-    w->b[k] = (float)(ostd * w2_normal(ka, (uint64_t)k, (uint64_t)dz));
+    w->b[k] = (float)(W2_WORLD_OFFSET_STD * w2_normal(ka, (uint64_t)k, (uint64_t)dz));
   }
   /* standardization from a fixed calibration draw */
   W2_CALLOC(w->mu, dx);
@@ -225,7 +221,6 @@ typedef struct TaskFn {
   int dz;
   double u[W2_WORLD_MAX_DIM], v[W2_WORLD_MAX_DIM];
   int i, j, k;
-  int variant;
 } TaskFn;
 
 static double task_score(const TaskFn *f, const float *z) {
@@ -241,10 +236,7 @@ static double task_score(const TaskFn *f, const float *z) {
       s += f->u[j] * z[j];
       t += f->v[j] * z[j];
     }
-    if (f->variant == 1) return fabs(s);
-    if (f->variant == 2) return s + t * t;
-    if (f->variant == 3) return s < t ? s : t;
-    return s * t;
+    return s < t ? s : t; /* above the median: both projections high (an AND) */
   }
   case W2_TASK_SPARSE:
     return (double)z[f->i] + (double)z[f->j] - fabs((double)z[f->k]);
@@ -280,7 +272,6 @@ W2Err w2_world_task_labels(const W2World *w, const W2TaskSpec *t, const float *Z
   W2_CALLOC(f, 1);
   f->kind = t->kind;
   f->dz = dz;
-  f->variant = getenv("W2_NONLIN") ? atoi(getenv("W2_NONLIN")) : 0;
   uint64_t tkey = w2_key(w->spec.seed, "task",
                          w2_fnv1a(W2_FNV_OFFSET, t->name, strlen(t->name)), (uint64_t)t->kind);
   switch (t->kind) {
@@ -350,6 +341,7 @@ void w2_task_data_destroy(W2TaskData **ptd) {
   free(td->Za); free(td->Zb); free(td->Zt);
   free(td->ida); free(td->idb); free(td->idt);
   free(td->Xu); free(td->Yu);
+  free(td->Xp); free(td->Yp);
   free(td);
   *ptd = NULL;
 }
@@ -362,6 +354,62 @@ static W2Err fill_split(const W2World *w, const W2TaskSpec *t, uint64_t key, lon
   return W2_OK;
 }
 
+/* One split of a file task: rows perm[first .. first+n) of the file. */
+static void file_split(const W2Dataset *ds, const int *perm, int first, int n, float *X,
+                       float *y, long *id) {
+  for (int i = 0; i < n; i++) {
+    int r = perm[first + i];
+    memcpy(X + (size_t)i * ds->d, ds->X + (size_t)r * ds->d, sizeof(float) * ds->d);
+    y[i] = ds->y[r];
+    id[i] = r;
+  }
+}
+
+/* File task: a seeded permutation split of the labelled rows; takes the /pretrain block
+ * out of ds (ds is freed by the caller either way). */
+static W2Err file_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed,
+                            W2Dataset *ds, W2TaskData *td) {
+  const W2SplitSpec *sp = &s->split;
+  long need = (long)sp->n_a + sp->n_b + sp->n_test;
+  W2_CHECK(ds->n >= need, W2_ERR_CONFIG,
+           "task '%s': %s has %d labelled rows but the splits need n_a + n_b + n_test = %ld",
+           t->name, t->file, ds->n, need);
+  int d = ds->d;
+  td->d = d;
+  td->dz = 0;
+  td->n_a = sp->n_a;
+  td->n_b = sp->n_b;
+  td->n_test = sp->n_test;
+  W2_CALLOC(td->Xa, (size_t)sp->n_a * d);
+  W2_CALLOC(td->Xb, (size_t)sp->n_b * d);
+  W2_CALLOC(td->Xt, (size_t)sp->n_test * d);
+  W2_CALLOC(td->ya, sp->n_a);
+  W2_CALLOC(td->yb, sp->n_b);
+  W2_CALLOC(td->yt, sp->n_test);
+  W2_CALLOC(td->ida, sp->n_a);
+  W2_CALLOC(td->idb, sp->n_b);
+  W2_CALLOC(td->idt, sp->n_test);
+  int *perm = malloc(sizeof(int) * (size_t)ds->n);
+  W2_CHECK(perm != NULL, W2_ERR_MEM, "out of memory splitting task '%s'", t->name);
+  w2_permutation(w2_key(seed, "file-split", w2_fnv1a(W2_FNV_OFFSET, t->name, strlen(t->name)), 0),
+                 0, ds->n, perm);
+  file_split(ds, perm, 0, sp->n_a, td->Xa, td->ya, td->ida);
+  file_split(ds, perm, sp->n_a, sp->n_b, td->Xb, td->yb, td->idb);
+  file_split(ds, perm, sp->n_a + sp->n_b, sp->n_test, td->Xt, td->yt, td->idt);
+  free(perm);
+  double ones = 0;
+  for (int i = 0; i < sp->n_a; i++) ones += td->ya[i];
+  for (int i = 0; i < sp->n_b; i++) ones += td->yb[i];
+  td->prior = ones / (sp->n_a + sp->n_b);
+  /* hand the pretraining block over instead of copying it */
+  td->n_p = ds->m;
+  td->k_p = ds->k;
+  td->Xp = ds->PX;
+  td->Yp = ds->PY;
+  ds->PX = ds->PY = NULL;
+  return W2_OK;
+}
+
 static W2Err task_data_fill(const W2Sweep *s, const W2World *w, const W2TaskSpec *t,
                             uint64_t seed, W2TaskData *td) {
   const W2SplitSpec *sp = &s->split;
@@ -371,8 +419,14 @@ static W2Err task_data_fill(const W2Sweep *s, const W2World *w, const W2TaskSpec
   W2_CHECK((long)sp->n_a + sp->n_b + sp->n_test <= 100000000L, W2_ERR_CONFIG,
            "split sizes n_a + n_b + n_test = %ld exceed 1e8 rows",
            (long)sp->n_a + sp->n_b + sp->n_test);
-  W2_CHECK(t->kind != W2_TASK_FILE, W2_ERR_CONFIG,
-           "task '%s': file tasks not supported yet (dataset.h is not available)", t->name);
+  if (t->kind == W2_TASK_FILE) {
+    W2Dataset ds;
+    W2_CALL(w2_dataset_load(t->file, &ds));
+    W2Err err = file_task_fill(s, t, seed, &ds, td);
+    w2_dataset_free(&ds);
+    if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
+    return W2_OK;
+  }
   W2_CHECK(w->spec.input_dim == s->world.input_dim &&
            w->spec.latent_dim == s->world.latent_dim, W2_ERR_INTERNAL,
            "world does not match the sweep's world spec");
