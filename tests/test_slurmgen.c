@@ -162,13 +162,14 @@ int main(int argc, char **argv) {
     }
     w2_sweep_free(&s);
   }
-  int rc = w2t_summary();
-  MPI_Finalize();
-  return rc;
-}/* --only selects an id and the ids below it, by whole path components */
+  /* --only selects an id and the ids below it, by whole path components */
   W2T_CHECK(w2_job_matches("pretrain/m/s1", "pretrain/m/s1"), "an id matches itself");
   W2T_CHECK(!w2_job_matches("pretrain/m/s10", "pretrain/m/s1"), "s1 does not select s10");
   W2T_CHECK(w2_job_matches("ceiling/t/s0/m/unsup", "ceiling/t/s0/m"), "ids below match");
   W2T_CHECK(w2_job_matches("cell/linear/s0/a/b/naive", "cell/linear/"), "trailing slash");
   W2T_CHECK(!w2_job_matches("cell/linear2/s0", "cell/linear"), "linear does not select linear2");
+  int rc = w2t_summary();
+  MPI_Finalize();
+  return rc;
+}
   
