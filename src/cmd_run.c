@@ -99,7 +99,7 @@ static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *work
   free(acc);
 }
 
-static W2Err run(int argc, char **argv, int *exit_failed) {
+static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
   const char *file = NULL, *output = NULL, *cache = NULL;
   const char *only[256];
   int nonly = 0;
@@ -164,13 +164,16 @@ static W2Err run(int argc, char **argv, int *exit_failed) {
       e = w2_mkdirs(dir);
     }
     if (!e) e = w2_results_prepare(workdir);
+    if (!e) e = w2_results_check_sweep(workdir, &s);
     if (!e) e = w2_mkdirs(s.cache_dir);
     if (!e) e = w2_results_write_jobs(workdir, plan);
   }
-  int bad = e != W2_OK;
-  MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (bad) {
-    if (!e) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "rank 0 could not prepare %s", workdir);
+  /* rank 0's outcome decides for all; only rank 0 prints it */
+  int code = e;
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (code) {
+    if (rank != 0) *silent = 1;
+    e = code;
     goto done;
   }
   W2Provenance prov = {.nranks = nranks};
@@ -238,12 +241,10 @@ done:
 }
 
 int w2_cmd_run(int argc, char **argv) {
-  int failed = 0;
-  W2Err e = run(argc, argv, &failed);
+  int failed = 0, quiet = 0;
+  W2Err e = run(argc, argv, &failed, &quiet);
   if (e) {
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (rank == 0 || e != W2_ERR_IO) w2_error_report();
+    if (!quiet) w2_error_report();
     return w2_exit_status(e);
   }
   return failed ? W2_EXIT_RUNTIME : 0;

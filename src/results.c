@@ -17,6 +17,7 @@
 
 #include "checkpoint.h"
 #include "pretrain.h"
+#include "rng.h"
 #include "store.h"
 #include "world.h"
 
@@ -123,6 +124,35 @@ void w2_status_read(const char *workdir, const char *job_id, W2Status *st) {
     }
   }
   fclose(f);
+}
+
+W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s) {
+  const char *text = s->config_text ? s->config_text : "";
+  unsigned long long h = (unsigned long long)w2_fnv1a(W2_FNV_OFFSET, text, strlen(text));
+  char path[W2_PATH_MAX + 32], line[64];
+  snprintf(path, sizeof path, "%s/sweep.hash", workdir);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    unsigned long long old = 0;
+    int ok = fgets(line, sizeof line, f) && sscanf(line, "%llx", &old) == 1;
+    fclose(f);
+    W2_CHECK(ok && old == h, W2_ERR_CONFIG,
+             "%s: its finished cells were computed from another version of %s; remove %s "
+             "(or run with --output elsewhere) to start this sweep afresh",
+             workdir, s->source_path, workdir);
+    return W2_OK;
+  }
+  char tmp[W2_PATH_MAX + 128];
+  w2_tmp_path(path, tmp, sizeof tmp);
+  f = fopen(tmp, "w");
+  W2_CHECK(f, W2_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+  fprintf(f, "%016llx %s\n", h, s->source_path);
+  int bad = fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    unlink(tmp);
+    W2_RAISE(W2_ERR_IO, "%s: cannot write", path);
+  }
+  return W2_OK;
 }
 
 W2Err w2_results_write_jobs(const char *workdir, const W2Plan *plan) {

@@ -46,6 +46,12 @@ W2Err w2_status_write(const char *workdir, const char *job_id, const W2Status *s
 /* A missing status file reads as pending with 0 attempts. */
 void w2_status_read(const char *workdir, const char *job_id, W2Status *st);
 
+/* Ties the work directory to the sweep text that made it: writes <workdir>/sweep.hash on first
+ * use; afterwards raises W2_ERR_CONFIG when the sweep file's text has changed, because the
+ * finished cells there were computed with the old settings (artifacts are safe: the cache
+ * keys them by exactly the settings that determine them). */
+W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s);
+
 /* The job list of the plan, one id per line, in <workdir>/jobs.txt (for `status`). */
 W2Err w2_results_write_jobs(const char *workdir, const W2Plan *plan);
 

@@ -41,7 +41,7 @@ typedef struct W2WorldSpec {
 
 typedef enum {
   W2_TASK_LINEAR = 0,    /* halfspace of z */
-  W2_TASK_NONLINEAR,     /* product/XOR-like function of two projections of z */
+  W2_TASK_NONLINEAR,     /* AND of two new halfspaces of z: min(u.z, v.z) > median */
   W2_TASK_SPARSE,        /* function of a few coordinates of z */
   W2_TASK_FILE           /* user data from an HDF5 file (dataset.h) */
 } W2TaskKind;

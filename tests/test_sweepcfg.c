@@ -82,7 +82,7 @@ static void test_quickstart(void) {
   W2T_CHECK(sw.methods[1].alpha_max == 0.75 && sw.methods[1].alpha_warmup == 0.2, "conf settings");
   /* keys the file leaves out keep their defaults */
   W2T_CHECK(!strcmp(sw.cache_dir, "results/cache"), "cache default");
-  W2T_CHECK(sw.probe.epochs == 10.0 && sw.probe.batch == 64, "probe defaults");
+  W2T_CHECK(sw.unsup.epochs == 1.0 && sw.unsup.batch == 32, "unsup defaults");
   W2T_CHECK(sw.max_attempts == 2 && sw.file_locking == 0, "runner defaults");
   W2T_CHECK(sw.world.input_noise == 0.0, "input_noise default");
   /* every weak / strong name resolves, every pair the file lists runs */
