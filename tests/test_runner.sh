@@ -101,7 +101,7 @@ for point in "pretrain 1" "cells 1" "cells 20" "cells 48" "rank 10"; do
 done
 # a rerun of a finished sweep recomputes nothing
 check "rerun of a finished sweep does no work" sh -c "$mpi --oversubscribe -n 2 '$w2' run '$cfg' \
-  --output '$work/np2.h5' --cache '$work/cache-np2' --quiet | grep -q '0 jobs done, 78 already done'"
+  --output '$work/np2.h5' --cache '$work/cache-np2' --quiet | grep -q ': 0 jobs done, [0-9]* already done, 0 failed'"
 
 # 3. the artifact cache
 cp -r "$work/cache-np2" "$work/cache-shared"
