@@ -183,7 +183,7 @@ echo "one-job mode done in $((SECONDS - t))s"
 # students trained by 100 rounds of self-training: cells take seconds, so elements can be
 # caught mid-slice
 slow=$W/slow.cfg
-sed -e 's/^  "naive",/  { name = "naive"; kind = "selftrain"; iterations = 100; },/' "$cfg" >"$slow"
+sed -e 's/^  "naive",/  { name = "naive"; kind = "selftrain"; iterations = 100; },/' -e 's/^finetune = { epochs = 2.0;/finetune = { epochs = 8.0;/' "$cfg" >"$slow"
 grep -q selftrain "$slow" || fail "could not make the slow variant of tiny.cfg"
 kj="$W/kill jobs"
 kres=$W/kill/kill.h5
