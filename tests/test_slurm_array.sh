@@ -231,7 +231,17 @@ n1=$(wc -l <"$W/before1.txt")
 echo "requeued element 0 after $n0/$size0 cells, cancelled element 1 after $n1/$size1 cells"
 [ "$n0" -lt "$size0" ] || fail "element 0 had finished its slice before the requeue (cannot test resume)"
 [ "$n1" -lt "$size1" ] || fail "element 1 had finished its slice before the cancel (cannot test resume)"
-# element 0 restarts by itself, now (a requeued job otherwise waits ~2 min to be eligible)
+# element 0 restarts by itself, now (a requeued job otherwise waits ~2 min to be eligible).
+# Release it only once slurmd has finished killing the old instance: released earlier, Slurm
+# allocates it while the old step is still being torn down and refuses to launch it ("Job N
+# already killed, do not launch batch job"), failing the element.
+tw=$SECONDS
+while pgrep -f -- "cells-0.h5" >/dev/null || pgrep -f "slurmstepd: \[$(scontrol show job "${cel}_0" |
+  sed -n 's/.*JobId=\([0-9]*\) .*/\1/p' | head -n 1)\." >/dev/null; do
+  ((SECONDS - tw < WAIT_S)) || fail "the requeued element's old processes never ended"
+  sleep 0.2
+done
+sleep 1
 scontrol update jobid="${cel}_0" StartTime=now || fail "cannot release the requeued element"
 # the merge waits for an array that can no longer succeed: Slurm cancels it once element 0 ends
 wait_jobs "$cel,$mer"
