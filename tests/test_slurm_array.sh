@@ -195,8 +195,11 @@ art=$(echo "$sub" | sed -n 's/^artifacts //p')
 cel=$(echo "$sub" | sed -n 's/^cells //p')
 mer=$(echo "$sub" | sed -n 's/^merge //p')
 # the reference runs while the artifacts array does
+# (in the background: run first, it would let the cells array finish before the loop below
+# could interrupt it)
 "$MPI" --oversubscribe -n 2 "$W2" run "$slow" --output "$W/slowref.h5" --cache "$W/cache-slowref" \
-  --quiet >"$W/slowref.log" 2>&1 || fail "mpirun reference (slow) failed: $(tail -n 3 "$W/slowref.log")"
+  --quiet >"$W/slowref.log" 2>&1 &
+refpid=$!
 sh0=$kres.shards/cells-0.h5.parts
 sh1=$kres.shards/cells-1.h5.parts
 size0=$(sed -n 's/^# slice 0: \([0-9]*\) cells.*/\1/p' "$kj/cells.sbatch")
@@ -282,6 +285,7 @@ m2=$(sbatch --parsable "$kj/merge.sbatch") || fail "sbatch merge.sbatch failed"
 m2=${m2%%;*}
 wait_jobs "$m2"
 expect_state "$m2" COMPLETED
+wait "$refpid" || fail "mpirun reference (slow) failed: $(tail -n 3 "$W/slowref.log")"
 compare "$W/slowref.h5" "$kres" "after requeue + cancel/resubmit"
 echo "interruption test done in $((SECONDS - t))s"
 
