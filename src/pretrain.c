@@ -50,19 +50,8 @@ double w2_pretrain_flops(const W2Sweep *s, const W2SizeSpec *size) {
 
 #define HASH_FIELD(h, x) ((h) = w2_fnv1a((h), &(x), sizeof(x)))
 
-uint64_t w2_pretrain_hash(const W2Sweep *s, const W2SizeSpec *size, uint64_t seed) {
-  uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-pretrain", 11);
-  int version = W2_WORLD_VERSION, regimes = W2_WORLD_REGIMES;
-  HASH_FIELD(h, version);
-  HASH_FIELD(h, regimes);
-  const W2WorldSpec *ws = &s->world;
-  HASH_FIELD(h, ws->seed);
-  HASH_FIELD(h, ws->latent_dim);
-  HASH_FIELD(h, ws->input_dim);
-  HASH_FIELD(h, ws->render_depth);
-  HASH_FIELD(h, ws->render_gain);
-  HASH_FIELD(h, ws->pretrain_targets);
-  HASH_FIELD(h, ws->input_noise);
+/* The pretraining recipe and the size, field by field (both pretraining hashes). */
+static uint64_t hash_recipe(uint64_t h, const W2Sweep *s, const W2SizeSpec *size) {
   const W2PretrainSpec *ps = &s->pretrain;
   HASH_FIELD(h, ps->hyper.epochs);
   HASH_FIELD(h, ps->hyper.batch);
@@ -77,6 +66,23 @@ uint64_t w2_pretrain_hash(const W2Sweep *s, const W2SizeSpec *size, uint64_t see
   HASH_FIELD(h, act);
   HASH_FIELD(h, size->width);
   HASH_FIELD(h, size->depth);
+  return h;
+}
+
+uint64_t w2_pretrain_hash(const W2Sweep *s, const W2SizeSpec *size, uint64_t seed) {
+  uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-pretrain", 11);
+  int version = W2_WORLD_VERSION, regimes = W2_WORLD_REGIMES;
+  HASH_FIELD(h, version);
+  HASH_FIELD(h, regimes);
+  const W2WorldSpec *ws = &s->world;
+  HASH_FIELD(h, ws->seed);
+  HASH_FIELD(h, ws->latent_dim);
+  HASH_FIELD(h, ws->input_dim);
+  HASH_FIELD(h, ws->render_depth);
+  HASH_FIELD(h, ws->render_gain);
+  HASH_FIELD(h, ws->pretrain_targets);
+  HASH_FIELD(h, ws->input_noise);
+  h = hash_recipe(h, s, size);
   HASH_FIELD(h, seed);
   return w2_mix64(h);
 }
@@ -215,20 +221,7 @@ double w2_pretrain_pool_flops(const W2Sweep *s, const W2SizeSpec *size, int d, i
 uint64_t w2_pretrain_pool_hash(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
                                long n_pool, uint64_t data_hash, uint64_t seed) {
   uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-pretrain-pool", 16);
-  const W2PretrainSpec *ps = &s->pretrain;
-  HASH_FIELD(h, ps->hyper.epochs);
-  HASH_FIELD(h, ps->hyper.batch);
-  HASH_FIELD(h, ps->hyper.lr);
-  HASH_FIELD(h, ps->hyper.weight_decay);
-  HASH_FIELD(h, ps->hyper.warmup_frac);
-  int sched = (int)ps->hyper.sched, act = (int)ps->act;
-  HASH_FIELD(h, sched);
-  HASH_FIELD(h, ps->examples_per_param);
-  HASH_FIELD(h, ps->min_examples);
-  HASH_FIELD(h, ps->max_examples);
-  HASH_FIELD(h, act);
-  HASH_FIELD(h, size->width);
-  HASH_FIELD(h, size->depth);
+  h = hash_recipe(h, s, size);
   HASH_FIELD(h, d);
   HASH_FIELD(h, k);
   HASH_FIELD(h, n_pool);
