@@ -30,20 +30,19 @@
  *
  * The 1-rank run takes the 1x1 path of dmat.c (plain SGEMM, no BLACS).
  *
- * --pb-nb KB replaces PBLAS's logical block size (pilaenv_, 32 in reference ScaLAPACK), which
- * is the k-width of every local GEMM PSGEMM issues; this program defines pilaenv_, which
- * interposes the library's (the executable's definition wins), and without --pb-nb forwards
- * to the library's own.
+ * --block NB sets the distribution block (default: w2_grid_block, what the sweep runner
+ * uses); --pb-nb KB sets PBLAS's logical block size (the k-width of every local GEMM PSGEMM
+ * issues; dmat.c answers PBLAS's pilaenv_ with the grid's panel) through W2SWEEP_PBLAS_NB
+ * (default: dmat.c's rule, max(block, 256)).
  *
  * Usage: mpirun -np P bench_dist [--width 8192] [--depth 2] [--batch 256] [--d-in 64]
- *          [--rows 1024] [--steps 3] [--warmup 2] [--block 64] [--grid PRxPC] [--mem]
+ *          [--rows 1024] [--steps 3] [--warmup 2] [--block NB] [--grid PRxPC] [--mem]
  *          [--pb-nb KB] [--t1 SECONDS] [--no-breakdown] [--seed S]
  * Output (rank 0): '#' comment lines, then "key=value" records: one line starting with
  * "RESULT", and in time mode lines starting with "PHASE" and "GEMM"; bench/run_dist.sh
  * parses them. Set OPENBLAS_NUM_THREADS=1 (one core per rank).
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -146,24 +145,6 @@ int MPI_Reduce(const void *sb, void *rb, int c, MPI_Datatype t, MPI_Op op, int r
 }
 
 /* ----------------------------------------------------------------------------------- */
-/* PBLAS logical block size (see the header comment). PBLAS calls it from C with two
- * arguments; the Fortran original also takes a hidden length for PREC, passed as 1. */
-
-static int g_pbnb;
-static long g_pbnb_calls;
-static int g_pbnb_lib = -1; /* the library's answer, recorded for the report */
-
-int pilaenv_(int *ictxt, char *prec) {
-  g_pbnb_calls++;
-  static int (*lib)(int *, char *, size_t);
-  if (g_pbnb_lib < 0) {
-    *(void **)&lib = dlsym(RTLD_NEXT, "pilaenv_"); /* POSIX's idiom for function symbols */
-    g_pbnb_lib = lib ? lib(ictxt, prec, 1) : 32;
-  }
-  return g_pbnb > 0 ? g_pbnb : g_pbnb_lib;
-}
-
-/* ----------------------------------------------------------------------------------- */
 /* options, data, memory */
 
 static void die(const char *fmt, const char *arg) {
@@ -193,7 +174,7 @@ static void parse_opts(int argc, char **argv, Opts *o) {
   o->rows = 1024;
   o->steps = 3;
   o->warmup = 2;
-  o->block = 64;
+  o->block = 0;
   o->breakdown = 1;
   o->seed = 1;
   for (int i = 1; i < argc; i++) {
@@ -202,7 +183,7 @@ static void parse_opts(int argc, char **argv, Opts *o) {
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       if (g_rank == 0)
         printf("usage: mpirun -np P bench_dist [--width 8192] [--depth 2] [--batch 256]\n"
-               "         [--d-in 64] [--rows 1024] [--steps 3] [--warmup 2] [--block 64]\n"
+               "         [--d-in 64] [--rows 1024] [--steps 3] [--warmup 2] [--block NB]\n"
                "         [--grid PRxPC] [--mem] [--pb-nb KB] [--t1 SECONDS] [--no-breakdown]\n"
                "         [--seed S]\n");
       MPI_Finalize();
@@ -424,9 +405,16 @@ static W2Err run(const Opts *o, int size) {
   if (pr == 0) w2_grid_shape(size, &pr, &pc);
   W2_CHECK(pr * pc == size, W2_ERR_ARG, "--grid %dx%d needs %d ranks, mpirun gave %d", pr, pc,
            pr * pc, size);
-  g_pbnb = o->pbnb;
+  if (o->pbnb > 0) {
+    char v[32];
+    snprintf(v, sizeof v, "%d", o->pbnb);
+    setenv("W2SWEEP_PBLAS_NB", v, 1);
+  }
   W2Grid *grid = NULL;
-  W2_CALL(w2_grid_create(MPI_COMM_WORLD, pr, pc, o->block, &grid));
+  W2_CALL(w2_grid_create(MPI_COMM_WORLD, pr, pc,
+                         o->block > 0 ? o->block : w2_grid_block(o->width, pr, pc), &grid));
+  /* what the grid uses (on 1x1 neither applies: one local block, plain SGEMM) */
+  int block = size > 1 ? grid->block : 0, panel = size > 1 ? grid->panel : 0;
   W2Arch arch = {.d_in = o->d_in, .width = o->width, .depth = o->depth, .d_out = 1,
                  .act = W2_ACT_RELU};
   float *X = malloc(sizeof(float) * (size_t)o->rows * o->d_in);
@@ -468,16 +456,14 @@ static W2Err run(const Opts *o, int size) {
     const char *ob = getenv("OPENBLAS_NUM_THREADS");
     printf("# bench_dist: P=%d grid %dx%d block %d, width %d depth %d d_in %d batch %d rows %d, "
            "%.1fM params, %.2f GFLOP/step\n",
-           size, pr, pc, o->block, o->width, o->depth, o->d_in, o->batch, o->rows,
+           size, pr, pc, block, o->width, o->depth, o->d_in, o->batch, o->rows,
            w2_arch_params(&arch) / 1e6, flops / 1e9);
-    printf("# OPENBLAS_NUM_THREADS=%s (BLAS threads %d); PBLAS block (pilaenv) %d%s, "
-           "library default %d, %ld calls\n",
+    printf("# OPENBLAS_NUM_THREADS=%s (BLAS threads %d); PBLAS block (pilaenv) %d%s\n",
            ob ? ob : "(unset)", openblas_get_num_threads ? openblas_get_num_threads() : -1,
-           o->pbnb > 0 ? o->pbnb : g_pbnb_lib, o->pbnb > 0 ? " (--pb-nb)" : "", g_pbnb_lib,
-           g_pbnb_calls);
+           panel, o->pbnb > 0 ? " (--pb-nb)" : "");
     printf("RESULT mode=%s p=%d grid=%dx%d block=%d pbnb=%d width=%d depth=%d batch=%d "
            "params=%.0f init_s=%.3f",
-           o->mem ? "mem" : "time", size, pr, pc, o->block, o->pbnb > 0 ? o->pbnb : g_pbnb_lib,
+           o->mem ? "mem" : "time", size, pr, pc, block, panel,
            o->width, o->depth, o->batch, w2_arch_params(&arch), t_init);
     if (!o->mem) {
       double ts = step.s / o->steps;

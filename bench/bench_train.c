@@ -15,13 +15,19 @@
  *
  * Memory method. Every width runs in a fresh child process (the parent fork/execs itself
  * with --one-width W), so the high-water mark of one width never hides another's. The child
- * initialises MPI, builds the grid and the data set, then reads VmHWM from
- * /proc/self/status (the baseline), creates the model, trains (warm-up and timed repeats),
- * and reads VmHWM again before anything else is allocated. peak RSS = VmHWM(after) -
- * VmHWM(baseline): every page the training run touched, including w2_train's scratch,
- * the model's host buffers and the BLAS library's packing buffers (first touched by the
- * first GEMM, after the baseline), excluding the program, MPI and the training data.
- * The SGEMM timing runs after the second reading.
+ * initialises MPI, builds the grid and the data set, and then:
+ *   1. BLAS workspace: calls each GEMM of the step once on operands mapped with mmap and
+ *      unmapped right after, so that only pages the BLAS library keeps for itself (OpenBLAS:
+ *      one packing buffer per thread, allocated at the first call and reused by every later
+ *      call of the process) stay resident; blas_mib = VmRSS growth over this.
+ *   2. resets the high-water mark to the current RSS (writing 5 to /proc/self/clear_refs)
+ *      and reads it (the baseline), creates the model, trains (warm-up and timed repeats,
+ *      then the phase timing) and reads VmHWM again before anything else is allocated.
+ * peak RSS = VmHWM(after) - baseline: every page the training run touched (the model's
+ * buffers, w2_train's scratch, allocator overhead), excluding the program, MPI, the training
+ * data and the BLAS library's workspace, which a sweep's rank pays once per process, not per
+ * training run; first-run RSS = peak RSS + blas_mib is what the first training run of a
+ * process adds. The SGEMM timing runs after the second reading.
  *
  * Usage: bench_train [--widths 64,128,...] [--depth 2] [--batch 256] [--d-in 64]
  *          [--rows 4096] [--repeats 5] [--min-time 0.25] [--threads T] [--seed S]
@@ -39,12 +45,14 @@
  * Output: '#' comment lines (configuration, BLAS) and one whitespace-separated row per width
  * under a header line starting with "width"; bench/run_bench.sh parses it.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,19 +87,29 @@ static double now(void) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* VmHWM (peak resident set) of this process in bytes, -1 if unreadable. */
-static double vm_hwm(void) {
+/* A field of /proc/self/status ("VmHWM:" peak resident set, "VmRSS:" resident set) in
+ * bytes, -1 if unreadable. */
+static double vm_status(const char *key) {
   FILE *f = fopen("/proc/self/status", "r");
   if (!f) return -1;
   char line[256];
   double kb = -1;
+  size_t n = strlen(key);
   while (fgets(line, sizeof line, f))
-    if (strncmp(line, "VmHWM:", 6) == 0) {
-      kb = atof(line + 6);
+    if (strncmp(line, key, n) == 0) {
+      kb = atof(line + n);
       break;
     }
   fclose(f);
   return kb < 0 ? -1 : kb * 1024.0;
+}
+
+/* Resets VmHWM to the current RSS (Linux >= 4.0); 0 on success. */
+static int reset_hwm(void) {
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (!f) return -1;
+  int ok = fputs("5", f) >= 0;
+  return fclose(f) == 0 && ok ? 0 : -1;
 }
 
 static double min2(double a, double b) { return a < b ? a : b; }
@@ -270,6 +288,25 @@ static double time_gemm(const Gemm *g, int repeats, double min_time) {
   return best;
 }
 
+/* Each GEMM of a step once, on operands mapped and unmapped around the call: afterwards
+ * only the pages the BLAS library keeps (its packing buffers) are resident. */
+static void blas_warmup(const W2Arch *a, int B) {
+  Gemm g[3 * W2_MAX_LAYERS];
+  int ng = step_gemms(a, B, g);
+  for (int i = 0; i < ng; i++) {
+    size_t na = (size_t)g[i].m * g[i].k, nb = (size_t)g[i].k * g[i].n,
+           nc = (size_t)g[i].m * g[i].n, bytes = sizeof(float) * (na + nb + nc);
+    float *buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED) die("mmap failed for the BLAS warm-up");
+    memset(buf, 0, bytes);
+    float one = 1.f, zero = 0.f;
+    int lda = g[i].ta == 'N' ? g[i].m : g[i].k, ldb = g[i].tb == 'N' ? g[i].k : g[i].n;
+    sgemm_(&g[i].ta, &g[i].tb, &g[i].m, &g[i].n, &g[i].k, &one, buf, &lda, buf + na, &ldb,
+           &zero, buf + na + nb, &g[i].m);
+    munmap(buf, bytes);
+  }
+}
+
 /* ----------------------------------------------------------------------------------- */
 /* one width, in this process */
 
@@ -321,7 +358,11 @@ static W2Err run_width(const Opts *o, int width) {
   W2Arch arch = {.d_in = o->d_in, .width = width, .depth = o->depth, .d_out = 1,
                  .act = W2_ACT_RELU};
 
-  double hwm0 = vm_hwm(); /* baseline: program, MPI, data */
+  double rss_a = vm_status("VmRSS:");
+  blas_warmup(&arch, o->batch);
+  double blas_ws = vm_status("VmRSS:") - rss_a;
+  W2_CHECK(reset_hwm() == 0, W2_ERR_IO, "cannot reset VmHWM through /proc/self/clear_refs");
+  double hwm0 = vm_status("VmHWM:"); /* baseline: program, MPI, data, BLAS workspace */
   W2Model *m;
   W2_CALL(w2_model_create(grid, &arch, &m));
   w2_model_init(m, w2_key(o->seed, "bench-init", (uint64_t)width, 0));
@@ -345,7 +386,7 @@ static W2Err run_width(const Opts *o, int width) {
   W2_CHECK(isfinite(st.final_loss), W2_ERR_NUM, "benchmark training diverged");
   Phases ph = {0, 0, 0, 0, 0};
   W2_CALL(time_phases(m, X, Y, o->rows, o->repeats * 2 + 1, &ph));
-  double hwm1 = vm_hwm();
+  double hwm1 = vm_status("VmHWM:");
   double step_flops = w2_arch_step_flops(&arch, m->B, 0);
   double analytic = w2_arch_train_bytes(&arch, m->B, 1);
   w2_model_destroy(&m);
@@ -365,11 +406,12 @@ static W2Err run_width(const Opts *o, int width) {
   double w2_fs = step_flops / best, blas_fs = gemm_f / gemm_t;
   double rss = hwm1 - hwm0, mib = 1024.0 * 1024.0;
   printf("%6d %10.2f %9.3f %9.2f %9.2f %7.1f %9.3f %9.3f %9.3f %8.3f %8.3f %8.3f %8.3f "
-         "%8.3f %8.3f %9.2f %9.2f %6.2f %7ld %4d\n",
+         "%8.3f %8.3f %9.2f %9.2f %6.2f %8.2f %6.2f %7ld %4d\n",
          width, 1.0 / best, best * 1e3, w2_fs * 1e-9, blas_fs * 1e-9, 100 * w2_fs / blas_fs,
          gemm_t * 1e3, gemm_fwd * 1e3, (gemm_t - gemm_fwd) * 1e3, ph.load * 1e3, ph.fwd * 1e3,
          ph.loss * 1e3, ph.bwd * 1e3, ph.adam * 1e3, (ph.load + ph.fwd + ph.loss + ph.bwd + ph.adam) * 1e3, rss / mib,
-         analytic / mib, hwm0 >= 0 && hwm1 >= 0 ? rss / analytic : NAN, sp.steps,
+         analytic / mib, hwm0 >= 0 && hwm1 >= 0 ? rss / analytic : NAN, blas_ws / mib,
+         (rss + blas_ws) / analytic, sp.steps,
          openblas_get_num_threads ? openblas_get_num_threads() : 0);
   fflush(stdout);
   free(X);
@@ -399,12 +441,15 @@ static void print_header(const Opts *o, int argc, char **argv) {
          "timed alone; pct = w2/sgemm; gemm_ms = sum of those SGEMM times (gfwd_ms: forward "
          "ones, gbwd_ms: dW and dX); load..adam_ms = "
          "phases called directly (min); sum_ms = their sum; rss_mib = VmHWM growth over the "
-         "training run; est_mib = w2_arch_train_bytes; rss_ratio = rss/est; steps = steps "
-         "per timed repeat; thr = BLAS threads in the child\n");
-  printf("%6s %10s %9s %9s %9s %7s %9s %9s %9s %8s %8s %8s %8s %8s %8s %9s %9s %6s %7s %4s\n",
+         "training run (BLAS workspace in use); est_mib = w2_arch_train_bytes; ratio = rss/est; "
+         "blas_mib = the BLAS workspace the step's GEMMs touch; first_ratio = (rss + blas)/est, "
+         "the first run of a process; steps = steps per timed repeat; thr = BLAS threads in the "
+         "child\n");
+  printf("%6s %10s %9s %9s %9s %7s %9s %9s %9s %8s %8s %8s %8s %8s %8s %9s %9s %6s %8s %6s %7s "
+         "%4s\n",
          "width", "steps_s", "step_ms", "w2_gflops", "sgemm_gf", "pct", "gemm_ms", "gfwd_ms",
          "gbwd_ms", "load_ms", "fwd_ms", "loss_ms", "bwd_ms", "adam_ms", "sum_ms", "rss_mib",
-         "est_mib", "ratio", "steps", "thr");
+         "est_mib", "ratio", "blas_mib", "first_ratio", "steps", "thr");
   fflush(stdout);
 }
 

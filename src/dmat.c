@@ -7,7 +7,46 @@
 #include "blacs.h"
 #include "rng.h"
 
-#define W2_DEFAULT_BLOCK 64
+#define W2_MIN_BLOCK 64
+#define W2_MAX_BLOCK 1024
+#define W2_MIN_PANEL 256
+
+/* PBLAS's logical block size. PBLAS asks pilaenv_ for the k-width kb of every local product
+ * inside PSGEMM (`for (k = 0; k < K; k += kb)`); the reference answer, 32, turns each local
+ * GEMM into rank-32 updates that re-read C K/32 times (27-61 % more CPU than one SGEMM,
+ * measured). PBLAS has no setter, so w2sweep defines the Fortran symbol itself: the
+ * executable's definition is found before the library's (CP2K does the same). The answer is
+ * per BLACS context, registered by w2_grid_create; a context w2sweep did not make gets the
+ * minimum panel. Only threads that create grids and run PSGEMM touch the table (one per
+ * process: the scheduler's worker). */
+#define W2_MAX_CONTEXTS 64
+static struct {
+  int ctxt, panel;
+} g_panels[W2_MAX_CONTEXTS];
+static int g_npanels;
+
+int pilaenv_(int *ictxt, char *prec);
+int pilaenv_(int *ictxt, char *prec) {
+  (void)prec;
+  for (int i = 0; i < g_npanels; i++)
+    if (g_panels[i].ctxt == *ictxt) return g_panels[i].panel;
+  return W2_MIN_PANEL;
+}
+
+static int env_int(const char *name) {
+  const char *e = getenv(name);
+  return e ? atoi(e) : 0;
+}
+
+int w2_grid_block(int width, int nprow, int npcol) {
+  int b = env_int("W2SWEEP_BLOCK");
+  if (b > 0) return b;
+  int pmax = nprow > npcol ? nprow : npcol;
+  b = width > 0 ? width / (pmax > 0 ? pmax : 1) : W2_MIN_BLOCK;
+  if (b > W2_MAX_BLOCK) b = W2_MAX_BLOCK;
+  b -= b % W2_MIN_BLOCK;
+  return b < W2_MIN_BLOCK ? W2_MIN_BLOCK : b;
+}
 
 void w2_grid_shape(int size, int *nprow, int *npcol) {
   int pr = 1;
@@ -33,21 +72,23 @@ W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **ou
   g->myrow = rank / npcol;
   g->mycol = rank % npcol;
   g->ctxt = -1;
-  if (block <= 0) {
-    const char *e = getenv("W2SWEEP_BLOCK");
-    block = e ? atoi(e) : W2_DEFAULT_BLOCK;
-    if (block <= 0) block = W2_DEFAULT_BLOCK;
-  }
-  g->block = block;
+  g->block = block > 0 ? block : w2_grid_block(0, nprow, npcol);
+  g->panel = env_int("W2SWEEP_PBLAS_NB");
+  if (g->panel <= 0) g->panel = g->block > W2_MIN_PANEL ? g->block : W2_MIN_PANEL;
   W2_CALL_MPI(MPI_Comm_split(g->comm, g->myrow, g->mycol, &g->row_comm));
   W2_CALL_MPI(MPI_Comm_split(g->comm, g->mycol, g->myrow, &g->col_comm));
   if (size > 1) {
-    g->ctxt = Csys2blacs_handle(g->comm);
+    g->sys = Csys2blacs_handle(g->comm);
+    g->ctxt = g->sys;
     Cblacs_gridinit(&g->ctxt, "Row", nprow, npcol);
     int pr, pc, r, c;
     Cblacs_gridinfo(g->ctxt, &pr, &pc, &r, &c);
     W2_CHECK(pr == nprow && pc == npcol && r == g->myrow && c == g->mycol, W2_ERR_MPI,
              "BLACS grid %dx%d at (%d,%d) disagrees with MPI rank %d", pr, pc, r, c, rank);
+    W2_CHECK(g_npanels < W2_MAX_CONTEXTS, W2_ERR_INTERNAL, "more than %d live BLACS grids",
+             W2_MAX_CONTEXTS);
+    g_panels[g_npanels].ctxt = g->ctxt;
+    g_panels[g_npanels++].panel = g->panel;
   }
   *out = g;
   return W2_OK;
@@ -56,7 +97,15 @@ W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **ou
 W2Err w2_grid_destroy(W2Grid **grid) {
   W2Grid *g = *grid;
   if (!g) return W2_OK;
-  if (g->ctxt >= 0) Cblacs_gridexit(g->ctxt);
+  if (g->ctxt >= 0) {
+    for (int i = 0; i < g_npanels; i++)
+      if (g_panels[i].ctxt == g->ctxt) {
+        g_panels[i] = g_panels[--g_npanels];
+        break;
+      }
+    Cblacs_gridexit(g->ctxt);
+    Cfree_blacs_system_handle(g->sys);
+  }
   MPI_Comm_free(&g->row_comm);
   MPI_Comm_free(&g->col_comm);
   MPI_Comm_free(&g->comm);
@@ -109,7 +158,19 @@ W2Err w2_mat_gemm(char ta, char tb, float alpha, const W2Mat *A, const W2Mat *B,
            "gemm %c%c shape mismatch: A %dx%d, B %dx%d, C %dx%d", ta, tb, A->m, A->n, B->m,
            B->n, C->m, C->n);
   if (C->grid->size == 1) {
-    sgemm_(&ta, &tb, &m, &n, &k, &alpha, A->a, &A->lld, B->a, &B->lld, &beta, C->a, &C->lld);
+    /* a one-output head makes matrix-vector products and outer products, which SGEMM runs
+     * at a tenth of its speed: SGEMV and a plain loop run them at memory speed */
+    int one = 1, incb = (tb == 'N') == (n == 1) ? 1 : B->lld;
+    if (n == 1) { /* C (m) = alpha op(A) (m,k) b (k) + beta C */
+      sgemv_(&ta, &A->m, &A->n, &alpha, A->a, &A->lld, B->a, &incb, &beta, C->a, &one);
+    } else if (k == 1 && ta == 'N' && beta == 0.f) { /* C (m,n) = alpha a (m) b^T (n) */
+      for (int j = 0; j < n; j++) {
+        float bj = alpha * B->a[(size_t)j * incb], *c = C->a + (size_t)j * C->lld;
+        for (int i = 0; i < m; i++) c[i] = A->a[i] * bj;
+      }
+    } else {
+      sgemm_(&ta, &tb, &m, &n, &k, &alpha, A->a, &A->lld, B->a, &B->lld, &beta, C->a, &C->lld);
+    }
   } else {
     int one = 1;
     psgemm_(&ta, &tb, &m, &n, &k, &alpha, A->a, &one, &one, A->desc, B->a, &one, &one,

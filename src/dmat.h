@@ -22,17 +22,27 @@
 typedef struct W2Grid {
   MPI_Comm comm;       /* the grid's ranks (duplicated; owned by the grid) */
   int ctxt;            /* BLACS context, -1 on a 1x1 grid */
+  int sys;             /* BLACS system handle of comm (freed with the grid) */
   int nprow, npcol;    /* grid shape */
   int myrow, mycol;    /* my coordinates; rank = myrow * npcol + mycol ("Row" order) */
   int rank, size;
   int block;           /* block size for distributed matrices (mb = nb = block) */
+  int panel;           /* PBLAS's logical block: the k-width of PSGEMM's local products */
   MPI_Comm row_comm;   /* ranks of my process row (vary mycol) */
   MPI_Comm col_comm;   /* ranks of my process column (vary myrow) */
 } W2Grid;
 
 /* Creates an nprow x npcol grid over all ranks of comm (size must equal nprow*npcol).
- * block <= 0 picks the default (64, or env W2SWEEP_BLOCK). Collective over comm. */
+ * block <= 0 picks w2_grid_block(0, nprow, npcol). The PBLAS panel width is env
+ * W2SWEEP_PBLAS_NB, or max(block, 256). Collective over comm. */
 W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **grid);
+/* The distribution block for a model whose largest dimension is `width` on an nprow x npcol
+ * grid: env W2SWEEP_BLOCK when set; else the largest multiple of 64 <= min(1024,
+ * width / max(nprow, npcol)), at least 64 (64 when width <= 0, i.e. unknown). Large blocks
+ * and panels keep PSGEMM's local GEMMs near SGEMM speed (94 % parallel efficiency at p = 2 with
+ * 1024 against 55 % with 64 and the reference panel of 32: bench/RESULTS.md); the cap by
+ * width / max(nprow, npcol) leaves every process row and column at least one block. */
+int w2_grid_block(int width, int nprow, int npcol);
 /* Picks a near-square shape pr x pc = size with pr <= pc. */
 void w2_grid_shape(int size, int *nprow, int *npcol);
 W2Err w2_grid_destroy(W2Grid **grid);

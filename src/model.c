@@ -192,10 +192,23 @@ void w2_model_load_batch(W2Model *m, const float *X, const int *rows, int nrows)
   W2Mat *A = &m->act[0];
   int d = m->arch.d_in;
   if (A->grid->size == 1) {
-    /* one local block: read each input row contiguously, scatter into the column-major block */
-    for (int i = 0; i < A->m; i++) {
-      const float *x = i < nrows ? X + (size_t)rows[i] * d : NULL;
-      for (int j = 0; j < d; j++) A->a[i + (size_t)j * A->lld] = x ? x[j] : 0.f;
+    /* one local block: a transpose of the gathered rows in tiles of 8 rows, so that reads
+     * walk 8 input rows contiguously and writes fill 8 consecutive floats of each column
+     * (row by row, every write lands in another cache line: 2.5x slower at d_in = 64) */
+    enum { T = 8 };
+    for (int i0 = 0; i0 < A->m; i0 += T) {
+      float *a = A->a + i0;
+      if (i0 + T <= nrows) {
+        const float *x[T];
+        for (int t = 0; t < T; t++) x[t] = X + (size_t)rows[i0 + t] * d;
+        for (int j = 0; j < d; j++, a += A->lld)
+          for (int t = 0; t < T; t++) a[t] = x[t][j];
+      } else {
+        int ni = A->m - i0 < T ? A->m - i0 : T;
+        for (int j = 0; j < d; j++, a += A->lld)
+          for (int t = 0; t < ni; t++)
+            a[t] = i0 + t < nrows ? X[(size_t)rows[i0 + t] * d + j] : 0.f;
+      }
     }
     for (int i = 0; i < m->B; i++) m->row_weight[i] = i < nrows ? 1.f : 0.f;
     return;
@@ -214,6 +227,12 @@ void w2_model_load_batch(W2Model *m, const float *X, const int *rows, int nrows)
 void w2_model_load_target(W2Model *m, const float *target, const float *weight, int nrows) {
   W2Mat *T = &m->target;
   int k = m->arch.d_out;
+  if (T->grid->size == 1 && k == 1) { /* (B,1): one contiguous column */
+    memcpy(T->a, target, sizeof(float) * (size_t)nrows);
+    memset(T->a + nrows, 0, sizeof(float) * (size_t)(T->m - nrows));
+    for (int i = 0; i < m->B; i++) m->row_weight[i] = i < nrows ? (weight ? weight[i] : 1.f) : 0.f;
+    return;
+  }
   for (int jl = 0; jl < T->nl; jl++) {
     int j = w2_mat_gcol(T, jl);
     float *col = T->a + (size_t)jl * T->lld;

@@ -352,7 +352,8 @@ static void worker_loop(Worker *w) {
       w2_grid_shape(ng, &pr, &pc);
       W2Grid *g = NULL;
       W2Pipeline *p = NULL;
-      e = w2_grid_create(gcomm, pr, pc, 0, &g);
+      int width = j->size >= 0 ? w->s->sizes[j->size].width : 0;
+      e = w2_grid_create(gcomm, pr, pc, w2_grid_block(width, pr, pc), &g);
       if (!e) e = w2_pipeline_create(w->s, g, w->o->cache_dir, &p);
       if (!e) {
         w2_pipeline_set_log(p, w->o->log);

@@ -1,7 +1,11 @@
 /* test_dmat.c — distributed vs local: PSGEMM on grids 1x1, 1x2, 2x1, 2x2 (block size 3,
  * odd shapes) equals the 1x1 SGEMM result, and a model trained for 200 steps on each grid
  * has the same loss at every step within 1e-4 relative and the same final predictions.
- * Run with 4 ranks. */
+ * PBLAS asks dmat.c's pilaenv_ (not the library's) for its panel width, gets the grid's,
+ * and a panel narrower than k (2 < 9: several local updates per product) gives the same
+ * products. Run with 4 ranks. */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdlib.h>
@@ -10,6 +14,8 @@
 #include "rng.h"
 #include "testutil.h"
 #include "train.h"
+
+int pilaenv_(int *ictxt, char *prec); /* dmat.c's answer to PBLAS */
 
 #define STEPS 200
 #define N 128
@@ -114,9 +120,36 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N * 2; i++) agree += (prob[i] > 0.5f) == (ref_prob[i] > 0.5f);
     W2T_CHECK(agree >= N * 2 - 1, "predictions on %dx%d agree (%d of %d)", shapes[s][0],
               shapes[s][1], agree, N * 2);
+    int ctxt = g->ctxt;
+    W2T_CHECK(pilaenv_(&ctxt, "S") == g->panel && g->panel == 256,
+              "pilaenv_ answers the grid's panel (%d, want 256 = max(block 3, 256))",
+              pilaenv_(&ctxt, "S"));
+    w2_grid_destroy(&g);
+
+    /* a 2-wide panel: PSGEMM runs each product as k/2 local updates */
+    setenv("W2SWEEP_PBLAS_NB", "2", 1);
+    W2T_OK(w2_grid_create(sub, shapes[s][0], shapes[s][1], 3, &g));
+    unsetenv("W2SWEEP_PBLAS_NB");
+    ctxt = g->ctxt;
+    W2T_CHECK(g->panel == 2 && pilaenv_(&ctxt, "S") == 2, "W2SWEEP_PBLAS_NB=2 gives panel %d",
+              g->panel);
+    for (int o = 0; o < 4; o++) {
+      gemm_case(g, ops[o][0], ops[o][1], got);
+      double r = rel_diff(got, ref[o], 35);
+      W2T_CHECK(r < 1e-5, "gemm %s on %dx%d with panel 2: rel diff %g", ops[o], shapes[s][0],
+                shapes[s][1], r);
+    }
     w2_grid_destroy(&g);
     MPI_Comm_free(&sub);
   }
+  /* the symbol the dynamic linker gives libscalapack's calls is the executable's */
+  W2T_CHECK(dlsym(RTLD_DEFAULT, "pilaenv_") == (void *)pilaenv_,
+            "pilaenv_ resolves to dmat.c's definition (PBLAS would use its own 32 otherwise)");
+  unsetenv("W2SWEEP_BLOCK"); /* the rule, not a user's override */
+  W2T_CHECK(w2_grid_block(8192, 1, 2) == 1024 && w2_grid_block(8192, 4, 4) == 1024 &&
+                w2_grid_block(2048, 4, 4) == 512 && w2_grid_block(1000, 2, 2) == 448 &&
+                w2_grid_block(100, 2, 2) == 64 && w2_grid_block(0, 2, 2) == 64,
+            "w2_grid_block's rule");
   int rc = w2t_summary_mpi();
   MPI_Finalize();
   return rc;
