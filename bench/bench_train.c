@@ -16,18 +16,25 @@
  * Memory method. Every width runs in a fresh child process (the parent fork/execs itself
  * with --one-width W), so the high-water mark of one width never hides another's. The child
  * initialises MPI, builds the grid and the data set, and then:
- *   1. BLAS workspace: calls each GEMM of the step once on operands mapped with mmap and
- *      unmapped right after, so that only pages the BLAS library keeps for itself (OpenBLAS:
- *      one packing buffer per thread, allocated at the first call and reused by every later
- *      call of the process) stay resident; blas_mib = VmRSS growth over this.
- *   2. resets the high-water mark to the current RSS (writing 5 to /proc/self/clear_refs)
- *      and reads it (the baseline), creates the model, trains (warm-up and timed repeats,
- *      then the phase timing) and reads VmHWM again before anything else is allocated.
- * peak RSS = VmHWM(after) - baseline: every page the training run touched (the model's
- * buffers, w2_train's scratch, allocator overhead), excluding the program, MPI, the training
- * data and the BLAS library's workspace, which a sweep's rank pays once per process, not per
- * training run; first-run RSS = peak RSS + blas_mib is what the first training run of a
- * process adds. The SGEMM timing runs after the second reading.
+ *   1. a first, throwaway training run of the same model (2 steps), which also allocates
+ *      what the BLAS library keeps for all later calls (OpenBLAS: a packing buffer per
+ *      thread) and grows the heap; first = VmHWM growth over it (VmHWM is reset to the
+ *      current RSS before, by writing 5 to /proc/self/clear_refs). The model is destroyed and
+ *      malloc_trim(0) hands free heap pages back to the system, so that the measured run
+ *      cannot reuse them unseen; kept = what stays resident (BLAS buffers, allocator);
+ *   2. VmHWM is reset again and read (the baseline); the model is created and trained
+ *      (warm-up and timed repeats, then the phase timing), and VmHWM is read again before
+ *      anything else is allocated.
+ * peak RSS = the exact resident set (page-table walk, /proc/self/smaps_rollup) in the
+ * middle of a further 3-step run (w2_train's evaluation callback, with the model, its
+ * workspace and w2_train's scratch live) minus the exact baseline: every page the training
+ * run holds (the model's buffers, w2_train's scratch, allocator overhead), excluding the
+ * program, MPI, the training data and what the library keeps across runs. A sweep's rank
+ * trains many models in one process, so this is what each of them costs. VmHWM(after) -
+ * VmHWM(baseline) over the whole run is reported next to it (hwm_ratio): the kernel keeps
+ * VmRSS/VmHWM in per-CPU counters that lag by ~0.1-0.3 MiB, as much as a width-64 model.
+ * first / analytic is the VmHWM ratio of the first run of a process. The SGEMM timing runs
+ * after all readings.
  *
  * Usage: bench_train [--widths 64,128,...] [--depth 2] [--batch 256] [--d-in 64]
  *          [--rows 4096] [--repeats 5] [--min-time 0.25] [--threads T] [--seed S]
@@ -45,26 +52,24 @@
  * Output: '#' comment lines (configuration, BLAS) and one whitespace-separated row per width
  * under a header line starting with "width"; bench/run_bench.sh parses it.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "blacs.h"
+#include "blasenv.h"
 #include "model.h"
 #include "rng.h"
 #include "train.h"
 
 /* OpenBLAS introspection when the BLAS is OpenBLAS (weak: any BLAS links). */
-extern char *openblas_get_config(void) __attribute__((weak));
-extern char *openblas_get_corename(void) __attribute__((weak));
 extern int openblas_get_num_threads(void) __attribute__((weak));
 
 #define MAX_WIDTHS 32
@@ -102,6 +107,31 @@ static double vm_status(const char *key) {
     }
   fclose(f);
   return kb < 0 ? -1 : kb * 1024.0;
+}
+
+/* Resident set in bytes, counted exactly by walking the page tables (/proc/self/smaps_rollup;
+ * VmRSS and VmHWM come from per-CPU counters that may lag by ~0.1-0.3 MiB, as much as a
+ * width-64 model); -1 if unreadable. */
+static double rss_exact(void) {
+  FILE *f = fopen("/proc/self/smaps_rollup", "r");
+  if (!f) return -1;
+  char line[256];
+  double kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "Rss:", 4) == 0) {
+      kb = atof(line + 4);
+      break;
+    }
+  fclose(f);
+  return kb < 0 ? -1 : kb * 1024.0;
+}
+
+/* w2_train's evaluation callback: the exact resident set in the middle of a run, when the
+ * model, its workspace and w2_train's scratch are all allocated and in use */
+static W2Err sample_rss(void *ctx, W2Model *m, long step, double loss) {
+  (void)m, (void)step, (void)loss;
+  *(double *)ctx = rss_exact();
+  return W2_OK;
 }
 
 /* Resets VmHWM to the current RSS (Linux >= 4.0); 0 on success. */
@@ -288,27 +318,24 @@ static double time_gemm(const Gemm *g, int repeats, double min_time) {
   return best;
 }
 
-/* Each GEMM of a step once, on operands mapped and unmapped around the call: afterwards
- * only the pages the BLAS library keeps (its packing buffers) are resident. */
-static void blas_warmup(const W2Arch *a, int B) {
-  Gemm g[3 * W2_MAX_LAYERS];
-  int ng = step_gemms(a, B, g);
-  for (int i = 0; i < ng; i++) {
-    size_t na = (size_t)g[i].m * g[i].k, nb = (size_t)g[i].k * g[i].n,
-           nc = (size_t)g[i].m * g[i].n, bytes = sizeof(float) * (na + nb + nc);
-    float *buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) die("mmap failed for the BLAS warm-up");
-    memset(buf, 0, bytes);
-    float one = 1.f, zero = 0.f;
-    int lda = g[i].ta == 'N' ? g[i].m : g[i].k, ldb = g[i].tb == 'N' ? g[i].k : g[i].n;
-    sgemm_(&g[i].ta, &g[i].tb, &g[i].m, &g[i].n, &g[i].k, &one, buf, &lda, buf + na, &ldb,
-           &zero, buf + na + nb, &g[i].m);
-    munmap(buf, bytes);
-  }
-}
-
 /* ----------------------------------------------------------------------------------- */
 /* one width, in this process */
+
+/* A throwaway training run of the same model (2 steps): the first run of a process also
+ * allocates what the BLAS library keeps for later calls (OpenBLAS: packing buffers per
+ * thread) and grows the heap. */
+static W2Err first_run(const W2Arch *arch, const Opts *o, W2Grid *grid, const float *X,
+                       const float *Y) {
+  W2Model *m;
+  W2_CALL(w2_model_create(grid, arch, &m));
+  w2_model_init(m, w2_key(o->seed, "bench-first", (uint64_t)arch->width, 0));
+  W2TrainSpec sp = {.X = X, .Y = Y, .n = o->rows, .batch = o->batch, .steps = 2,
+                    .opt = kOpt, .warmup_frac = 0.f, .sched = W2_SCHED_CONSTANT,
+                    .key = w2_key(o->seed, "bench-order", 0, 0)};
+  W2Err e = w2_train(m, &sp, NULL);
+  w2_model_destroy(&m);
+  return e;
+}
 
 typedef struct Phases {
   double load, fwd, loss, bwd, adam;  /* seconds, min over repeats */
@@ -358,11 +385,16 @@ static W2Err run_width(const Opts *o, int width) {
   W2Arch arch = {.d_in = o->d_in, .width = width, .depth = o->depth, .d_out = 1,
                  .act = W2_ACT_RELU};
 
-  double rss_a = vm_status("VmRSS:");
-  blas_warmup(&arch, o->batch);
-  double blas_ws = vm_status("VmRSS:") - rss_a;
+  /* a first training run in this process, measured, then freed (see the header) */
   W2_CHECK(reset_hwm() == 0, W2_ERR_IO, "cannot reset VmHWM through /proc/self/clear_refs");
-  double hwm0 = vm_status("VmHWM:"); /* baseline: program, MPI, data, BLAS workspace */
+  double rss_a = vm_status("VmRSS:");
+  W2_CALL(first_run(&arch, o, grid, X, Y));
+  double first = vm_status("VmHWM:") - rss_a;
+  malloc_trim(0); /* free heap pages go back to the system: reusing them shows as growth */
+  double kept = vm_status("VmRSS:") - rss_a;
+  W2_CHECK(reset_hwm() == 0, W2_ERR_IO, "cannot reset VmHWM through /proc/self/clear_refs");
+  double hwm0 = vm_status("VmHWM:"); /* baseline: program, MPI, data, what the first run kept */
+  double rss0 = rss_exact();
   W2Model *m;
   W2_CALL(w2_model_create(grid, &arch, &m));
   w2_model_init(m, w2_key(o->seed, "bench-init", (uint64_t)width, 0));
@@ -387,6 +419,14 @@ static W2Err run_width(const Opts *o, int width) {
   Phases ph = {0, 0, 0, 0, 0};
   W2_CALL(time_phases(m, X, Y, o->rows, o->repeats * 2 + 1, &ph));
   double hwm1 = vm_status("VmHWM:");
+  /* an exact reading during a run (n_eval = 1: after its last step, scratch still live) */
+  double rss_in = -1;
+  W2TrainSpec sp_in = sp;
+  sp_in.steps = 3;
+  sp_in.n_eval = 1;
+  sp_in.eval = sample_rss;
+  sp_in.eval_ctx = &rss_in;
+  W2_CALL(w2_train(m, &sp_in, NULL));
   double step_flops = w2_arch_step_flops(&arch, m->B, 0);
   double analytic = w2_arch_train_bytes(&arch, m->B, 1);
   w2_model_destroy(&m);
@@ -404,14 +444,15 @@ static W2Err run_width(const Opts *o, int width) {
               g[i].ta, g[i].tb, g[i].m, g[i].n, g[i].k, t * 1e3, f / t * 1e-9);
   }
   double w2_fs = step_flops / best, blas_fs = gemm_f / gemm_t;
-  double rss = hwm1 - hwm0, mib = 1024.0 * 1024.0;
+  double rss = rss_in - rss0, hwm = hwm1 - hwm0, mib = 1024.0 * 1024.0;
   printf("%6d %10.2f %9.3f %9.2f %9.2f %7.1f %9.3f %9.3f %9.3f %8.3f %8.3f %8.3f %8.3f "
-         "%8.3f %8.3f %9.2f %9.2f %6.2f %8.2f %6.2f %7ld %4d\n",
+         "%8.3f %8.3f %9.2f %9.2f %6.2f %9.2f %8.2f %6.2f %7ld %4d\n",
          width, 1.0 / best, best * 1e3, w2_fs * 1e-9, blas_fs * 1e-9, 100 * w2_fs / blas_fs,
          gemm_t * 1e3, gemm_fwd * 1e3, (gemm_t - gemm_fwd) * 1e3, ph.load * 1e3, ph.fwd * 1e3,
-         ph.loss * 1e3, ph.bwd * 1e3, ph.adam * 1e3, (ph.load + ph.fwd + ph.loss + ph.bwd + ph.adam) * 1e3, rss / mib,
-         analytic / mib, hwm0 >= 0 && hwm1 >= 0 ? rss / analytic : NAN, blas_ws / mib,
-         (rss + blas_ws) / analytic, sp.steps,
+         ph.loss * 1e3, ph.bwd * 1e3, ph.adam * 1e3,
+         (ph.load + ph.fwd + ph.loss + ph.bwd + ph.adam) * 1e3, rss / mib, analytic / mib,
+         rss_in >= 0 && rss0 >= 0 ? rss / analytic : NAN,
+         hwm0 >= 0 && hwm1 >= 0 ? hwm / analytic : NAN, kept / mib, first / analytic, sp.steps,
          openblas_get_num_threads ? openblas_get_num_threads() : 0);
   fflush(stdout);
   free(X);
@@ -431,25 +472,27 @@ static void print_header(const Opts *o, int argc, char **argv) {
   printf("# threads: OPENBLAS_NUM_THREADS=%s", ot ? ot : "(unset)");
   if (openblas_get_num_threads) printf(" (openblas_get_num_threads %d)", openblas_get_num_threads());
   printf("\n");
-  if (openblas_get_config) printf("# BLAS: %s", openblas_get_config());
-  else printf("# BLAS: not OpenBLAS (no openblas_get_config)");
-  if (openblas_get_corename) printf("; core %s", openblas_get_corename());
-  printf("\n# timing: min over %d repeats of >= %g s each; each width in a fresh process\n",
+  char blas[512];
+  w2_blas_describe(blas, sizeof blas);
+  printf("# BLAS: %s\n", blas);
+  printf("# timing: min over %d repeats of >= %g s each; each width in a fresh process\n",
          o->repeats, o->min_time);
   printf("# columns: steps_s = w2_train steps/s; step_ms = ms/step; w2_gflops = "
          "w2_arch_step_flops/step time; sgemm_gflops = FLOPs/time of the step's GEMMs, each "
          "timed alone; pct = w2/sgemm; gemm_ms = sum of those SGEMM times (gfwd_ms: forward "
          "ones, gbwd_ms: dW and dX); load..adam_ms = "
-         "phases called directly (min); sum_ms = their sum; rss_mib = VmHWM growth over the "
-         "training run (BLAS workspace in use); est_mib = w2_arch_train_bytes; ratio = rss/est; "
-         "blas_mib = the BLAS workspace the step's GEMMs touch; first_ratio = (rss + blas)/est, "
-         "the first run of a process; steps = steps per timed repeat; thr = BLAS threads in the "
-         "child\n");
-  printf("%6s %10s %9s %9s %9s %7s %9s %9s %9s %8s %8s %8s %8s %8s %8s %9s %9s %6s %8s %6s %7s "
-         "%4s\n",
+         "phases called directly (min); sum_ms = their sum; rss_mib = exact RSS growth "
+         "(smaps_rollup) during a training run after a first one; est_mib = "
+         "w2_arch_train_bytes; ratio = rss/est; hwm_ratio = VmHWM growth over the whole run / "
+         "est; "
+         "kept_mib = resident after the first run was freed (BLAS buffers, allocator); "
+         "first_ratio = VmHWM growth of the first run / est; steps = steps per timed repeat; "
+         "thr = BLAS threads in the child\n");
+  printf("%6s %10s %9s %9s %9s %7s %9s %9s %9s %8s %8s %8s %8s %8s %8s %9s %9s %6s %9s %8s %6s "
+         "%7s %4s\n",
          "width", "steps_s", "step_ms", "w2_gflops", "sgemm_gf", "pct", "gemm_ms", "gfwd_ms",
          "gbwd_ms", "load_ms", "fwd_ms", "loss_ms", "bwd_ms", "adam_ms", "sum_ms", "rss_mib",
-         "est_mib", "ratio", "blas_mib", "first_ratio", "steps", "thr");
+         "est_mib", "ratio", "hwm_ratio", "kept_mib", "first_ratio", "steps", "thr");
   fflush(stdout);
 }
 

@@ -10,15 +10,18 @@
 #             two grid shapes with P ranks (grids() below) and each configuration of CONFIGS;
 #             P4_CONFIGS on 2x2 and 1x4 (1 warm-up + 1 timed step each). A configuration is
 #             BLOCK:PBNB, the distribution block size (--block) and PBLAS's logical block
-#             size (--pb-nb; 0 = the library's, 32). Those in BREAKDOWN also get the phase and
-#             GEMM breakdown. Runs with more ranks than cores are oversubscribed: marked so;
-#             their wall times say nothing about parallel efficiency (their "work" columns,
-#             CPU time outside MPI, still do).
-#     memory: every P in NP_MEM on both grid shapes, --mem mode, block 64.
+#             size (--pb-nb, the k-width of PSGEMM's local GEMMs); 0 means w2sweep's default
+#             (dmat.h: block w2_grid_block(width, pr, pc), panel max(block, 256)), so 0:0 is
+#             what a sweep's rank group runs, and 64:32 is the ScaLAPACK reference panel (32)
+#             at the old default block. Those in BREAKDOWN also get the phase and GEMM
+#             breakdown. Runs with more ranks than cores are oversubscribed: marked so; their
+#             wall times say nothing about parallel efficiency (their "work" columns, CPU time
+#             outside MPI, still do).
+#     memory: every P in NP_MEM on both grid shapes, --mem mode, default block and panel.
 #   Efficiency = T(p=1) / (p * T(p)), T(p=1) measured in the same invocation.
 # Environment (optional): WIDTH (8192), DEPTH (2), BATCH (256), STEPS (3 timed steps),
-#   NP_TIME ("2"), CONFIGS ("32:0 64:0 128:0 256:0 64:256 1024:1024"),
-#   BREAKDOWN ("64:0 1024:1024"), P4_CONFIGS ("64:0 1024:1024"; "" for none, e.g. on a
+#   NP_TIME ("2"), CONFIGS ("0:0 64:32 64:256 64:1024 256:256 1024:1024"),
+#   BREAKDOWN ("0:0 64:32"), P4_CONFIGS ("0:0 64:32"; "" for none, e.g. on a
 #   machine with >= 16 cores: NP_TIME="2 4 8 16" P4_CONFIGS=""), NP_MEM ("1 2 4"),
 #   MPIRUN (mpirun), PYTHON (/usr/bin/python3).
 # Whole run at the defaults: about 8 minutes on 2 cores.
@@ -36,9 +39,9 @@ DEPTH=${DEPTH:-2}
 BATCH=${BATCH:-256}
 STEPS=${STEPS:-3}
 NP_TIME=${NP_TIME:-2}
-CONFIGS=${CONFIGS:-32:0 64:0 128:0 256:0 64:256 1024:1024}
-BREAKDOWN=${BREAKDOWN:-64:0 1024:1024}
-P4_CONFIGS=${P4_CONFIGS-64:0 1024:1024}
+CONFIGS=${CONFIGS:-0:0 64:32 64:256 64:1024 256:256 1024:1024}
+BREAKDOWN=${BREAKDOWN:-0:0 64:32}
+P4_CONFIGS=${P4_CONFIGS-0:0 64:32}
 NP_MEM=${NP_MEM:-1 2 4}
 MPIRUN=${MPIRUN:-mpirun}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -102,7 +105,8 @@ config() {
   extra=--no-breakdown
   case " $BREAKDOWN " in *" $nb:$kb "*) extra= ;; esac
   [ "$kb" = 0 ] || extra="$extra --pb-nb $kb"
-  run "$p" --grid "$g" --block "$nb" --t1 "$t1" $extra "$@"
+  [ "$nb" = 0 ] || extra="$extra --block $nb"
+  run "$p" --grid "$g" --t1 "$t1" $extra "$@"
 }
 
 run 1 --steps "$STEPS"
@@ -121,7 +125,7 @@ for c in $P4_CONFIGS; do
 done
 for p in $NP_MEM; do
   for g in $(grids "$p"); do
-    run "$p" --grid "$g" --block 64 --mem --warmup 1 --steps 1
+    run "$p" --grid "$g" --mem --warmup 1 --steps 1
   done
 done
 t_end=$(date +%s)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blasenv.h"
 #include "commands.h"
 #include "error.h"
 
@@ -65,7 +66,9 @@ int main(int argc, char **argv) {
     return argc < 2 ? W2_EXIT_INPUT : 0;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("w2sweep %s (%s)\n", W2SWEEP_VERSION, W2SWEEP_GIT_COMMIT);
+    char blas[512];
+    w2_blas_describe(blas, sizeof blas);
+    printf("w2sweep %s (%s)\nBLAS: %s\n", W2SWEEP_VERSION, W2SWEEP_GIT_COMMIT, blas);
     return 0;
   }
   const struct w2_cmd_entry *cmd = NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blasenv.h"
 #include "checkpoint.h"
 #include "pretrain.h"
 #include "rng.h"
@@ -497,7 +498,9 @@ static W2Err write_provenance(hid_t f, const W2Sweep *s, const W2Provenance *pv)
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "w2sweep_version", W2SWEEP_VERSION));
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "hdf5_version", buf));
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "mpi_version", mpiv));
-  W2_CALL_GOTO(e, done, attr_put_str(g, file, "blas", "BLAS via pkg-config (see CMake W2SWEEP_BLAS_PC)"));
+  char blas[512];
+  w2_blas_describe(blas, sizeof blas);
+  W2_CALL_GOTO(e, done, attr_put_str(g, file, "blas", blas));
   W2_CALL_GOTO(e, done, w2_h5_attr_write_int(g, file, "nranks", pv->nranks));
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "hosts", pv->hosts));
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "start_time", pv->start_time));
