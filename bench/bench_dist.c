@@ -51,6 +51,7 @@
 #include <time.h>
 
 #include "model.h"
+#include "procmem.h"
 #include "rng.h"
 #include "train.h"
 
@@ -238,20 +239,6 @@ static void make_data(const Opts *o, float *X, float *Y) {
   }
 }
 
-/* VmHWM (peak resident set) of this process in bytes, -1 if unreadable. */
-static double vm_hwm(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  double kb = -1;
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "VmHWM:", 6) == 0) {
-      kb = atof(line + 6);
-      break;
-    }
-  fclose(f);
-  return kb < 0 ? -1 : kb * 1024.0;
-}
 
 /* Local bytes of the model's buffers on this rank: distributed matrices (parameters,
  * gradients, moments, activations, gradient buffers, logits gradient, targets), replicated
@@ -423,7 +410,7 @@ static W2Err run(const Opts *o, int size) {
   make_data(o, X, Y);
 
   MPI_Barrier(MPI_COMM_WORLD);
-  double hwm0 = vm_hwm();
+  double hwm0 = vm_status("VmHWM:");
   W2Model *m = NULL;
   double t_init = now();
   W2_CALL(w2_model_create(grid, &arch, &m));
@@ -442,7 +429,7 @@ static W2Err run(const Opts *o, int size) {
   if (!o->mem) rec_begin(&t0);
   W2_CALL(w2_train(m, &sp, &st));
   if (!o->mem) rec_end(t0, &step);
-  double hwm1 = vm_hwm();
+  double hwm1 = vm_status("VmHWM:");
 
   double dist, repl, scratch;
   model_bytes(m, o->rows, &dist, &repl, &scratch);

@@ -66,6 +66,7 @@
 #include "blacs.h"
 #include "blasenv.h"
 #include "model.h"
+#include "procmem.h"
 #include "rng.h"
 #include "train.h"
 
@@ -92,54 +93,12 @@ static double now(void) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* A field of /proc/self/status ("VmHWM:" peak resident set, "VmRSS:" resident set) in
- * bytes, -1 if unreadable. */
-static double vm_status(const char *key) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  double kb = -1;
-  size_t n = strlen(key);
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, key, n) == 0) {
-      kb = atof(line + n);
-      break;
-    }
-  fclose(f);
-  return kb < 0 ? -1 : kb * 1024.0;
-}
-
-/* Resident set in bytes, counted exactly by walking the page tables (/proc/self/smaps_rollup;
- * VmRSS and VmHWM come from per-CPU counters that may lag by ~0.1-0.3 MiB, as much as a
- * width-64 model); -1 if unreadable. */
-static double rss_exact(void) {
-  FILE *f = fopen("/proc/self/smaps_rollup", "r");
-  if (!f) return -1;
-  char line[256];
-  double kb = -1;
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, "Rss:", 4) == 0) {
-      kb = atof(line + 4);
-      break;
-    }
-  fclose(f);
-  return kb < 0 ? -1 : kb * 1024.0;
-}
-
 /* w2_train's evaluation callback: the exact resident set in the middle of a run, when the
  * model, its workspace and w2_train's scratch are all allocated and in use */
 static W2Err sample_rss(void *ctx, W2Model *m, long step, double loss) {
   (void)m, (void)step, (void)loss;
   *(double *)ctx = rss_exact();
   return W2_OK;
-}
-
-/* Resets VmHWM to the current RSS (Linux >= 4.0); 0 on success. */
-static int reset_hwm(void) {
-  FILE *f = fopen("/proc/self/clear_refs", "w");
-  if (!f) return -1;
-  int ok = fputs("5", f) >= 0;
-  return fclose(f) == 0 && ok ? 0 : -1;
 }
 
 static double min2(double a, double b) { return a < b ? a : b; }
