@@ -938,9 +938,9 @@ static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
         continue;
       }
       const W2FitResult *f = &j->fit;
-      fmt_ci(e, sizeof e, f->theta[0], f->lo_pct[0], f->hi_pct[0], "%.4f");
-      fmt_ci(al, sizeof al, f->theta[2], f->lo_pct[2], f->hi_pct[2], "%.4f");
-      fmt_ci(a, sizeof a, f->theta[1], f->lo_pct[1], f->hi_pct[1], "%.3g");
+      fmt_ci(e, sizeof e, f->theta[0], f->lo[0], f->hi[0], "%.4f");
+      fmt_ci(al, sizeof al, f->theta[2], f->lo[2], f->hi[2], "%.4f");
+      fmt_ci(a, sizeof a, f->theta[1], f->lo[1], f->hi[1], "%.3g");
       fmt_bt(b1, sizeof b1, &j->bt[0]);
       fmt_bt(b2, sizeof b2, &j->bt[1]);
       printf("%-14s %-13s %5d %4d %4s  %-28s %-28s %-30s %8s %8s%s\n", j->task, j->name,
@@ -967,7 +967,7 @@ static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
       const W2FitResult *f = &j->fit;
       char p[3][96];
       for (int q = 0; q < 3; q++) {
-        if (f->free_par[q]) fmt_ci(p[q], sizeof p[q], f->theta[q], f->lo_pct[q], f->hi_pct[q], "%.3f");
+        if (f->free_par[q]) fmt_ci(p[q], sizeof p[q], f->theta[q], f->lo[q], f->hi[q], "%.3f");
         else snprintf(p[q], sizeof p[q], "(not identified)");
       }
       fmt_bt(b1, sizeof b1, &j->bt[0]);

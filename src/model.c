@@ -230,15 +230,14 @@ void w2_model_load_target(W2Model *m, const float *target, const float *weight, 
   if (T->grid->size == 1 && k == 1) { /* (B,1): one contiguous column */
     memcpy(T->a, target, sizeof(float) * (size_t)nrows);
     memset(T->a + nrows, 0, sizeof(float) * (size_t)(T->m - nrows));
-    for (int i = 0; i < m->B; i++) m->row_weight[i] = i < nrows ? (weight ? weight[i] : 1.f) : 0.f;
-    return;
-  }
-  for (int jl = 0; jl < T->nl; jl++) {
-    int j = w2_mat_gcol(T, jl);
-    float *col = T->a + (size_t)jl * T->lld;
-    for (int il = 0; il < T->ml; il++) {
-      int i = w2_mat_grow(T, il);
-      col[il] = i < nrows ? target[(size_t)i * k + j] : 0.f;
+  } else {
+    for (int jl = 0; jl < T->nl; jl++) {
+      int j = w2_mat_gcol(T, jl);
+      float *col = T->a + (size_t)jl * T->lld;
+      for (int il = 0; il < T->ml; il++) {
+        int i = w2_mat_grow(T, il);
+        col[il] = i < nrows ? target[(size_t)i * k + j] : 0.f;
+      }
     }
   }
   for (int i = 0; i < m->B; i++) m->row_weight[i] = i < nrows ? (weight ? weight[i] : 1.f) : 0.f;

@@ -39,16 +39,25 @@ check "left-out synthetic-supervisor cells are reported" \
 check "a complete sweep is not called partial" "! grep -q 'partial sweep' '$T/out'"
 check "stderr is empty" "[ ! -s '$T/err' ]"
 
-$PY - "$T/r.h5" "$T/truth.json" <<'EOF' >"$T/py" 2>&1
-import json, sys
+$PY - "$T/r.h5" "$T/truth.json" "$T/out" <<'EOF' >"$T/py" 2>&1
+import json, re, sys
 import h5py, numpy as np
 f = h5py.File(sys.argv[1], "r")
 truth = json.load(open(sys.argv[2]))
+table = open(sys.argv[3]).read().splitlines()
 bad = []
 def want(cond, msg):
     if not cond:
         bad.append(msg)
 fits = f["fits"]
+# the printed intervals are the ones /fits stores as *_lo/*_hi (widened for few seeds)
+for task in ("taskA", "taskB"):
+    for role in ("weak", "ceiling"):
+        a = fits["scaling/%s/%s" % (task, role)].attrs
+        rows = [l for l in table if re.match(r"^%s +%s +\d" % (task, role), l)]
+        m = re.search(r"\[([-0-9.e+]+), ([-0-9.e+]+)\]", rows[0]) if rows else None
+        want(m is not None and m.group(1) == "%.4f" % a["E_lo"] and m.group(2) == "%.4f" % a["E_hi"],
+             "printed E interval of %s/%s (%s) is E_lo/E_hi %.4f/%.4f" % (task, role, rows, a["E_lo"], a["E_hi"]))
 want(int(fits.attrs["schema_version"]) == 1 and int(fits.attrs["partial"]) == 0, "/fits attrs")
 want("fits.new" not in f, "no /fits.new left")
 for task in ("taskA", "taskB"):

@@ -4,7 +4,9 @@
  * soft-target BCE loss (accumulated in double). Documented tolerance: the relative error
  * ||g_analytic - g_numeric|| / ||g_analytic + g_numeric|| per parameter tensor must be
  * below 1e-2; a wrong gradient (transposed product, missing activation derivative, wrong
- * scaling) gives errors of order 1. */
+ * scaling) gives errors of order 1. Checked with 3 outputs and with 1 (the one-output head
+ * takes other code paths in w2_mat_gemm). The batch gather and the target load are compared
+ * with the rows they were given. */
 #include <math.h>
 #include <mpi.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 #include "rng.h"
 #include "testutil.h"
 
-#define B 6
+#define B 11 /* one full 8-row tile of the batch gather, and a partial one */
 
 static double loss_of(W2Model *m) {
   double l;
@@ -45,10 +47,10 @@ static void check_tensor(W2Model *m, float *p, const float *g, int n, float h, c
   W2T_CHECK(num2 > 1e-12, "%s: gradient is not identically zero (%g)", what, num2);
 }
 
-static void run_check(W2Act act, float h, int freeze) {
+static void run_check(W2Act act, float h, int freeze, int d_out) {
   W2Grid *g;
   W2T_OK(w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g));
-  W2Arch arch = {.d_in = 5, .width = 7, .depth = 3, .d_out = 3, .act = act};
+  W2Arch arch = {.d_in = 5, .width = 7, .depth = 3, .d_out = d_out, .act = act};
   W2Model *m;
   W2T_OK(w2_model_create(g, &arch, &m));
   w2_model_init(m, w2_key(7, "grad", act, freeze));
@@ -62,12 +64,21 @@ static void run_check(W2Act act, float h, int freeze) {
   for (int i = 0; i < B * 5; i++) X[i] = (float)w2_normal(11, 0, (uint64_t)i);
   for (int i = 0; i < B * 3; i++) T[i] = (float)w2_uniform(11, 1, (uint64_t)i); /* soft targets */
   for (int i = 0; i < B; i++) {
-    rows[i] = i;
+    rows[i] = (3 * i + 1) % B; /* a permutation: the gather must follow it */
     wt[i] = 0.5f + (float)i / B; /* unequal row weights, as the window / cleaning losses use */
   }
   int nrows = B - 1; /* one padding row must not contribute */
   w2_model_load_batch(m, X, rows, nrows);
   w2_model_load_target(m, T, wt, nrows);
+  int bad = 0;
+  for (int i = 0; i < B; i++)
+    for (int j = 0; j < 5; j++)
+      bad += m->act[0].a[i + (size_t)j * m->act[0].lld] != (i < nrows ? X[rows[i] * 5 + j] : 0.f);
+  for (int i = 0; i < B; i++)
+    for (int j = 0; j < d_out; j++)
+      bad += m->target.a[i + (size_t)j * m->target.lld] != (i < nrows ? T[i * d_out + j] : 0.f);
+  W2T_CHECK(bad == 0, "batch gather and target load put %d of %d entries elsewhere", bad,
+            B * (5 + d_out));
   double loss;
   W2T_OK(w2_model_forward(m));
   W2T_OK(w2_model_loss(m, &loss));
@@ -77,11 +88,11 @@ static void run_check(W2Act act, float h, int freeze) {
   for (int l = 0; l < m->nlayers; l++) {
     int frozen = freeze && l < arch.depth;
     if (frozen) continue; /* frozen layers are checked below: their dW must be untouched */
-    snprintf(what, sizeof what, "%s%s W[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
-             freeze ? " (probe)" : "", l);
+    snprintf(what, sizeof what, "%s%s d_out %d W[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
+             freeze ? " (probe)" : "", d_out, l);
     check_tensor(m, m->W[l].a, m->dW[l].a, m->W[l].m * m->W[l].n, h, what, 0);
-    snprintf(what, sizeof what, "%s%s b[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
-             freeze ? " (probe)" : "", l);
+    snprintf(what, sizeof what, "%s%s d_out %d b[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
+             freeze ? " (probe)" : "", d_out, l);
     check_tensor(m, m->b[l], m->db[l], m->W[l].n, h, what, 0);
   }
   if (freeze) {
@@ -94,7 +105,7 @@ static void run_check(W2Act act, float h, int freeze) {
   }
   /* the padding row must not matter: change its input, loss unchanged */
   loss = loss_of(m);
-  X[(B - 1) * 5] += 100.f;
+  X[rows[B - 1] * 5] += 100.f;
   w2_model_load_batch(m, X, rows, nrows);
   w2_model_load_target(m, T, wt, nrows);
   W2T_CHECK(fabs(loss_of(m) - loss) < 1e-6 * fabs(loss) + 1e-9, "padding row ignored");
@@ -104,9 +115,13 @@ static void run_check(W2Act act, float h, int freeze) {
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
-  run_check(W2_ACT_TANH, 1e-2f, 0);
-  run_check(W2_ACT_RELU, 1e-3f, 0);
-  run_check(W2_ACT_TANH, 1e-2f, 1);
+  /* d_out 3: every product through SGEMM; d_out 1: the head's products through SGEMV and
+   * the outer-product loop of w2_mat_gemm */
+  for (int d_out = 3; d_out >= 1; d_out -= 2) {
+    run_check(W2_ACT_TANH, 1e-2f, 0, d_out);
+    run_check(W2_ACT_RELU, 1e-3f, 0, d_out);
+    run_check(W2_ACT_TANH, 1e-2f, 1, d_out);
+  }
   /* the loss itself: BCE at z=0 with t=0.5 is log 2 */
   int rc = w2t_summary();
   MPI_Finalize();
