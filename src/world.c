@@ -365,6 +365,31 @@ static void file_split(const W2Dataset *ds, const int *perm, int first, int n, f
   }
 }
 
+/* The three splits' arrays of td: inputs (d columns), latents (dz columns; none when dz is
+ * 0), labels and row ids. */
+static W2Err splits_alloc(W2TaskData *td, const W2SplitSpec *sp, int d, int dz) {
+  td->d = d;
+  td->dz = dz;
+  td->n_a = sp->n_a;
+  td->n_b = sp->n_b;
+  td->n_test = sp->n_test;
+  W2_CALLOC(td->Xa, (size_t)sp->n_a * d);
+  W2_CALLOC(td->Xb, (size_t)sp->n_b * d);
+  W2_CALLOC(td->Xt, (size_t)sp->n_test * d);
+  if (dz > 0) {
+    W2_CALLOC(td->Za, (size_t)sp->n_a * dz);
+    W2_CALLOC(td->Zb, (size_t)sp->n_b * dz);
+    W2_CALLOC(td->Zt, (size_t)sp->n_test * dz);
+  }
+  W2_CALLOC(td->ya, sp->n_a);
+  W2_CALLOC(td->yb, sp->n_b);
+  W2_CALLOC(td->yt, sp->n_test);
+  W2_CALLOC(td->ida, sp->n_a);
+  W2_CALLOC(td->idb, sp->n_b);
+  W2_CALLOC(td->idt, sp->n_test);
+  return W2_OK;
+}
+
 /* File task: a seeded permutation split of the labelled rows; takes the /pretrain block
  * out of ds (ds is freed by the caller either way). */
 static W2Err file_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed,
@@ -374,21 +399,7 @@ static W2Err file_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed
   W2_CHECK(ds->n >= need, W2_ERR_CONFIG,
            "task '%s': %s has %d labelled rows but the splits need n_a + n_b + n_test = %ld",
            t->name, t->file, ds->n, need);
-  int d = ds->d;
-  td->d = d;
-  td->dz = 0;
-  td->n_a = sp->n_a;
-  td->n_b = sp->n_b;
-  td->n_test = sp->n_test;
-  W2_CALLOC(td->Xa, (size_t)sp->n_a * d);
-  W2_CALLOC(td->Xb, (size_t)sp->n_b * d);
-  W2_CALLOC(td->Xt, (size_t)sp->n_test * d);
-  W2_CALLOC(td->ya, sp->n_a);
-  W2_CALLOC(td->yb, sp->n_b);
-  W2_CALLOC(td->yt, sp->n_test);
-  W2_CALLOC(td->ida, sp->n_a);
-  W2_CALLOC(td->idb, sp->n_b);
-  W2_CALLOC(td->idt, sp->n_test);
+  W2_CALL(splits_alloc(td, sp, ds->d, 0));
   int *perm = malloc(sizeof(int) * (size_t)ds->n);
   W2_CHECK(perm != NULL, W2_ERR_MEM, "out of memory splitting task '%s'", t->name);
   w2_permutation(w2_key(seed, "file-split", w2_fnv1a(W2_FNV_OFFSET, t->name, strlen(t->name)), 0),
@@ -431,23 +442,7 @@ static W2Err task_data_fill(const W2Sweep *s, const W2World *w, const W2TaskSpec
            w->spec.latent_dim == s->world.latent_dim, W2_ERR_INTERNAL,
            "world does not match the sweep's world spec");
   int d = w->spec.input_dim, dz = w->spec.latent_dim, K = w->spec.pretrain_targets;
-  td->d = d;
-  td->dz = dz;
-  td->n_a = sp->n_a;
-  td->n_b = sp->n_b;
-  td->n_test = sp->n_test;
-  W2_CALLOC(td->Xa, (size_t)sp->n_a * d);
-  W2_CALLOC(td->Xb, (size_t)sp->n_b * d);
-  W2_CALLOC(td->Xt, (size_t)sp->n_test * d);
-  W2_CALLOC(td->Za, (size_t)sp->n_a * dz);
-  W2_CALLOC(td->Zb, (size_t)sp->n_b * dz);
-  W2_CALLOC(td->Zt, (size_t)sp->n_test * dz);
-  W2_CALLOC(td->ya, sp->n_a);
-  W2_CALLOC(td->yb, sp->n_b);
-  W2_CALLOC(td->yt, sp->n_test);
-  W2_CALLOC(td->ida, sp->n_a);
-  W2_CALLOC(td->idb, sp->n_b);
-  W2_CALLOC(td->idt, sp->n_test);
+  W2_CALL(splits_alloc(td, sp, d, dz));
   uint64_t key = w2_task_data_key(&s->world, t, seed);
   W2_CALL(fill_split(w, t, key, 0, sp->n_a, td->Xa, td->Za, td->ya, td->ida));
   W2_CALL(fill_split(w, t, key, sp->n_a, sp->n_b, td->Xb, td->Zb, td->yb, td->idb));
