@@ -48,6 +48,16 @@ int w2_grid_block(int width, int nprow, int npcol) {
   return b < W2_MIN_BLOCK ? W2_MIN_BLOCK : b;
 }
 
+double w2_grid_gemm_workspace_bytes(int width, int p) {
+  if (p <= 1 || width <= 0) return 0;
+  int pr, pc;
+  w2_grid_shape(p, &pr, &pc);
+  int block = w2_grid_block(width, pr, pc), panel = env_int("W2SWEEP_PBLAS_NB");
+  if (panel <= 0) panel = block > W2_MIN_PANEL ? block : W2_MIN_PANEL;
+  if (panel > width) panel = width;
+  return 2.0 * sizeof(float) * panel * ((double)width / (pr < pc ? pr : pc));
+}
+
 void w2_grid_shape(int size, int *nprow, int *npcol) {
   int pr = 1;
   for (int r = 1; r * r <= size; r++)

@@ -43,6 +43,12 @@ W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **gr
  * 1024 against 55 % with 64 and the reference panel of 32: bench/RESULTS.md); the cap by
  * width / max(nprow, npcol) leaves every process row and column at least one block. */
 int w2_grid_block(int width, int nprow, int npcol);
+/* Bytes per rank of PSGEMM's panel buffers when a model whose matrices are up to `width`
+ * wide trains on p ranks with the default blocking (w2_grid_shape, w2_grid_block, panel
+ * max(block, 256)): an upper bound of two panels of min(panel, width) x width / min(pr, pc)
+ * floats (measured 22-38 MiB at width 8192 against 32-64 here, bench/RESULTS.md); 0 for
+ * p = 1, where products call the BLAS directly. */
+double w2_grid_gemm_workspace_bytes(int width, int p);
 /* Picks a near-square shape pr x pc = size with pr <= pc. */
 void w2_grid_shape(int size, int *nprow, int *npcol);
 W2Err w2_grid_destroy(W2Grid **grid);

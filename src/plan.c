@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmat.h"
 #include "pretrain.h"
 
 /* ---- costs --------------------------------------------------------------------------- */
@@ -65,8 +66,12 @@ int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *z) {
   if (s->rank_memory_gb <= 0) return 1;
   W2Arch a = task_arch(s, z);
   a.d_out = s->world.pretrain_targets;
+  int wide = a.width > a.d_in ? a.width : a.d_in;
+  if (a.d_out > wide) wide = a.d_out;
   int p = 1;
-  while (p < 4096 && w2_arch_train_bytes(&a, s->pretrain.hyper.batch, p) > s->rank_memory_gb * 1e9)
+  while (p < 4096 && w2_arch_train_bytes(&a, s->pretrain.hyper.batch, p) +
+                             w2_grid_gemm_workspace_bytes(wide, p) >
+                         s->rank_memory_gb * 1e9)
     p *= 2;
   return p;
 }

@@ -51,7 +51,8 @@ void w2_plan_destroy(W2Plan **plan);
 /* Index of the job with this id, or -1. */
 int w2_plan_find(const W2Plan *plan, const char *id);
 /* Rank count for a size: its `ranks` setting, or (ranks = 0) the smallest power of two
- * whose share of the training memory fits rank_memory_gb (1 when no limit is set). */
+ * whose share of the training memory (pretraining, w2_arch_train_bytes / p) plus PSGEMM's
+ * panel buffers (w2_grid_gemm_workspace_bytes) fits rank_memory_gb (1 when no limit). */
 int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *size);
 /* Makespan (FLOPs / rate) of a list-scheduling simulation on nranks ranks with the
  * runner's policy (longest critical path first). */

@@ -150,6 +150,10 @@ int main(int argc, char **argv) {
                 w2_grid_block(2048, 4, 4) == 512 && w2_grid_block(1000, 2, 2) == 448 &&
                 w2_grid_block(100, 2, 2) == 64 && w2_grid_block(0, 2, 2) == 64,
             "w2_grid_block's rule");
+  W2T_CHECK(w2_grid_gemm_workspace_bytes(8192, 1) == 0 &&
+                w2_grid_gemm_workspace_bytes(8192, 4) == 2.0 * 4 * 1024 * 4096 &&
+                w2_grid_gemm_workspace_bytes(24, 4) == 2.0 * 4 * 24 * 12,
+            "panel workspace bound: none on one rank, two panels of min(panel, width) columns");
   int rc = w2t_summary_mpi();
   MPI_Finalize();
   return rc;
