@@ -144,6 +144,7 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
   int rank, nranks;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+  W2_CALL(w2_grid_check_env());
   W2Sweep s;
   W2_CALL(w2_sweep_load(file, &s));
   if (output) snprintf(s.output, sizeof s.output, "%s", output);

@@ -38,6 +38,23 @@ static int env_int(const char *name) {
   return e ? atoi(e) : 0;
 }
 
+static W2Err env_check(const char *name) {
+  const char *e = getenv(name);
+  if (!e) return W2_OK;
+  char *end;
+  long v = strtol(e, &end, 10);
+  W2_CHECK(end != e && *end == '\0' && v >= 1 && v <= (1L << 20), W2_ERR_ARG,
+           "environment variable %s='%s' must be a whole number from 1 to %ld", name, e,
+           1L << 20);
+  return W2_OK;
+}
+
+W2Err w2_grid_check_env(void) {
+  W2_CALL(env_check("W2SWEEP_BLOCK"));
+  W2_CALL(env_check("W2SWEEP_PBLAS_NB"));
+  return W2_OK;
+}
+
 int w2_grid_block(int width, int nprow, int npcol) {
   int b = env_int("W2SWEEP_BLOCK");
   if (b > 0) return b;
@@ -72,6 +89,7 @@ W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **ou
   W2_CALL_MPI(MPI_Comm_rank(comm, &rank));
   W2_CHECK(nprow >= 1 && npcol >= 1 && nprow * npcol == size, W2_ERR_ARG,
            "grid %dx%d does not match %d ranks", nprow, npcol, size);
+  W2_CALL(w2_grid_check_env());
   W2Grid *g;
   W2_CALLOC(g, 1);
   W2_CALL_MPI(MPI_Comm_dup(comm, &g->comm));

@@ -43,6 +43,10 @@ W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **gr
  * 1024 against 55 % with 64 and the reference panel of 32: bench/RESULTS.md); the cap by
  * width / max(nprow, npcol) leaves every process row and column at least one block. */
 int w2_grid_block(int width, int nprow, int npcol);
+/* W2SWEEP_BLOCK and W2SWEEP_PBLAS_NB, when set, must be whole numbers from 1 to 2^20: a typo
+ * is an error naming the variable, not a silent fallback to the default. w2_grid_create
+ * checks this too; commands call it before they write anything. */
+W2Err w2_grid_check_env(void);
 /* Bytes per rank of PSGEMM's panel buffers when a model whose matrices are up to `width`
  * wide trains on p ranks with the default blocking (w2_grid_shape, w2_grid_block, panel
  * max(block, 256)): an upper bound of two panels of min(panel, width) x width / min(pr, pc)

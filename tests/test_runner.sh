@@ -118,6 +118,15 @@ sed -e 's/pretrain = { epochs = 2.0;/pretrain = { epochs = 1.0;/' "$work/sub.cfg
 check "a changed pretraining setting runs" shared "$work/pt.cfg" pt
 check "... and pretrains anew" grep -q "pretrained" "$work/pt.log"
 
+# 3b. a malformed blocking variable is refused up front: one line naming it, exit 2, no output
+W2SWEEP_BLOCK=64k $mpi -n 1 "$w2" run "$src/tests/sweeps/tiny.cfg" --output "$work/badenv.h5" \
+  --cache "$work/cache-badenv" >"$work/badenv.out" 2>"$work/badenv.err"
+rc=$?
+check "W2SWEEP_BLOCK=64k: exit 2 (got $rc), one error line naming it, nothing written" sh -c \
+  "[ $rc -eq 2 ] && [ \$(grep -c '^w2sweep: error: environment variable W2SWEEP_BLOCK=.64k.' \
+  '$work/badenv.err') -eq 1 ] && [ \$(grep -c 'w2sweep: error' '$work/badenv.err') -eq 1 ] && \
+  [ ! -e '$work/badenv.h5' ] && [ ! -e '$work/badenv.h5.parts' ] && [ ! -e '$work/cache-badenv' ]"
+
 # 4. a size that exceeds the per-rank memory limit runs on a rank group (2x2 ScaLAPACK grid,
 # 4x4 blocks so that every matrix really is spread over the four ranks)
 sed -e 's/^eval_points = 4;/eval_points = 4;\nrunner = { rank_memory_gb = 0.00002; };/' \
