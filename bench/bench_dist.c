@@ -50,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchdata.h"
 #include "model.h"
 #include "procmem.h"
 #include "rng.h"
@@ -225,21 +226,6 @@ static void parse_opts(int argc, char **argv, Opts *o) {
   if (o->rows < o->batch) die("--rows must be >= --batch%s", "");
 }
 
-/* X (n, d_in) row-major N(0,1), Y (n) = 1[x . u > 0]: a pure function of the seed. */
-static void make_data(const Opts *o, float *X, float *Y) {
-  uint64_t kx = w2_key(o->seed, "bench-x", 0, 0), ku = w2_key(o->seed, "bench-u", 0, 0);
-  for (int i = 0; i < o->rows; i++) {
-    double s = 0;
-    for (int j = 0; j < o->d_in; j++) {
-      float x = (float)w2_normal(kx, 0, (uint64_t)i * o->d_in + j);
-      X[(size_t)i * o->d_in + j] = x;
-      s += x * w2_normal(ku, 0, (uint64_t)j);
-    }
-    Y[i] = s > 0 ? 1.f : 0.f;
-  }
-}
-
-
 /* Local bytes of the model's buffers on this rank: distributed matrices (parameters,
  * gradients, moments, activations, gradient buffers, logits gradient, targets), replicated
  * host arrays (biases x4, row weights, gathered logits and scratch, row indices; sizes as
@@ -407,7 +393,7 @@ static W2Err run(const Opts *o, int size) {
   float *X = malloc(sizeof(float) * (size_t)o->rows * o->d_in);
   float *Y = malloc(sizeof(float) * (size_t)o->rows);
   W2_CHECK(X && Y, W2_ERR_MEM, "out of memory for the data set");
-  make_data(o, X, Y);
+  bench_make_data(o->seed, o->rows, o->d_in, X, Y);
 
   MPI_Barrier(MPI_COMM_WORLD);
   double hwm0 = vm_status("VmHWM:");

@@ -65,6 +65,7 @@
 
 #include "blacs.h"
 #include "blasenv.h"
+#include "benchdata.h"
 #include "model.h"
 #include "procmem.h"
 #include "rng.h"
@@ -188,26 +189,11 @@ static void parse_opts(int argc, char **argv, Opts *o) {
   if (o->rows < o->batch) die("--rows must be >= --batch");
 }
 
-/* The training set: X (n, d_in) row-major standard normal, Y (n) = 1[x . u > 0] for a
- * fixed random direction u (a learnable, balanced target). A pure function of the seed. */
-static void make_data(const Opts *o, float *X, float *Y) {
-  uint64_t kx = w2_key(o->seed, "bench-x", 0, 0), ku = w2_key(o->seed, "bench-u", 0, 0);
-  for (int i = 0; i < o->rows; i++) {
-    double s = 0;
-    for (int j = 0; j < o->d_in; j++) {
-      float x = (float)w2_normal(kx, 0, (uint64_t)i * o->d_in + j);
-      X[(size_t)i * o->d_in + j] = x;
-      s += x * w2_normal(ku, 0, (uint64_t)j);
-    }
-    Y[i] = s > 0 ? 1.f : 0.f;
-  }
-}
-
 static void dump_data(const Opts *o, const char *path) {
   float *X = malloc(sizeof(float) * (size_t)o->rows * o->d_in);
   float *Y = malloc(sizeof(float) * (size_t)o->rows);
   if (!X || !Y) die("out of memory for the data set");
-  make_data(o, X, Y);
+  bench_make_data(o->seed, o->rows, o->d_in, X, Y);
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "wb");
@@ -340,7 +326,7 @@ static W2Err run_width(const Opts *o, int width) {
   float *X = malloc(sizeof(float) * (size_t)o->rows * o->d_in);
   float *Y = malloc(sizeof(float) * (size_t)o->rows);
   W2_CHECK(X && Y, W2_ERR_MEM, "out of memory for the data set");
-  make_data(o, X, Y);
+  bench_make_data(o->seed, o->rows, o->d_in, X, Y);
   W2Arch arch = {.d_in = o->d_in, .width = width, .depth = o->depth, .d_out = 1,
                  .act = W2_ACT_RELU};
 
