@@ -126,16 +126,9 @@ uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSp
     H(h, sup->error_rate);
     H(h, sup->confidence);
     /* the world that generated the data */
-    const W2WorldSpec *ws = &s->world;
     int ver = W2_WORLD_VERSION;
     H(h, ver);
-    H(h, ws->seed);
-    H(h, ws->latent_dim);
-    H(h, ws->input_dim);
-    H(h, ws->render_depth);
-    H(h, ws->render_gain);
-    H(h, ws->pretrain_targets);
-    H(h, ws->input_noise);
+    h = w2_world_spec_hash(h, &s->world);
   } else {
     const W2SizeSpec *sz = w2_sweep_size(s, weak);
     uint64_t ph = w2_pretrain_hash(s, sz, seed);

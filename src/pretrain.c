@@ -74,14 +74,7 @@ uint64_t w2_pretrain_hash(const W2Sweep *s, const W2SizeSpec *size, uint64_t see
   int version = W2_WORLD_VERSION, regimes = W2_WORLD_REGIMES;
   HASH_FIELD(h, version);
   HASH_FIELD(h, regimes);
-  const W2WorldSpec *ws = &s->world;
-  HASH_FIELD(h, ws->seed);
-  HASH_FIELD(h, ws->latent_dim);
-  HASH_FIELD(h, ws->input_dim);
-  HASH_FIELD(h, ws->render_depth);
-  HASH_FIELD(h, ws->render_gain);
-  HASH_FIELD(h, ws->pretrain_targets);
-  HASH_FIELD(h, ws->input_noise);
+  h = w2_world_spec_hash(h, &s->world);
   h = hash_recipe(h, s, size);
   HASH_FIELD(h, seed);
   return w2_mix64(h);

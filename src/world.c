@@ -326,6 +326,19 @@ W2Err w2_world_task_labels(const W2World *w, const W2TaskSpec *t, const float *Z
 /* ----------------------------------------------------------------------------------- */
 /* task data */
 
+uint64_t w2_world_spec_hash(uint64_t h, const W2WorldSpec *ws) {
+#define HASH_FIELD(x) (h = w2_fnv1a(h, &(x), sizeof(x)))
+  HASH_FIELD(ws->seed);
+  HASH_FIELD(ws->latent_dim);
+  HASH_FIELD(ws->input_dim);
+  HASH_FIELD(ws->render_depth);
+  HASH_FIELD(ws->render_gain);
+  HASH_FIELD(ws->pretrain_targets);
+  HASH_FIELD(ws->input_noise);
+#undef HASH_FIELD
+  return h;
+}
+
 uint64_t w2_task_data_key(const W2WorldSpec *ws, const W2TaskSpec *t, uint64_t seed) {
   return w2_key(seed, "task-data", ws->seed, w2_fnv1a(W2_FNV_OFFSET, t->name, strlen(t->name)));
 }

@@ -134,6 +134,9 @@ void w2_task_data_destroy(W2TaskData **td);
 /* Stream keys: the task splits of (world, task name, seed) and the pretraining pool of
  * (world, seed). Different purposes -> different keys -> no shared rows. */
 uint64_t w2_task_data_key(const W2WorldSpec *ws, const W2TaskSpec *t, uint64_t seed);
+/* Folds every field of the world spec into the FNV-1a hash h, field by field (the cache
+ * hashes of pretrained models and of synthetic supervisors' labels cover the world). */
+uint64_t w2_world_spec_hash(uint64_t h, const W2WorldSpec *ws);
 uint64_t w2_pretrain_data_key(const W2WorldSpec *ws, uint64_t seed);
 
 #endif
