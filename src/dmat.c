@@ -13,8 +13,8 @@
 
 /* PBLAS's logical block size. PBLAS asks pilaenv_ for the k-width kb of every local product
  * inside PSGEMM (`for (k = 0; k < K; k += kb)`); the reference answer, 32, turns each local
- * GEMM into rank-32 updates that re-read C K/32 times (27-61 % more CPU than one SGEMM,
- * measured). PBLAS has no setter, so w2sweep defines the Fortran symbol itself: the
+ * GEMM into rank-32 updates that re-read C K/32 times (at p = 2 the large products ran at
+ * 48-65 % parallel efficiency with it, 86-94 % with 1024: bench/RESULTS.md). PBLAS has no setter, so w2sweep defines the Fortran symbol itself: the
  * executable's definition is found before the library's (CP2K does the same). The answer is
  * per BLACS context, registered by w2_grid_create; a context w2sweep did not make gets the
  * minimum panel. Only threads that create grids and run PSGEMM touch the table (one per
@@ -49,6 +49,13 @@ static W2Err env_check(const char *name) {
   return W2_OK;
 }
 
+/* PSGEMM's panel width on a grid with this block: env W2SWEEP_PBLAS_NB, or max(block, 256) */
+static int default_panel(int block) {
+  int panel = env_int("W2SWEEP_PBLAS_NB");
+  if (panel > 0) return panel;
+  return block > W2_MIN_PANEL ? block : W2_MIN_PANEL;
+}
+
 W2Err w2_grid_check_env(void) {
   W2_CALL(env_check("W2SWEEP_BLOCK"));
   W2_CALL(env_check("W2SWEEP_PBLAS_NB"));
@@ -69,8 +76,7 @@ double w2_grid_gemm_workspace_bytes(int width, int p) {
   if (p <= 1 || width <= 0) return 0;
   int pr, pc;
   w2_grid_shape(p, &pr, &pc);
-  int block = w2_grid_block(width, pr, pc), panel = env_int("W2SWEEP_PBLAS_NB");
-  if (panel <= 0) panel = block > W2_MIN_PANEL ? block : W2_MIN_PANEL;
+  int panel = default_panel(w2_grid_block(width, pr, pc));
   if (panel > width) panel = width;
   return 2.0 * sizeof(float) * panel * ((double)width / (pr < pc ? pr : pc));
 }
@@ -101,8 +107,7 @@ W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **ou
   g->mycol = rank % npcol;
   g->ctxt = -1;
   g->block = block > 0 ? block : w2_grid_block(0, nprow, npcol);
-  g->panel = env_int("W2SWEEP_PBLAS_NB");
-  if (g->panel <= 0) g->panel = g->block > W2_MIN_PANEL ? g->block : W2_MIN_PANEL;
+  g->panel = default_panel(g->block);
   W2_CALL_MPI(MPI_Comm_split(g->comm, g->myrow, g->mycol, &g->row_comm));
   W2_CALL_MPI(MPI_Comm_split(g->comm, g->mycol, g->myrow, &g->col_comm));
   if (size > 1) {
@@ -188,12 +193,14 @@ W2Err w2_mat_gemm(char ta, char tb, float alpha, const W2Mat *A, const W2Mat *B,
   if (C->grid->size == 1) {
     /* a one-output head makes matrix-vector products and outer products, which SGEMM runs
      * at a tenth of its speed: SGEMV and a plain loop run them at memory speed */
-    int one = 1, incb = (tb == 'N') == (n == 1) ? 1 : B->lld;
-    if (n == 1) { /* C (m) = alpha op(A) (m,k) b (k) + beta C */
+    int one = 1;
+    if (n == 1) { /* C (m) = alpha op(A) (m,k) b (k) + beta C; b is a column or a row of B */
+      int incb = tb == 'N' ? 1 : B->lld;
       sgemv_(&ta, &A->m, &A->n, &alpha, A->a, &A->lld, B->a, &incb, &beta, C->a, &one);
     } else if (k == 1 && ta == 'N' && beta == 0.f) { /* C (m,n) = alpha a (m) b^T (n) */
+      size_t incb = tb == 'N' ? (size_t)B->lld : 1;
       for (int j = 0; j < n; j++) {
-        float bj = alpha * B->a[(size_t)j * incb], *c = C->a + (size_t)j * C->lld;
+        float bj = alpha * B->a[j * incb], *c = C->a + (size_t)j * C->lld;
         for (int i = 0; i < m; i++) c[i] = A->a[i] * bj;
       }
     } else {

@@ -39,8 +39,8 @@ W2Err w2_grid_create(MPI_Comm comm, int nprow, int npcol, int block, W2Grid **gr
 /* The distribution block for a model whose largest dimension is `width` on an nprow x npcol
  * grid: env W2SWEEP_BLOCK when set; else the largest multiple of 64 <= min(1024,
  * width / max(nprow, npcol)), at least 64 (64 when width <= 0, i.e. unknown). Large blocks
- * and panels keep PSGEMM's local GEMMs near SGEMM speed (94 % parallel efficiency at p = 2 with
- * 1024 against 55 % with 64 and the reference panel of 32: bench/RESULTS.md); the cap by
+ * and panels keep PSGEMM's local GEMMs near SGEMM speed (86-87 % parallel efficiency at p = 2
+ * with 1024 against 50-66 % with 64 and the reference panel of 32: bench/RESULTS.md); the cap by
  * width / max(nprow, npcol) leaves every process row and column at least one block. */
 int w2_grid_block(int width, int nprow, int npcol);
 /* W2SWEEP_BLOCK and W2SWEEP_PBLAS_NB, when set, must be whole numbers from 1 to 2^20: a typo
