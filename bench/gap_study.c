@@ -136,7 +136,7 @@ static W2Err finetune(const W2Model *pre, const W2StageHyper *h, const float *X,
   ts.n = n;
   ts.batch = h->batch;
   ts.steps = w2_train_steps_for_epochs(n, h->batch, h->epochs);
-  ts.opt = (W2AdamW){h->lr, 0.9f, 0.999f, 1e-8f, h->weight_decay};
+  ts.opt = (W2AdamW){h->lr, 0.9f, 0.999f, 1e-8f, h->weight_decay, 0.f, 0.f};
   ts.warmup_frac = h->warmup_frac;
   ts.sched = h->sched;
   ts.key = w2_key(key, "order", 0, 0);

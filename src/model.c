@@ -119,6 +119,7 @@ void w2_model_destroy(W2Model **model) {
   if (!m) return;
   workspace_free(m);
   for (int l = 0; l < m->nlayers; l++) layer_free(m, l);
+  w2_model_clear_anchor(m);
   free(m);
   *model = NULL;
 }
@@ -345,13 +346,40 @@ W2Err w2_model_backward(W2Model *m) {
 }
 
 static void adamw_update(float *p, const float *g, float *mo, float *ve, size_t n, float lr,
-                         float b1, float b2, float eps, float wd, float c1, float c2) {
+                         float b1, float b2, float eps, float wd, float c1, float c2,
+                         const float *anchor, float ad) {
   for (size_t i = 0; i < n; i++) {
     float gi = g[i];
     mo[i] = b1 * mo[i] + (1.f - b1) * gi;
     ve[i] = b2 * ve[i] + (1.f - b2) * gi * gi;
     float mhat = mo[i] * c1, vhat = ve[i] * c2;
-    p[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * p[i]);
+    float pull = anchor ? ad * (p[i] - anchor[i]) : 0.f;
+    p[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * p[i] + pull);
+  }
+}
+
+W2Err w2_model_set_anchor(W2Model *m) {
+  w2_model_clear_anchor(m);
+  for (int l = 0; l < m->arch.depth; l++) {
+    size_t n = m->W[l].ml == 0 ? 0 : (size_t)m->W[l].lld * m->W[l].nl;
+    size_t nb = (size_t)layer_out(&m->arch, l);
+    m->anchorW[l] = malloc(sizeof(float) * (n ? n : 1));
+    m->anchorb[l] = malloc(sizeof(float) * nb);
+    if (!m->anchorW[l] || !m->anchorb[l]) {
+      w2_model_clear_anchor(m);
+      W2_RAISE(W2_ERR_MEM, "out of memory (anchor of layer %d)", l);
+    }
+    if (n) memcpy(m->anchorW[l], m->W[l].a, sizeof(float) * n);
+    memcpy(m->anchorb[l], m->b[l], sizeof(float) * nb);
+  }
+  return W2_OK;
+}
+
+void w2_model_clear_anchor(W2Model *m) {
+  for (int l = 0; l < W2_MAX_LAYERS; l++) {
+    free(m->anchorW[l]);
+    free(m->anchorb[l]);
+    m->anchorW[l] = m->anchorb[l] = NULL;
   }
 }
 
@@ -360,15 +388,17 @@ void w2_model_adamw(W2Model *m, const W2AdamW *o, float lr) {
   float c1 = (float)(1.0 / (1.0 - pow(o->beta1, (double)m->adam_t)));
   float c2 = (float)(1.0 / (1.0 - pow(o->beta2, (double)m->adam_t)));
   int first = m->freeze_body ? m->arch.depth : 0;
+  float body_lr = o->body_lr_scale > 0 ? lr * o->body_lr_scale : lr;
   for (int l = first; l < m->nlayers; l++) {
+    float lr_l = l < m->arch.depth ? body_lr : lr;
     /* padding rows of the local block (lld > ml never happens for ml >= 1) are updated
      * too; they hold zeros in every array, so they stay zero */
     size_t n = (size_t)m->W[l].lld * m->W[l].nl;
     if (m->W[l].ml == 0) n = 0;
-    adamw_update(m->W[l].a, m->dW[l].a, m->mW[l].a, m->vW[l].a, n, lr, o->beta1, o->beta2,
-                 o->eps, o->weight_decay, c1, c2);
-    adamw_update(m->b[l], m->db[l], m->mb[l], m->vb[l], (size_t)layer_out(&m->arch, l), lr,
-                 o->beta1, o->beta2, o->eps, 0.f, c1, c2);
+    adamw_update(m->W[l].a, m->dW[l].a, m->mW[l].a, m->vW[l].a, n, lr_l, o->beta1, o->beta2,
+                 o->eps, o->weight_decay, c1, c2, m->anchorW[l], o->anchor_decay);
+    adamw_update(m->b[l], m->db[l], m->mb[l], m->vb[l], (size_t)layer_out(&m->arch, l), lr_l,
+                 o->beta1, o->beta2, o->eps, 0.f, c1, c2, m->anchorb[l], o->anchor_decay);
   }
 }
 

@@ -41,6 +41,12 @@ typedef struct W2AdamW {
   float lr;           /* peak learning rate */
   float beta1, beta2, eps;
   float weight_decay; /* decoupled, on weight matrices only */
+  float anchor_decay; /* decoupled decay toward the anchor (w2_model_set_anchor) of the
+                         anchored layers: p -= lr * anchor_decay * (p - anchor), the
+                         "L2-SP" regulariser that keeps a finetuned body near its
+                         pretrained weights; 0 = off */
+  float body_lr_scale; /* learning rate of the hidden layers relative to the head's (a fresh
+                          head learns at lr while a pretrained body moves slowly); 0 = 1 */
 } W2AdamW;
 
 typedef struct W2Model {
@@ -62,6 +68,8 @@ typedef struct W2Model {
   float *host_tmp;                 /* (B * d_out) gather scratch */
   int *rows;                       /* (B) row indices scratch for predict */
   double flops;                    /* training FLOPs spent on this model so far */
+  float *anchorW[W2_MAX_LAYERS];   /* local blocks of W / b at w2_model_set_anchor (body */
+  float *anchorb[W2_MAX_LAYERS];   /* layers only; NULL = not anchored) */
 } W2Model;
 
 W2Err w2_model_create(const W2Grid *grid, const W2Arch *arch, W2Model **model);
@@ -77,6 +85,10 @@ W2Err w2_model_set_batch(W2Model *m, int B);
 void w2_model_reset_optimizer(W2Model *m);
 /* Copies parameters (not optimizer state or workspace) from src to dst (same arch, grid). */
 void w2_model_copy_params(const W2Model *src, W2Model *dst);
+/* Remembers the current weights of the body (hidden layers; the head is excluded, it is
+ * new) as the point W2AdamW.anchor_decay pulls back to. clear frees them. */
+W2Err w2_model_set_anchor(W2Model *m);
+void w2_model_clear_anchor(W2Model *m);
 
 /* Number of parameters. */
 double w2_arch_params(const W2Arch *a);

@@ -88,6 +88,8 @@ static uint64_t hash_hyper(uint64_t h, const W2StageHyper *x) {
   H(h, x->warmup_frac);
   int sc = x->sched;
   H(h, sc);
+  if (x->anchor_decay != 0) H(h, x->anchor_decay); /* absent when 0: keys unchanged */
+  if (x->body_lr_scale > 0 && x->body_lr_scale != 1) H(h, x->body_lr_scale);
   return h;
 }
 
@@ -374,7 +376,8 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
   sp.batch = h->batch;
   sp.steps = w2_train_steps_for_epochs(st->n, h->batch < st->n ? h->batch : st->n, h->epochs);
   sp.opt = (W2AdamW){.lr = h->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-                     .weight_decay = h->weight_decay};
+                     .weight_decay = h->weight_decay, .anchor_decay = h->anchor_decay,
+                     .body_lr_scale = h->body_lr_scale};
   sp.warmup_frac = h->warmup_frac;
   sp.sched = h->sched;
   sp.key = st->key;
@@ -391,7 +394,10 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
     ev->flops0 = m->flops;
   }
   m->freeze_body = st->probe;
-  W2Err e = w2_train(m, &sp, NULL);
+  W2Err e = W2_OK;
+  if (h->anchor_decay > 0 && !st->probe) e = w2_model_set_anchor(m);
+  if (!e) e = w2_train(m, &sp, NULL);
+  w2_model_clear_anchor(m);
   m->freeze_body = 0;
   free(tg.scratch);
   W2_CALL(e);

@@ -174,7 +174,7 @@ W2Err w2_pretrain(const W2Sweep *s, const W2World *w, const W2SizeSpec *size, ui
     W2_RAISE(W2_ERR_MEM, "out of memory for %ld pretraining examples of size '%s' (%.1f MB)",
              n, size->name, 4.0 * n * (d + dz) / 1e6);
   }
-  w2_world_sample(w, w2_pretrain_data_key(&s->world, seed), 0, (int)n, X, Z);
+  w2_world_sample_pretrain(w, w2_pretrain_data_key(&s->world, seed), 0, (int)n, X, Z);
   PretrainCtx ctx = {w, Z};
   W2Err err = run_pretrain(s, &arch, size, seed, grid, X, NULL, n, pretrain_target, &ctx, out,
                            flops);

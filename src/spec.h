@@ -37,6 +37,17 @@ typedef struct W2WorldSpec {
   double render_gain;    /* weight scale of the rendering (larger = more nonlinear) */
   int pretrain_targets;  /* K binary functions of z predicted in pretraining */
   double input_noise;    /* std of Gaussian noise added to x */
+  /* Saliency (world.h "Saliency"): the built-in tasks are functions of the first task_dim
+   * latent coordinates (0 = all of them), and a `saliency` fraction of the pretraining
+   * targets are halfspaces inside that task subspace, so pretraining makes the causes the
+   * tasks use explicit in few directions of the representation. 0 = today's isotropic
+   * pretraining. */
+  int task_dim;
+  double saliency;
+  /* Distribution shift: the last shift_regimes rendering regimes never appear in
+   * pretraining; task rows use all of them (what generative finetuning, `unsup`, adapts
+   * to). 0 = none. */
+  int shift_regimes;
 } W2WorldSpec;
 
 typedef enum {
@@ -63,6 +74,9 @@ typedef struct W2StageHyper {
   int batch;
   float lr, weight_decay, warmup_frac;
   W2Sched sched;
+  float anchor_decay;    /* finetuning: decay of the body toward its pretrained weights
+                            (W2AdamW.anchor_decay; 0 = plain AdamW) */
+  float body_lr_scale;   /* hidden layers' lr relative to the head's (W2AdamW; 0 or 1 = same) */
 } W2StageHyper;
 
 /* Pretraining: examples grow with parameters so that bigger models really learn more. */
@@ -121,6 +135,36 @@ typedef struct W2MethodSpec {
   int nchain;
 } W2MethodSpec;
 
+/* Recipe selection (pipeline.h "Recipes"): the finetuning recipe of every weak supervisor
+ * and ceiling is chosen per (task, size, seed) among the product of these grids by
+ * ground-truth accuracy on a held-out val_frac of its own training split (never the test
+ * split); students use the recipe chosen for the ceiling of their size. An empty grid
+ * keeps the finetune stage's value. enabled = 0: no selection, the finetune stage as is. */
+#define W2_MAX_GRID 8
+typedef struct W2RecipeGrid {
+  int enabled;
+  int nlr, nepochs, nanchor, nbody;
+  float lr[W2_MAX_GRID];
+  float body_lr_scale[W2_MAX_GRID];
+  double epochs[W2_MAX_GRID];
+  float anchor[W2_MAX_GRID];
+  double val_frac;
+  int probe_ceiling;     /* 1: the ceiling is the better, on validation, of the finetuned
+                            model and the ground-truth linear probe */
+} W2RecipeGrid;
+
+/* Known-answer checks (pipeline.h "Checks"): cells the runner adds to the sweep with
+ * synthetic supervisors named check_gt (ground truth) and check_uNN (uniform errors at
+ * each rate of `noise`), trained into the largest strong size with the first naive and
+ * the first conf method; the health table of the results file is computed from them. */
+#define W2_MAX_CHECK_NOISE 8
+typedef struct W2CheckSpec {
+  int enabled;
+  int nnoise;
+  double noise[W2_MAX_CHECK_NOISE];
+  double pgr_tol;        /* (a): |PGR of the GT supervisor's student - 1| <= pgr_tol */
+} W2CheckSpec;
+
 typedef struct W2Sweep {
   char name[W2_NAME_MAX * 2];
   char source_path[W2_PATH_MAX];   /* the sweep file */
@@ -138,6 +182,8 @@ typedef struct W2Sweep {
   W2StageHyper finetune;           /* weak supervisor, ceiling and student finetuning */
   W2StageHyper probe;              /* linear probes */
   W2StageHyper unsup;              /* generative finetuning on task inputs */
+  W2RecipeGrid recipes;            /* recipe selection for weak, ceiling and students */
+  W2CheckSpec checks;              /* known-answer checks */
   int eval_points;
 
   uint64_t seeds[W2_MAX_SEEDS];

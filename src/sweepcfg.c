@@ -124,6 +124,12 @@ void w2_sweep_defaults(W2Sweep *s) {
   stage_set(&s->probe, 10.0, 64, 1e-2f, 0.0f, 0.0f, W2_SCHED_COSINE);
   stage_set(&s->unsup, 1.0, 32, 1e-4f, 0.0f, 0.05f, W2_SCHED_COSINE);
   s->eval_points = 10;
+  s->recipes.val_frac = 0.2;
+  s->checks.nnoise = 3;
+  s->checks.noise[0] = 0.1;
+  s->checks.noise[1] = 0.2;
+  s->checks.noise[2] = 0.3;
+  s->checks.pgr_tol = 0.1;
 
   s->nseeds = 3;
   for (int i = 0; i < 3; i++) s->seeds[i] = (uint64_t)i;
@@ -345,6 +351,7 @@ typedef enum {
   K_BOOL,  /* true / false */
   K_STRS,  /* array or list of strings */
   K_INTS,  /* array or list of integers */
+  K_NUMS,  /* array or list of numbers */
   K_GROUP, /* { ... } */
   K_ITEMS  /* list ( ... ) of groups (or of strings, where a name alone is enough) */
 } KeyType;
@@ -364,6 +371,7 @@ static int type_ok(const config_setting_t *e, KeyType t) {
   case K_BOOL: return ty == CONFIG_TYPE_BOOL;
   case K_STRS:
   case K_INTS:
+  case K_NUMS:
   case K_ITEMS: return ty == CONFIG_TYPE_ARRAY || ty == CONFIG_TYPE_LIST;
   case K_GROUP: return ty == CONFIG_TYPE_GROUP;
   }
@@ -378,6 +386,7 @@ static const char *type_desc(KeyType t) {
   case K_BOOL: return "true or false";
   case K_STRS: return "an array of names like [\"a\", \"b\"]";
   case K_INTS: return "an array of integers like [0, 1, 2]";
+  case K_NUMS: return "an array of numbers like [1e-4, 1e-3]";
   case K_GROUP: return "a group { key = value; ... }";
   case K_ITEMS: return "a list ( { ... }, { ... } )";
   }
@@ -392,11 +401,19 @@ static const KeyDef root_keys[] = {
     {"tasks", K_ITEMS, 0},   {"sizes", K_ITEMS, 0},     {"supervisors", K_ITEMS, 0},
     {"weak", K_STRS, 0},     {"strong", K_STRS, 0},     {"methods", K_ITEMS, 0},
     {"pretrain", K_GROUP, 0}, {"finetune", K_GROUP, 0}, {"probe", K_GROUP, 0},
-    {"unsup", K_GROUP, 0},   {"eval_points", K_INT, 0}, {"runner", K_GROUP, 0}};
+    {"unsup", K_GROUP, 0},   {"eval_points", K_INT, 0}, {"runner", K_GROUP, 0},
+    {"recipes", K_GROUP, 0}, {"checks", K_GROUP, 0}};
+static const KeyDef recipe_keys[] = {
+    {"select", K_BOOL, 0},  {"lr", K_NUMS, 0},      {"epochs", K_NUMS, 0},
+    {"anchor_decay", K_NUMS, 0}, {"body_lr_scale", K_NUMS, 0}, {"val_frac", K_NUM, 0},
+    {"probe_ceiling", K_BOOL, 0}};
+static const KeyDef check_keys_def[] = {
+    {"enabled", K_BOOL, 0}, {"noise", K_NUMS, 0}, {"pgr_tol", K_NUM, 0}};
 static const KeyDef world_keys[] = {
     {"seed", K_INT, 0},         {"latent_dim", K_INT, 0},       {"input_dim", K_INT, 0},
     {"render_depth", K_INT, 0}, {"render_gain", K_NUM, 0},      {"pretrain_targets", K_INT, 0},
-    {"input_noise", K_NUM, 0}};
+    {"input_noise", K_NUM, 0},  {"task_dim", K_INT, 0},         {"saliency", K_NUM, 0},
+    {"shift_regimes", K_INT, 0}};
 static const KeyDef data_keys[] = {{"n_a", K_INT, 0}, {"n_b", K_INT, 0}, {"n_test", K_INT, 0}};
 static const KeyDef task_keys[] = {{"name", K_STR, 0}, {"kind", K_STR, 0}, {"file", K_STR, 0}};
 static const KeyDef size_keys[] = {
@@ -405,7 +422,8 @@ static const KeyDef sup_keys[] = {
     {"name", K_STR, 0}, {"kind", K_STR, 0}, {"error_rate", K_NUM, 0}, {"confidence", K_NUM, 0}};
 static const KeyDef stage_keys[] = {
     {"epochs", K_NUM, 0},  {"batch", K_INT, 0},  {"lr", K_NUM, 0},
-    {"weight_decay", K_NUM, 0}, {"warmup", K_NUM, 0}, {"schedule", K_STR, 0}};
+    {"weight_decay", K_NUM, 0}, {"warmup", K_NUM, 0}, {"schedule", K_STR, 0},
+    {"anchor_decay", K_NUM, 0}, {"body_lr_scale", K_NUM, 0}};
 static const KeyDef pretrain_keys[] = {
     {"epochs", K_NUM, 0},       {"batch", K_INT, 0},  {"lr", K_NUM, 0},
     {"weight_decay", K_NUM, 0}, {"warmup", K_NUM, 0}, {"schedule", K_STR, 0},
@@ -698,6 +716,10 @@ static W2Err parse_stage(const Parse *p, const config_setting_t *g, const char *
   W2_CALL(get_f32(p, g, "warmup", where, R_FRAC, &h->warmup_frac));
   W2_CALL(get_enum(p, g, "schedule", where, sched_names, NELEM(sched_names), &sched));
   h->sched = (W2Sched)sched;
+  if (config_setting_get_member(g, "anchor_decay"))
+    W2_CALL(get_f32(p, g, "anchor_decay", where, (Range){0, 1e4, 0, 0}, &h->anchor_decay));
+  if (config_setting_get_member(g, "body_lr_scale"))
+    W2_CALL(get_f32(p, g, "body_lr_scale", where, (Range){0, 1, 1, 0}, &h->body_lr_scale));
   return W2_OK;
 }
 
@@ -731,6 +753,13 @@ static W2Err parse_world(const Parse *p, const config_setting_t *g, W2WorldSpec 
   W2_CALL(get_num(p, g, "render_gain", "world", (Range){0, 100, 1, 0}, &w->render_gain));
   W2_CALL(get_int(p, g, "pretrain_targets", "world", 1, 1 << 16, &w->pretrain_targets));
   W2_CALL(get_num(p, g, "input_noise", "world", (Range){0, 100, 0, 0}, &w->input_noise));
+  W2_CALL(get_int(p, g, "task_dim", "world", 0, W2_WORLD_MAX_DIM, &w->task_dim));
+  W2_CALL(get_num(p, g, "saliency", "world", (Range){0, 1, 0, 0}, &w->saliency));
+  W2_CALL(get_int(p, g, "shift_regimes", "world", 0, W2_WORLD_REGIMES - 1, &w->shift_regimes));
+  const config_setting_t *td = config_setting_get_member(g, "task_dim");
+  REQUIRE(p, w->task_dim <= w->latent_dim, td ? td : g,
+          "world.task_dim = %d must be <= world.latent_dim = %d (0 = all)", w->task_dim,
+          w->latent_dim);
   return W2_OK;
 }
 
@@ -754,6 +783,70 @@ static W2Err parse_runner(const Parse *p, const config_setting_t *g, W2Sweep *s)
   W2_CALL(get_num(p, g, "progress_interval", "runner", R_POS, &s->progress_interval));
   W2_CALL(get_num(p, g, "rank_memory_gb", "runner", R_NONNEG, &s->rank_memory_gb));
   W2_CALL(get_bool(p, g, "file_locking", "runner", &s->file_locking));
+  return W2_OK;
+}
+
+/* An array of numbers in range r: out[0..*n), at most max. Absent: *n unchanged. */
+static W2Err get_nums(const Parse *p, const config_setting_t *g, const char *key,
+                      const char *where, Range r, int max, double *out, int *n) {
+  const config_setting_t *e = member(g, key);
+  if (!e) return W2_OK;
+  char fb[160], gb[96], rb[96];
+  full(fb, sizeof fb, where, key);
+  REQUIRE(p, type_ok(e, K_NUMS), e, "%s must be %s (got %s)", fb, type_desc(K_NUMS),
+          got(gb, sizeof gb, e));
+  int len = config_setting_length(e);
+  REQUIRE(p, len >= 1 && len <= max, e, "%s lists %d values; 1 to %d allowed", fb, len, max);
+  for (int i = 0; i < len; i++) {
+    const config_setting_t *x = config_setting_get_elem(e, (unsigned)i);
+    REQUIRE(p, type_ok(x, K_NUM), x, "%s[%d] must be a number (got %s)", fb, i,
+            got(gb, sizeof gb, x));
+    double v = config_setting_type(x) == CONFIG_TYPE_FLOAT ? config_setting_get_float(x)
+                                                           : (double)config_setting_get_int64(x);
+    REQUIRE(p, isfinite(v) && in_range(v, r), x, "%s[%d] %s (got %g)", fb, i,
+            range_desc(rb, sizeof rb, r), v);
+    for (int j = 0; j < i; j++)
+      REQUIRE(p, out[j] != v, x, "%s[%d] = %g duplicates %s[%d]", fb, i, v, fb, j);
+    out[i] = v;
+  }
+  *n = len;
+  return W2_OK;
+}
+
+static W2Err parse_recipes(const Parse *p, const config_setting_t *g, W2RecipeGrid *r) {
+  if (!g) return W2_OK;
+  W2_CALL(check_keys(p, g, recipe_keys, NELEM(recipe_keys), "recipes"));
+  r->enabled = 1;
+  W2_CALL(get_bool(p, g, "select", "recipes", &r->enabled));
+  W2_CALL(get_bool(p, g, "probe_ceiling", "recipes", &r->probe_ceiling));
+  double v[W2_MAX_GRID];
+  int n = 0;
+  W2_CALL(get_nums(p, g, "lr", "recipes", (Range){0, 10, 1, 0}, W2_MAX_GRID, v, &n));
+  for (int i = 0; i < n; i++) r->lr[i] = (float)v[i];
+  r->nlr = n;
+  n = 0;
+  W2_CALL(get_nums(p, g, "epochs", "recipes", (Range){0, 1e6, 1, 0}, W2_MAX_GRID, r->epochs, &n));
+  r->nepochs = n;
+  n = 0;
+  W2_CALL(get_nums(p, g, "anchor_decay", "recipes", (Range){0, 1e4, 0, 0}, W2_MAX_GRID, v, &n));
+  for (int i = 0; i < n; i++) r->anchor[i] = (float)v[i];
+  r->nanchor = n;
+  n = 0;
+  W2_CALL(get_nums(p, g, "body_lr_scale", "recipes", (Range){0, 1, 1, 0}, W2_MAX_GRID, v, &n));
+  for (int i = 0; i < n; i++) r->body_lr_scale[i] = (float)v[i];
+  r->nbody = n;
+  W2_CALL(get_num(p, g, "val_frac", "recipes", (Range){0.05, 0.5, 0, 0}, &r->val_frac));
+  return W2_OK;
+}
+
+static W2Err parse_checks(const Parse *p, const config_setting_t *g, W2CheckSpec *c) {
+  if (!g) return W2_OK;
+  W2_CALL(check_keys(p, g, check_keys_def, NELEM(check_keys_def), "checks"));
+  c->enabled = 1;
+  W2_CALL(get_bool(p, g, "enabled", "checks", &c->enabled));
+  W2_CALL(get_nums(p, g, "noise", "checks", (Range){0, 0.5, 1, 1}, W2_MAX_CHECK_NOISE, c->noise,
+                   &c->nnoise));
+  W2_CALL(get_num(p, g, "pgr_tol", "checks", (Range){0, 10, 1, 0}, &c->pgr_tol));
   return W2_OK;
 }
 
@@ -1144,6 +1237,8 @@ static W2Err parse_root(const Parse *p, const config_setting_t *root, W2Sweep *s
     W2_CALL(parse_stage(p, g, stages[i], hs[i]));
   }
   W2_CALL(parse_runner(p, member(root, "runner"), s));
+  W2_CALL(parse_recipes(p, member(root, "recipes"), &s->recipes));
+  W2_CALL(parse_checks(p, member(root, "checks"), &s->checks));
 
   W2_CALL(parse_tasks(p, member(root, "tasks"), s));
   for (int i = 0; i < s->ntasks; i++) {
@@ -1244,9 +1339,11 @@ W2Err w2_sweep_load(const char *path, W2Sweep *s) {
 /* summary */
 
 static void print_stage(FILE *out, const char *label, const W2StageHyper *h) {
-  fprintf(out, "  %-9s epochs %g, batch %d, lr %g, weight_decay %g, warmup %g, %s\n", label,
+  fprintf(out, "  %-9s epochs %g, batch %d, lr %g, weight_decay %g, warmup %g, %s, "
+               "anchor_decay %g, body_lr_scale %g\n", label,
           h->epochs, h->batch, (double)h->lr, (double)h->weight_decay, (double)h->warmup_frac,
-          w2_spec_sched_name(h->sched));
+          w2_spec_sched_name(h->sched), (double)h->anchor_decay,
+          h->body_lr_scale > 0 ? (double)h->body_lr_scale : 1.0);
 }
 
 void w2_sweep_print(const W2Sweep *s, FILE *out) {
@@ -1255,10 +1352,12 @@ void w2_sweep_print(const W2Sweep *s, FILE *out) {
   fprintf(out, "  seeds    ");
   for (int i = 0; i < s->nseeds; i++) fprintf(out, " %llu", (unsigned long long)s->seeds[i]);
   fprintf(out, "\n  world     seed %llu, latent_dim %d, input_dim %d, render_depth %d, "
-               "render_gain %g, pretrain_targets %d, input_noise %g\n",
+               "render_gain %g, pretrain_targets %d, input_noise %g, task_dim %d, "
+               "saliency %g, shift_regimes %d\n",
           (unsigned long long)s->world.seed, s->world.latent_dim, s->world.input_dim,
           s->world.render_depth, s->world.render_gain, s->world.pretrain_targets,
-          s->world.input_noise);
+          s->world.input_noise, w2_world_task_dim(&s->world), s->world.saliency,
+          s->world.shift_regimes);
   fprintf(out, "  data      n_a %d, n_b %d, n_test %d\n", s->split.n_a, s->split.n_b,
           s->split.n_test);
   fprintf(out, "  tasks    ");

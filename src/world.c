@@ -25,6 +25,14 @@ static W2Err check_spec(const W2WorldSpec *s) {
            "world.pretrain_targets = %d must be in [1, 65536]", s->pretrain_targets);
   W2_CHECK(isfinite(s->input_noise) && s->input_noise >= 0 && s->input_noise <= 100,
            W2_ERR_CONFIG, "world.input_noise = %g must be in [0, 100]", s->input_noise);
+  W2_CHECK(s->task_dim >= 0 && s->task_dim <= s->latent_dim, W2_ERR_CONFIG,
+           "world.task_dim = %d must be in [0, latent_dim = %d] (0 = all)", s->task_dim,
+           s->latent_dim);
+  W2_CHECK(isfinite(s->saliency) && s->saliency >= 0 && s->saliency <= 1, W2_ERR_CONFIG,
+           "world.saliency = %g must be in [0, 1]", s->saliency);
+  W2_CHECK(s->shift_regimes >= 0 && s->shift_regimes < W2_WORLD_REGIMES, W2_ERR_CONFIG,
+           "world.shift_regimes = %d must be in [0, %d]", s->shift_regimes,
+           W2_WORLD_REGIMES - 1);
   return W2_OK;
 }
 
@@ -49,13 +57,18 @@ static void render_raw(const W2World *w, const float *z, int c, float *h, float 
   }
 }
 
-/* Latents of row r: z (latent_dim) and the regime (returned). */
-static int latent_row(const W2World *w, uint64_t key, long r, float *z) {
+/* Latents of row r: z (latent_dim) and the regime (returned), drawn among the first
+ * nreg regimes. */
+static int latent_row(const W2World *w, uint64_t key, long r, int nreg, float *z) {
   for (int j = 0; j < w->spec.latent_dim; j++)
     z[j] = (float)w2_normal(key, (uint64_t)r, (uint64_t)j);
-  if (w->regimes <= 1) return 0;
+  if (nreg <= 1) return 0;
   return (int)w2_below(key, (uint64_t)r, (uint64_t)(w->spec.latent_dim + w->spec.input_dim),
-                       (uint64_t)w->regimes);
+                       (uint64_t)nreg);
+}
+
+int w2_world_task_dim(const W2WorldSpec *ws) {
+  return ws->task_dim > 0 && ws->task_dim < ws->latent_dim ? ws->task_dim : ws->latent_dim;
 }
 
 static W2Err world_fill(const W2WorldSpec *spec, W2World *w) {
@@ -85,10 +98,14 @@ static W2Err world_fill(const W2WorldSpec *spec, W2World *w) {
   W2_CALLOC(w->A, (size_t)K * dz);
   W2_CALLOC(w->b, K);
   uint64_t ka = w2_key(spec->seed, "world-pretrain-dirs", 0, 0);
+  /* the first nsal directions lie in the task subspace z[0..m) (see world.h, Saliency) */
+  int m = w2_world_task_dim(spec);
+  long nsal = lround(spec->saliency * K);
   for (int k = 0; k < K; k++) {
     double nrm = 0;
+    int span = k < nsal ? m : dz;
     for (int j = 0; j < dz; j++) {
-      double v = w2_normal(ka, (uint64_t)k, (uint64_t)j);
+      double v = j < span ? w2_normal(ka, (uint64_t)k, (uint64_t)j) : 0.0;
       w->A[(size_t)k * dz + j] = (float)v;
       nrm += v * v;
     }
@@ -113,7 +130,7 @@ static W2Err world_fill(const W2WorldSpec *spec, W2World *w) {
   } else {
     uint64_t kcal = w2_key(spec->seed, "world-calibration", 0, 0);
     for (long r = 0; r < W2_WORLD_CALIB_ROWS; r++) {
-      int c = latent_row(w, kcal, r, z);
+      int c = latent_row(w, kcal, r, w->regimes, z);
       render_raw(w, z, c, h, tmp);
       for (int j = 0; j < dx; j++) {
         s1[j] += h[j];
@@ -121,9 +138,9 @@ static W2Err world_fill(const W2WorldSpec *spec, W2World *w) {
       }
     }
     for (int j = 0; j < dx; j++) {
-      double m = s1[j] / W2_WORLD_CALIB_ROWS;
-      double v = s2[j] / W2_WORLD_CALIB_ROWS - m * m;
-      w->mu[j] = (float)m;
+      double mean = s1[j] / W2_WORLD_CALIB_ROWS;
+      double v = s2[j] / W2_WORLD_CALIB_ROWS - mean * mean;
+      w->mu[j] = (float)mean;
       /* a unit stuck at +-1 (v ~ 0) would blow up: floor the scale */
       w->sd[j] = (float)sqrt(v > 1e-4 ? v : 1e-4);
     }
@@ -168,14 +185,15 @@ void w2_world_destroy(W2World **pw) {
 /* ----------------------------------------------------------------------------------- */
 /* sampling and pretraining targets */
 
-void w2_world_sample(const W2World *w, uint64_t key, long first, int n, float *X, float *Z) {
+static void sample_rows(const W2World *w, uint64_t key, long first, int n, int nreg, float *X,
+                        float *Z) {
   int dz = w->spec.latent_dim, dx = w->spec.input_dim;
   /* stack scratch: dims are bounded by W2_WORLD_MAX_DIM */
   float z[W2_WORLD_MAX_DIM], h[W2_WORLD_MAX_DIM], tmp[2 * W2_WORLD_MAX_DIM];
   double noise = w->spec.input_noise;
   for (int i = 0; i < n; i++) {
     long r = first + i;
-    int c = latent_row(w, key, r, z);
+    int c = latent_row(w, key, r, nreg, z);
     render_raw(w, z, c, h, tmp);
     float *x = X + (size_t)i * dx;
     for (int j = 0; j < dx; j++) {
@@ -185,6 +203,15 @@ void w2_world_sample(const W2World *w, uint64_t key, long first, int n, float *X
     }
     if (Z) memcpy(Z + (size_t)i * dz, z, sizeof(float) * dz);
   }
+}
+
+void w2_world_sample(const W2World *w, uint64_t key, long first, int n, float *X, float *Z) {
+  sample_rows(w, key, first, n, w->regimes, X, Z);
+}
+
+void w2_world_sample_pretrain(const W2World *w, uint64_t key, long first, int n, float *X,
+                              float *Z) {
+  sample_rows(w, key, first, n, w->regimes - w->spec.shift_regimes, X, Z);
 }
 
 void w2_world_pretrain_targets_row(const W2World *w, const float *z, float *y) {
@@ -265,9 +292,10 @@ W2Err w2_world_task_labels(const W2World *w, const W2TaskSpec *t, const float *Z
            "task '%s' reads a file: it has no latent labelling function", t->name);
   W2_CHECK(t->kind >= W2_TASK_LINEAR && t->kind <= W2_TASK_SPARSE, W2_ERR_CONFIG,
            "task '%s' has unknown kind %d", t->name, (int)t->kind);
-  int dz = w->spec.latent_dim;
-  W2_CHECK(t->kind != W2_TASK_SPARSE || dz >= 3, W2_ERR_CONFIG,
-           "task '%s': a sparse task needs world.latent_dim >= 3 (it is %d)", t->name, dz);
+  int dz = w->spec.latent_dim, m = w2_world_task_dim(&w->spec);
+  W2_CHECK(t->kind != W2_TASK_SPARSE || m >= 3, W2_ERR_CONFIG,
+           "task '%s': a sparse task needs >= 3 task dimensions (world.latent_dim, or "
+           "world.task_dim when set; it is %d)", t->name, m);
   TaskFn *f;
   W2_CALLOC(f, 1);
   f->kind = t->kind;
@@ -275,11 +303,12 @@ W2Err w2_world_task_labels(const W2World *w, const W2TaskSpec *t, const float *Z
   uint64_t tkey = w2_key(w->spec.seed, "task",
                          w2_fnv1a(W2_FNV_OFFSET, t->name, strlen(t->name)), (uint64_t)t->kind);
   switch (t->kind) {
-  case W2_TASK_LINEAR: unit_vector(tkey, 0, dz, f->u); break;
+  /* the task's directions live in the task subspace z[0..m); the rest stay 0 */
+  case W2_TASK_LINEAR: unit_vector(tkey, 0, m, f->u); break;
   case W2_TASK_NONLINEAR: {
-    unit_vector(tkey, 0, dz, f->u);
-    unit_vector(tkey, 1, dz, f->v);
-    if (dz >= 2) { /* Gram-Schmidt: the two halfspaces are orthogonal */
+    unit_vector(tkey, 0, m, f->u);
+    unit_vector(tkey, 1, m, f->v);
+    if (m >= 2) { /* Gram-Schmidt: the two halfspaces are orthogonal */
       double d = 0, nv = 0;
       for (int j = 0; j < dz; j++) d += f->u[j] * f->v[j];
       for (int j = 0; j < dz; j++) {
@@ -293,9 +322,9 @@ W2Err w2_world_task_labels(const W2World *w, const W2TaskSpec *t, const float *Z
   }
   case W2_TASK_SPARSE: {
     uint64_t idx = 0;
-    f->i = (int)w2_below(tkey, 2, idx++, (uint64_t)dz);
-    do f->j = (int)w2_below(tkey, 2, idx++, (uint64_t)dz); while (f->j == f->i);
-    do f->k = (int)w2_below(tkey, 2, idx++, (uint64_t)dz); while (f->k == f->i || f->k == f->j);
+    f->i = (int)w2_below(tkey, 2, idx++, (uint64_t)m);
+    do f->j = (int)w2_below(tkey, 2, idx++, (uint64_t)m); while (f->j == f->i);
+    do f->k = (int)w2_below(tkey, 2, idx++, (uint64_t)m); while (f->k == f->i || f->k == f->j);
     break;
   }
   default: break;
@@ -311,7 +340,7 @@ W2Err w2_world_task_labels(const W2World *w, const W2TaskSpec *t, const float *Z
   }
   uint64_t kcal = w2_key(w->spec.seed, "task-calibration", 0, 0);
   for (long r = 0; r < W2_WORLD_CALIB_ROWS; r++) {
-    (void)latent_row(w, kcal, r, z);
+    (void)latent_row(w, kcal, r, w->regimes, z);
     cal[r] = task_score(f, z);
   }
   qsort(cal, W2_WORLD_CALIB_ROWS, sizeof(double), cmp_double);
@@ -335,6 +364,14 @@ uint64_t w2_world_spec_hash(uint64_t h, const W2WorldSpec *ws) {
   HASH_FIELD(ws->render_gain);
   HASH_FIELD(ws->pretrain_targets);
   HASH_FIELD(ws->input_noise);
+  /* the saliency and shift settings enter only when set, so that every cache key of an
+   * isotropic, unshifted world is the one it had before they existed */
+  if (w2_world_task_dim(ws) != ws->latent_dim || ws->saliency != 0 || ws->shift_regimes) {
+    int m = w2_world_task_dim(ws);
+    HASH_FIELD(m);
+    HASH_FIELD(ws->saliency);
+    HASH_FIELD(ws->shift_regimes);
+  }
 #undef HASH_FIELD
   return h;
 }

@@ -48,7 +48,26 @@
 #include "error.h"
 #include "spec.h"
 
-/* Fixed constants of the generator (part of the pretrained-model hash via
+/* Saliency (the paper's explanation of weak-to-strong generalization: a task is easy to
+ * elicit when it is nearly linear in a few directions of the strong model's
+ * representation). Two world settings make that a property one can turn:
+ *   task_dim m     the built-in tasks use only z_S = z[0..m) (u, v on the unit sphere of
+ *                  those m coordinates; the sparse task's i, j, k among them);
+ *   saliency s     the first round(s * K) pretraining halfspaces have directions a_k on the
+ *                  unit sphere of z_S (the rest stay isotropic in all of z).
+ * s = 0 is the isotropic world (the task subspace gets m/latent_dim of every target's
+ * energy on average); s -> 1 spends the whole pretraining objective on z_S, so a pretrained
+ * model's features encode it in many units and a task of z_S lies along the top directions
+ * of the representation, where noisy labels average out. Tasks still never appear in
+ * pretraining: their directions and thresholds are new. bench/SALIENCY.md measures what
+ * the knob does to noise robustness and PGR.
+ *
+ * Distribution shift (shift_regimes r): pretraining rows draw their regime among the first
+ * W2_WORLD_REGIMES - r only; task rows among all of them, so about r/16 of the task inputs
+ * come from renderings the pretrained models never saw. Generative finetuning (`unsup`:
+ * the pretraining objective on the task's inputs) is what can adapt to them.
+ *
+ * Fixed constants of the generator (part of the pretrained-model hash via
  * W2_WORLD_VERSION: change the version whenever the generator's output changes). */
 #define W2_WORLD_VERSION 2
 #define W2_WORLD_REGIMES 16       /* rendering regimes (first layers); see above */
@@ -80,6 +99,12 @@ void w2_world_destroy(W2World **w);
  * when Z != NULL, Z (n, latent_dim) their latent causes. Pure function of (world, key,
  * row index): a row has the same bits whichever range it is sampled in. */
 void w2_world_sample(const W2World *w, uint64_t key, long first, int n, float *X, float *Z);
+/* The same for pretraining streams: regimes drawn among the first
+ * W2_WORLD_REGIMES - shift_regimes (identical to w2_world_sample when shift_regimes = 0). */
+void w2_world_sample_pretrain(const W2World *w, uint64_t key, long first, int n, float *X,
+                              float *Z);
+/* Dimension of the task subspace: spec.task_dim, or latent_dim when it is 0. */
+int w2_world_task_dim(const W2WorldSpec *ws);
 
 /* Y (n, K) row-major 0/1 pretraining targets for latents Z (n, latent_dim). */
 void w2_world_pretrain_targets(const W2World *w, const float *Z, int n, float *Y);
