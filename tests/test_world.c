@@ -332,13 +332,19 @@ static void test_file_task(const W2Grid *grid) {
     size.depth = 1;
     W2Model *m = NULL;
     double fl = 0;
-    W2T_OK(w2_pretrain_pool(&S, &size, td->d, td->k_p, td->Xp, td->Yp, td->n_p, 3, grid, &m,
-                            &fl));
+    W2PretrainSource src;
+    W2T_OK(w2_pretrain_source(&S, &ft, &src));
+    W2T_CHECK(src.kind == W2_PRE_TARGETS && src.d_in == 5 && src.d_out == 3 && src.n_pool == 400,
+              "a file with /pretrain/Y pretrains on it: kind %d d %d k %d pool %ld", src.kind,
+              src.d_in, src.d_out, src.n_pool);
+    W2T_OK(w2_pretrain_source_run(&S, NULL, &size, &src, td->Xp, td->Yp, 3, grid, &m, &fl));
     W2T_CHECK(m && m->arch.d_in == 5 && m->arch.d_out == 3, "pool model shape");
-    W2T_CHECK(fabs(fl - w2_pretrain_pool_flops(&S, &size, 5, 3, 400)) <= 1e-9 * fl,
+    W2T_CHECK(fabs(fl - w2_pretrain_source_flops(&S, &size, &src)) <= 1e-9 * fl,
               "pool flops exact");
-    W2T_CHECK(w2_pretrain_pool_hash(&S, &size, 5, 3, 400, 1, 3) !=
-                  w2_pretrain_pool_hash(&S, &size, 5, 3, 400, 2, 3),
+    W2PretrainSource other = src;
+    other.data_hash ^= 1;
+    W2T_CHECK(w2_pretrain_source_hash(&S, &size, &src, 3) !=
+                  w2_pretrain_source_hash(&S, &size, &other, 3),
               "pool hash covers the data");
     w2_model_destroy(&m);
     /* supervisors on a task without latents: exact counts still */
@@ -404,12 +410,12 @@ static void test_pretrain(const W2World *w, const W2Grid *grid) {
   if (m0) {
     w2_model_init(m0, w2_key(21, "init", (uint64_t)size.width, (uint64_t)size.depth));
     W2T_OK(w2_model_set_batch(m0, 64));
-    W2T_OK(w2_model_predict(m0, X, nh, P));
+    W2T_OK(w2_model_predict(m0, X, nh, d, P));
     l0 = bce(P, Y, (size_t)nh * K);
   }
   W2T_OK(w2_pretrain(&S, w, &size, 21, grid, &m, &flops));
   if (m) {
-    W2T_OK(w2_model_predict(m, X, nh, P));
+    W2T_OK(w2_model_predict(m, X, nh, d, P));
     l1 = bce(P, Y, (size_t)nh * K);
     W2T_CHECK(l1 < l0 - 0.1 && l1 < 0.69, "pretraining reduces held-out loss: %.4f -> %.4f", l0,
               l1);
