@@ -70,6 +70,9 @@ sweep widths "${tasks%,
 check "check accepts the four widths" "$w2" check widths.cfg
 check "plan: one pretraining job per (size, seed, distinct data)" sh -c \
   "'$w2' plan widths.cfg --jobs --rate 1e9 | grep -c '^  pretrain/' | grep -qx 8"
+check "pretraining jobs are named after the first task of each data" sh -c \
+  "'$w2' plan widths.cfg --jobs --rate 1e9 | grep -q '^  pretrain/w16/s0/d784 ' &&
+   ! '$w2' plan widths.cfg --jobs --rate 1e9 | grep -q '^  pretrain/.*ctrl'"
 check "run the four widths" "$w2" run widths.cfg --quiet
 check "ceilings beat the shuffled-label controls" $py - <<PY
 import csv, subprocess
@@ -148,6 +151,25 @@ rc=$?
 check "run: exit 2 for a short file" test $rc -eq 2
 check "run: the same line" grep -q "short.cfg:$line: tasks\[1\] ('short')" run.err
 check "run: nothing written" test ! -e out/short.h5 -a ! -e out/short.h5.parts
+
+# a soft label and generative finetuning on a file task: also at the task's line
+$py - <<'PY'
+import h5py, numpy as np
+with h5py.File("soft.h5", "w") as f:
+    f["X"] = np.zeros((400, 2), np.float32)
+    f["y"] = np.where(np.arange(400) == 17, 0.3, 1.0)
+PY
+sweep soft '{ name = "soft"; kind = "file"; file = "soft.h5"; }'
+line=$(grep -n '"soft"' soft.cfg | cut -d: -f1)
+"$w2" check soft.cfg >check.out 2>check.err
+check "check: a soft label at the task's line" grep -q \
+  "^soft.cfg:$line: tasks\[0\] ('soft'): soft.h5: /y\[17\] = 0.3.* is not a 0/1 label" check.err
+sweep gen '{ name = "d16"; kind = "file"; file = "d16.h5"; }'
+sed -i 's|methods = ( "naive" );|methods = ( { name = "u"; kind = "naive"; unsup = true; } );|' gen.cfg
+"$w2" check gen.cfg >check.out 2>check.err
+rc=$?
+check "check: generative finetuning on a file task is refused" test $rc -eq 2
+check "check: ... saying why" grep -q "generative finetuning needs a built-in task" check.err
 
 # ---- 4. flipped labels: cells recomputed (issue 14, item 2) ------------------------------
 cp d16.h5 flip.h5

@@ -274,8 +274,8 @@ static void test_task_data(const W2World *w) {
   }
 }
 
-/* File tasks: a seeded permutation split of the file's rows; its /pretrain block is the
- * pool of w2_pretrain_pool. */
+/* File tasks: seeded splits of the file's rows; its /pretrain block (with /pretrain/Y) is
+ * the pool of target pretraining (w2_pretrain_source_run). */
 static void test_file_task(const W2Grid *grid) {
   const char *path = "test_world_data.h5";
   W2Dataset ds;
@@ -524,6 +524,16 @@ static void test_file_pool(const W2Grid *grid) {
     W2T_CHECK(fabs(fl - w2_pretrain_source_flops(&S, &size, &src)) <= 1e-9 * fl,
               "masked pretraining FLOPs %g = planned %g", fl,
               w2_pretrain_source_flops(&S, &size, &src));
+    /* the world's rule on the 3 -> 3 model: n = clamp(params * 0.5, 1500, 3000) rows,
+     * ceil(epochs * n / batch) steps of batch 32 over the 700-row pool */
+    W2Arch pa = m->arch;
+    long n = (long)floor(w2_arch_params(&pa) * S.pretrain.examples_per_param + 0.5);
+    n = n < S.pretrain.min_examples ? S.pretrain.min_examples : n;
+    n = n > S.pretrain.max_examples ? S.pretrain.max_examples : n;
+    double want = w2_arch_step_flops(&pa, 32, 0) *
+                  (double)w2_train_steps_for_epochs((int)n, 32, S.pretrain.hyper.epochs);
+    W2T_CHECK(fabs(fl - want) <= 1e-9 * want, "pool pretraining follows the world's rule: "
+              "%g FLOPs, want %g", fl, want);
     /* predictions of the 3-input model on 3-column rows run */
     float *P = malloc(sizeof(float) * td->n_p * 3);
     W2T_OK(w2_model_predict(m, td->Xp, td->n_p, 3, P));
