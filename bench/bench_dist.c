@@ -404,7 +404,7 @@ static W2Err run(const Opts *o, int size) {
   W2_CALL(w2_model_set_batch(m, o->batch));
   t_init = max_over_ranks(now() - t_init);
 
-  W2TrainSpec sp = {.X = X, .Y = Y, .n = o->rows, .batch = o->batch, .steps = o->warmup,
+  W2TrainSpec sp = {.X = X, .d = arch.d_in, .Y = Y, .n = o->rows, .batch = o->batch, .steps = o->warmup,
                     .opt = kOpt, .warmup_frac = 0.f, .sched = W2_SCHED_CONSTANT,
                     .key = w2_key(o->seed, "bench-order", 0, 0)};
   W2TrainStats st;

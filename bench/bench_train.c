@@ -274,7 +274,7 @@ static W2Err first_run(const W2Arch *arch, const Opts *o, W2Grid *grid, const fl
   W2Model *m;
   W2_CALL(w2_model_create(grid, arch, &m));
   w2_model_init(m, w2_key(o->seed, "bench-first", (uint64_t)arch->width, 0));
-  W2TrainSpec sp = {.X = X, .Y = Y, .n = o->rows, .batch = o->batch, .steps = 2,
+  W2TrainSpec sp = {.X = X, .d = arch->d_in, .Y = Y, .n = o->rows, .batch = o->batch, .steps = 2,
                     .opt = kOpt, .warmup_frac = 0.f, .sched = W2_SCHED_CONSTANT,
                     .key = w2_key(o->seed, "bench-order", 0, 0)};
   W2Err e = w2_train(m, &sp, NULL);
@@ -343,7 +343,7 @@ static W2Err run_width(const Opts *o, int width) {
   W2Model *m;
   W2_CALL(w2_model_create(grid, &arch, &m));
   w2_model_init(m, w2_key(o->seed, "bench-init", (uint64_t)width, 0));
-  W2TrainSpec sp = {.X = X, .Y = Y, .n = o->rows, .batch = o->batch, .steps = 2,
+  W2TrainSpec sp = {.X = X, .d = arch.d_in, .Y = Y, .n = o->rows, .batch = o->batch, .steps = 2,
                     .opt = kOpt, .warmup_frac = 0.f, .sched = W2_SCHED_CONSTANT,
                     .key = w2_key(o->seed, "bench-order", 0, 0)};
   W2TrainStats st;

@@ -113,7 +113,7 @@ typedef struct Evals {
 static W2Err record_eval(void *ctx, W2Model *m, long step, double train_loss) {
   Evals *ev = ctx;
   W2_CHECK(ev->k < ev->n, W2_ERR_INTERNAL, "more evaluation points than planned");
-  W2_CALL(w2_model_predict(m, ev->td->Xt, ev->td->n_test, ev->buf));
+  W2_CALL(w2_model_predict(m, ev->td->Xt, ev->td->n_test, ev->td->d, ev->buf));
   W2Metrics mt;
   w2_metrics_compute(ev->buf, ev->td->yt, NULL, ev->td->n_test, &mt);
   ev->step[ev->k] = (double)step;
@@ -154,7 +154,7 @@ static void student_free(Student *st) {
 /* The head the pipeline's student starts from (w2_pipe_cell -> train_student). */
 static W2Err initial_student(W2Pipeline *p, const W2SizeSpec *strong, uint64_t seed,
                              W2Model **m) {
-  W2_CALL(w2_pipe_pretrained(p, strong, seed, m));
+  W2_CALL(w2_pipe_pretrained(p, strong, NULL, NULL, seed, m));
   W2_CALL(w2_model_reset_head(*m, 1, w2_key(seed, "head", 3, 0)));
   return W2_OK;
 }
@@ -169,6 +169,7 @@ static W2Err train_recorded(W2Pipeline *p, const W2Sweep *s, const W2SizeSpec *s
   W2TrainSpec *sp = &st->sp;
   memset(sp, 0, sizeof *sp);
   sp->X = td->Xb;
+  sp->d = td->d;
   sp->n = n;
   sp->batch = h->batch;
   sp->steps = w2_train_steps_for_epochs(n, B, h->epochs);
@@ -217,7 +218,7 @@ static W2Err train_recorded(W2Pipeline *p, const W2Sweep *s, const W2SizeSpec *s
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_INTERNAL,
                        "recorded %ld steps and %d evaluation points, expected %ld and %d",
                        r->s, ev->k, steps, ev->n);
-  if (!e) e = w2_model_predict(m, td->Xt, td->n_test, st->final_prob);
+  if (!e) e = w2_model_predict(m, td->Xt, td->n_test, td->d, st->final_prob);
   if (!e) {
     W2CheckpointMeta meta = {0};
     snprintf(meta.size_name, sizeof meta.size_name, "%s", strong->name);
@@ -453,6 +454,11 @@ static W2Err run(int argc, char **argv, int *mismatch) {
     goto done;
   }
   uint64_t sd = seed >= 0 ? (uint64_t)seed : s.seeds[0];
+  if (t->kind == W2_TASK_FILE) { /* initial_student pretrains on the world */
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_ARG,
+                       "export_student: task '%s' reads a file; built-in tasks only", t->name);
+    goto done;
+  }
   W2_CALL_GOTO(e, done, w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &grid));
   W2_CALL_GOTO(e, done, w2_pipeline_create(&s, grid, cache ? cache : s.cache_dir, &p));
   w2_pipeline_set_log(p, stderr);
@@ -479,7 +485,7 @@ static W2Err run(int argc, char **argv, int *mismatch) {
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
     goto done;
   }
-  W2_CALL_GOTO(e, done, w2_model_predict(mp, td->Xt, td->n_test, init_prob));
+  W2_CALL_GOTO(e, done, w2_model_predict(mp, td->Xt, td->n_test, td->d, init_prob));
 
   for (int i = 0; i < nst; i++) {
     snprintf(path, sizeof path, "%s/%s-%s-final.h5", out, t->name, st[i].meth->name);

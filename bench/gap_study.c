@@ -122,8 +122,8 @@ static int parse_list(const char *s, int *out, int max) {
 /* Finetunes a copy of `pre` with a new 1-output head on (X, y) (y soft or hard, n rows). */
 static int g_probe = 0; /* --probe: train the head only (linear probe), for diagnosis */
 
-static W2Err finetune(const W2Model *pre, const W2StageHyper *h, const float *X, const float *y,
-                      int n, uint64_t key, W2Model **out, double *flops) {
+static W2Err finetune(const W2Model *pre, const W2StageHyper *h, const float *X, int d,
+                      const float *y, int n, uint64_t key, W2Model **out, double *flops) {
   W2Model *m;
   W2_CALL(w2_model_create(pre->grid, &pre->arch, &m));
   w2_model_copy_params(pre, m);
@@ -132,6 +132,7 @@ static W2Err finetune(const W2Model *pre, const W2StageHyper *h, const float *X,
   W2TrainSpec ts;
   memset(&ts, 0, sizeof ts);
   ts.X = X;
+  ts.d = d;
   ts.Y = y;
   ts.n = n;
   ts.batch = h->batch;
@@ -159,7 +160,7 @@ static W2Err pretrain_acc(W2Model *m, const W2World *w, const float *X, const fl
   int K = w->spec.pretrain_targets;
   float *P = malloc(sizeof(float) * (size_t)n * K), *Y = malloc(sizeof(float) * (size_t)n * K);
   W2_CHECK(P && Y, W2_ERR_MEM, "oom");
-  W2_CALL(w2_model_predict(m, X, n, P));
+  W2_CALL(w2_model_predict(m, X, n, w->spec.input_dim, P));
   w2_world_pretrain_targets(w, Z, n, Y);
   *acc = accuracy(P, Y, n * K);
   free(P);
@@ -342,10 +343,10 @@ int main(int argc, char **argv) {
       for (int t = 0; t < o.ntasks; t++) {
         W2TaskData *D = td[t][k];
         W2Model *m;
-        OK(finetune(pre, &s->finetune, D->Xb, D->yb, D->n_b,
+        OK(finetune(pre, &s->finetune, D->Xb, D->d, D->yb, D->n_b,
                     w2_key(seed, "ceiling", t, (uint64_t)o.widths[iw]), &m, NULL));
         float *p = malloc(sizeof(float) * ne);
-        OK(w2_model_predict(m, Xe[t][k], ne, p));
+        OK(w2_model_predict(m, Xe[t][k], ne, d, p));
         ceil_acc[iw][t][k] = accuracy(p, ye[t][k], ne);
         free(p);
         w2_model_destroy(&m);
@@ -359,10 +360,10 @@ int main(int argc, char **argv) {
         for (int t = 0; t < o.ntasks; t++) {
           W2TaskData *D = td[t][k];
           W2Model *m;
-          OK(finetune(pre, &h, D->Xb, D->yb, nb < D->n_b ? nb : D->n_b,
+          OK(finetune(pre, &h, D->Xb, D->d, D->yb, nb < D->n_b ? nb : D->n_b,
                       w2_key(seed, "ceiling", t, (uint64_t)o.widths[iw]), &m, NULL));
           float *p = malloc(sizeof(float) * ne);
-          OK(w2_model_predict(m, Xe[t][k], ne, p));
+          OK(w2_model_predict(m, Xe[t][k], ne, d, p));
           grid_acc[c][iw][t][k] = accuracy(p, ye[t][k], ne);
           free(p);
           w2_model_destroy(&m);
@@ -389,31 +390,31 @@ int main(int argc, char **argv) {
         W2TaskData *D = td[t][k];
         W2Model *wm, *sm;
         float *pb = malloc(sizeof(float) * D->n_b), *pe = malloc(sizeof(float) * ne);
-        OK(finetune(weak_pre[k], &s->finetune, D->Xa, D->ya, D->n_a,
+        OK(finetune(weak_pre[k], &s->finetune, D->Xa, D->d, D->ya, D->n_a,
                     w2_key(seed, "weak", t, 0), &wm, NULL));
-        OK(w2_model_predict(wm, D->Xb, D->n_b, pb));
-        OK(w2_model_predict(wm, Xe[t][k], ne, pe));
+        OK(w2_model_predict(wm, D->Xb, D->n_b, d, pb));
+        OK(w2_model_predict(wm, Xe[t][k], ne, d, pe));
         weak_acc[t][k] = accuracy(pe, ye[t][k], ne);
         W2StageHyper sh = s->finetune;
         if (o.sepochs > 0) sh.epochs = o.sepochs;
         /* naive: the whole strong model trained on the weak soft labels */
-        OK(finetune(strong_pre[k], &sh, D->Xb, pb, D->n_b,
+        OK(finetune(strong_pre[k], &sh, D->Xb, D->d, pb, D->n_b,
                     w2_key(seed, "student", t, 0), &sm, NULL));
-        OK(w2_model_predict(sm, Xe[t][k], ne, pe));
+        OK(w2_model_predict(sm, Xe[t][k], ne, d, pe));
         stud_acc[t][k] = accuracy(pe, ye[t][k], ne);
         w2_model_destroy(&sm);
         double c = ceil_acc[o.nw - 1][t][k];
         pgr[t][k] = (stud_acc[t][k] - weak_acc[t][k]) / (c - weak_acc[t][k]);
         /* linear probe on the frozen strong features: weak labels, and its GT ceiling */
         g_probe = 1;
-        OK(finetune(strong_pre[k], &s->probe, D->Xb, pb, D->n_b,
+        OK(finetune(strong_pre[k], &s->probe, D->Xb, D->d, pb, D->n_b,
                     w2_key(seed, "student-lp", t, 0), &sm, NULL));
-        OK(w2_model_predict(sm, Xe[t][k], ne, pe));
+        OK(w2_model_predict(sm, Xe[t][k], ne, d, pe));
         lp_stud[t][k] = accuracy(pe, ye[t][k], ne);
         w2_model_destroy(&sm);
-        OK(finetune(strong_pre[k], &s->probe, D->Xb, D->yb, D->n_b,
+        OK(finetune(strong_pre[k], &s->probe, D->Xb, D->d, D->yb, D->n_b,
                     w2_key(seed, "ceiling-lp", t, 0), &sm, NULL));
-        OK(w2_model_predict(sm, Xe[t][k], ne, pe));
+        OK(w2_model_predict(sm, Xe[t][k], ne, d, pe));
         lp_ceil[t][k] = accuracy(pe, ye[t][k], ne);
         w2_model_destroy(&sm);
         g_probe = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dataset.h"
 #include "pipeline.h"
 #include "rng.h"
 
@@ -63,7 +64,11 @@ static W2Err run(int argc, char **argv) {
   W2_CHECK(file, W2_ERR_ARG, "cell: no sweep file given (see w2sweep cell --help)");
   W2Sweep s;
   W2_CALL(w2_sweep_load(file, &s));
-  W2Err e = W2_OK;
+  W2Err e = w2_sweep_check_data(&s);
+  if (e) {
+    w2_sweep_free(&s);
+    return e;
+  }
   W2Grid *grid = NULL;
   W2Pipeline *p = NULL;
   W2TaskData *td = NULL;

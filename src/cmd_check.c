@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "error.h"
+#include "dataset.h"
 #include "pretrain.h"
 #include "sweepcfg.h"
 
@@ -19,7 +20,8 @@ static void check_usage(FILE *out) {
   fprintf(out,
           "usage: w2sweep check [-v] FILE...\n"
           "  Validates sweep files (format: sweeps/README.md): unknown keys, types, ranges,\n"
-          "  names that refer to nothing, duplicates. Prints \"FILE: ok (...)\" or one line\n"
+          "  names that refer to nothing, duplicates, and every data file a task reads\n"
+          "  (data/FORMAT.md: format, rows for the splits). Prints \"FILE: ok (...)\" or one line\n"
           "  \"FILE:LINE: message\" and exits 2.\n"
           "  -v, --verbose   also print every setting of a valid file\n");
 }
@@ -91,6 +93,15 @@ int w2_cmd_check(int argc, char **argv) {
       w2_error_clear();
       int code = e == W2_ERR_CONFIG || e == W2_ERR_ARG ? W2_EXIT_INPUT : W2_EXIT_RUNTIME;
       if (code > status) status = code;
+      continue;
+    }
+    e = w2_sweep_check_data(s);
+    if (e) {
+      /* "FILE:LINE: tasks[i] ('name'): what is wrong with its data file" */
+      if (err) fprintf(err, "%s\n", w2_error_message());
+      w2_error_clear();
+      w2_sweep_free(s);
+      if (W2_EXIT_INPUT > status) status = W2_EXIT_INPUT;
       continue;
     }
     if (out) {

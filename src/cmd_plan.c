@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "dataset.h"
 #include "plan.h"
 #include "sweepcfg.h"
 
@@ -71,7 +72,8 @@ static W2Err run(int argc, char **argv) {
   W2Sweep s;
   W2_CALL(w2_sweep_load(file, &s));
   W2Plan *p = NULL;
-  W2Err e = w2_plan_build(&s, &p);
+  W2Err e = w2_sweep_check_data(&s);
+  if (!e) e = w2_plan_build(&s, &p);
   if (!e) {
     if (rate <= 0) rate = measure_rate();
     w2_plan_print(p, &s, n, rate, stdout);

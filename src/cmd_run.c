@@ -1,6 +1,8 @@
 /* cmd_run.c — `w2sweep run SWEEP.cfg`: the whole sweep on all MPI ranks (or one, without
  * mpirun), resuming whatever an earlier run left unfinished, ending with one results file
  * and a printed summary. */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +11,9 @@
 
 #include <gsl/gsl_cdf.h>
 
+#include "checkpoint.h" /* w2_tmp_path */
 #include "commands.h"
+#include "dataset.h"
 #include "scheduler.h"
 #include "store.h"
 #include "sweepcfg.h"
@@ -99,6 +103,75 @@ static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *work
   free(acc);
 }
 
+/* Cells of a file task are computed from the file's content, which the sweep file (whose
+ * hash guards the work dir) does not pin. WORKDIR/data.hash records every file task's
+ * content hash (dataset.h W2DataInfo.hash); the finished cells of a task whose data
+ * changed, or that has no record, are removed so that this run computes them again (its
+ * pretrained models, weak supervisors and ceilings are keyed by the content and are
+ * recomputed too). Rank 0 only, before any job starts. */
+static W2Err refresh_data_cells(const char *workdir, const W2Sweep *s) {
+  char path[W2_PATH_MAX + 64], tmp[W2_PATH_MAX + 384], line[256];
+  snprintf(path, sizeof path, "%s/data.hash", workdir);
+  unsigned long long old[W2_MAX_TASKS] = {0};
+  char known[W2_MAX_TASKS] = {0};
+  FILE *f = fopen(path, "r");
+  while (f && fgets(line, sizeof line, f)) {
+    unsigned long long h;
+    char name[W2_NAME_MAX + 1];
+    if (sscanf(line, "%llx %32s", &h, name) != 2) continue;
+    for (int i = 0; i < s->ntasks; i++)
+      if (!strcmp(s->tasks[i].name, name)) {
+        old[i] = h;
+        known[i] = 1;
+      }
+  }
+  if (f) fclose(f);
+  int nfile = 0;
+  unsigned long long now[W2_MAX_TASKS] = {0};
+  for (int i = 0; i < s->ntasks; i++) {
+    if (s->tasks[i].kind != W2_TASK_FILE) continue;
+    nfile++;
+    W2DataInfo info;
+    W2_CALL(w2_dataset_info(s->tasks[i].file, &info));
+    now[i] = info.hash;
+    if (known[i] && old[i] == now[i]) continue;
+    /* remove cells/cell__<task>__*.h5 (job file names, plan.h w2_job_filename) */
+    char dir[W2_PATH_MAX + 64], prefix[W2_NAME_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/cells", workdir);
+    snprintf(prefix, sizeof prefix, "cell__%s__", s->tasks[i].name);
+    DIR *d = opendir(dir);
+    if (!d) continue; /* no cells yet */
+    struct dirent *de;
+    int removed = 0;
+    W2Err e = W2_OK;
+    while (!e && (de = readdir(d)) != NULL) {
+      if (strncmp(de->d_name, prefix, strlen(prefix)) != 0) continue;
+      snprintf(tmp, sizeof tmp, "%s/%s", dir, de->d_name);
+      if (unlink(tmp) != 0 && errno != ENOENT)
+        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO,
+                           "%s: cannot remove a stale cell: %s", tmp, strerror(errno));
+      removed++;
+    }
+    closedir(d);
+    W2_CALL(e);
+    if (removed)
+      printf("w2sweep run: %s changed (or its cells predate data.hash): %d finished cells of "
+             "task '%s' will be computed again\n", s->tasks[i].file, removed, s->tasks[i].name);
+  }
+  if (nfile == 0) return W2_OK;
+  w2_tmp_path(path, tmp, sizeof tmp);
+  f = fopen(tmp, "w");
+  W2_CHECK(f, W2_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+  for (int i = 0; i < s->ntasks; i++)
+    if (s->tasks[i].kind == W2_TASK_FILE) fprintf(f, "%016llx %s\n", now[i], s->tasks[i].name);
+  int bad = fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    unlink(tmp);
+    W2_RAISE(W2_ERR_IO, "%s: cannot write", path);
+  }
+  return W2_OK;
+}
+
 static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
   const char *file = NULL, *output = NULL, *cache = NULL;
   const char *only[256];
@@ -152,6 +225,8 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
   if (max_attempts) s.max_attempts = max_attempts;
   W2Plan *plan = NULL;
   W2Err e = W2_OK;
+  /* every data file is opened and checked against the sweep before anything is written */
+  W2_CALL_GOTO(e, done, w2_sweep_check_data(&s));
   W2_CALL_GOTO(e, done, w2_plan_build(&s, &plan));
   char workdir[W2_PATH_MAX + 16];
   w2_results_workdir(&s, workdir, sizeof workdir);
@@ -166,6 +241,7 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
     }
     if (!e) e = w2_results_prepare(workdir);
     if (!e) e = w2_results_check_sweep(workdir, &s);
+    if (!e) e = refresh_data_cells(workdir, &s);
     if (!e) e = w2_mkdirs(s.cache_dir);
     if (!e) e = w2_results_write_jobs(workdir, plan);
   }

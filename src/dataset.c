@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "checkpoint.h" /* HDF5 helpers */
+#include "rng.h"
 
 #define W2_DATASET_VERSION 1
 
@@ -185,5 +187,117 @@ W2Err w2_dataset_save(const char *path, const W2Dataset *ds) {
   W2_CALL(w2_h5_create_tmp(path, -1, tmp, sizeof tmp, &f));
   W2Err err = save_all(f, path, ds);
   W2_CALL(w2_h5_commit(&f, tmp, path, err));
+  return W2_OK;
+}
+
+/* ----------------------------------------------------------------------------------- */
+/* content hashes, shapes and the sweep-level check */
+
+void w2_dataset_info_of(const W2Dataset *ds, W2DataInfo *info) {
+  memset(info, 0, sizeof *info);
+  info->n = ds->n;
+  info->d = ds->d;
+  info->m = ds->m;
+  info->k = ds->k;
+  int shape[4] = {ds->n, ds->d, ds->m, ds->k};
+  uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-data-x", 9);
+  h = w2_fnv1a(h, shape, sizeof shape);
+  info->hash_x = w2_fnv1a(h, ds->X, sizeof(float) * (uint64_t)ds->n * ds->d);
+  uint64_t hp = w2_fnv1a(W2_FNV_OFFSET, "w2-data-pretrain", 16);
+  hp = w2_fnv1a(hp, shape, sizeof shape);
+  if (ds->m > 0) hp = w2_fnv1a(hp, ds->PX, sizeof(float) * (uint64_t)ds->m * ds->d);
+  if (ds->m > 0 && ds->k > 0) hp = w2_fnv1a(hp, ds->PY, sizeof(float) * (uint64_t)ds->m * ds->k);
+  info->hash_pre = hp;
+  uint64_t hy = w2_fnv1a(W2_FNV_OFFSET, "w2-data-y", 9);
+  hy = w2_fnv1a(hy, ds->y, sizeof(float) * (uint64_t)ds->n);
+  uint64_t all[3] = {info->hash_x, hy, hp};
+  info->hash = w2_mix64(w2_fnv1a(W2_FNV_OFFSET, all, sizeof all));
+}
+
+/* One entry per data file seen by this process; a sweep has at most W2_MAX_TASKS files.
+ * Not thread-safe: only the ranks' main threads call it (the coordinator never does). */
+#define INFO_CACHE 32
+typedef struct InfoEntry {
+  char path[W2_PATH_MAX];
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime;
+  W2DataInfo info;
+} InfoEntry;
+static InfoEntry g_info[INFO_CACHE];
+static int g_ninfo, g_next;
+
+W2Err w2_dataset_info(const char *path, W2DataInfo *info) {
+  struct stat st;
+  W2_CHECK(stat(path, &st) == 0, W2_ERR_IO, "%s: cannot be read", path);
+  for (int i = 0; i < g_ninfo; i++) {
+    InfoEntry *c = &g_info[i];
+    if (!strcmp(c->path, path) && c->dev == st.st_dev && c->ino == st.st_ino &&
+        c->size == st.st_size && c->mtime.tv_sec == st.st_mtim.tv_sec &&
+        c->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+      *info = c->info;
+      return W2_OK;
+    }
+  }
+  W2Dataset ds;
+  W2_CALL(w2_dataset_load(path, &ds));
+  w2_dataset_info_of(&ds, info);
+  w2_dataset_free(&ds);
+  int slot = -1;
+  for (int i = 0; i < g_ninfo && slot < 0; i++)
+    if (!strcmp(g_info[i].path, path)) slot = i; /* the file changed: replace its entry */
+  if (slot < 0) slot = g_ninfo < INFO_CACHE ? g_ninfo++ : (g_next++ % INFO_CACHE);
+  InfoEntry *c = &g_info[slot];
+  snprintf(c->path, sizeof c->path, "%s", path);
+  c->dev = st.st_dev;
+  c->ino = st.st_ino;
+  c->size = st.st_size;
+  c->mtime = st.st_mtim;
+  c->info = *info;
+  return W2_OK;
+}
+
+int w2_dataset_test_pool(int n, const W2SplitSpec *sp) {
+  long rest = (long)n - sp->n_a - sp->n_b, two = 2L * sp->n_test;
+  return (int)(two < rest ? two : rest);
+}
+
+void w2_dataset_pool_order(int n, int *perm) {
+  /* seed- and task-independent: the same rows are held out for every seed and every task
+   * of the file, so one pretrained model per size serves them all */
+  w2_permutation(w2_key(0, "file-test-pool", 0, 0), 0, n, perm);
+}
+
+/* Re-raises the current error as "SWEEPFILE:LINE: tasks[i] ('name'): message". */
+static W2Err at_task(const W2Sweep *s, int i) {
+  char msg[768];
+  snprintf(msg, sizeof msg, "%s", w2_error_message());
+  const W2TaskSpec *t = &s->tasks[i];
+  W2_RAISE(W2_ERR_CONFIG, "%s:%d: tasks[%d] ('%s'): %s", s->source_path, t->line, i, t->name,
+           msg);
+}
+
+static W2Err check_task(const W2Sweep *s, const W2TaskSpec *t) {
+  W2DataInfo info;
+  W2_CALL(w2_dataset_info(t->file, &info));
+  const W2SplitSpec *sp = &s->split;
+  long need = (long)sp->n_a + sp->n_b + sp->n_test;
+  W2_CHECK(info.n >= need, W2_ERR_CONFIG,
+           "%s has %d labelled rows but the splits need n_a + n_b + n_test = %d + %d + %d = %ld",
+           t->file, info.n, sp->n_a, sp->n_b, sp->n_test, need);
+  for (int j = 0; j < s->nmethods; j++)
+    W2_CHECK(!s->methods[j].unsup, W2_ERR_CONFIG,
+             "methods[%d] ('%s') has unsup = true: generative finetuning needs a built-in "
+             "task, a file task has no pretraining targets for its rows", j,
+             s->methods[j].name);
+  return W2_OK;
+}
+
+W2Err w2_sweep_check_data(const W2Sweep *s) {
+  for (int i = 0; i < s->ntasks; i++) {
+    if (s->tasks[i].kind != W2_TASK_FILE) continue;
+    if (check_task(s, &s->tasks[i])) return at_task(s, i);
+  }
   return W2_OK;
 }

@@ -105,6 +105,8 @@ static void workspace_free(W2Model *m) {
   w2_mat_destroy(&m->g[1]);
   w2_mat_destroy(&m->dlogits);
   w2_mat_destroy(&m->target);
+  w2_mat_destroy(&m->emask);
+  m->has_emask = 0;
   free(m->row_weight);
   free(m->host_logits);
   free(m->host_tmp);
@@ -135,6 +137,7 @@ W2Err w2_model_set_batch(W2Model *m, int B) {
   W2_CALL(w2_mat_create(m->grid, B, a->width, &m->g[1]));
   W2_CALL(w2_mat_create(m->grid, B, a->d_out, &m->dlogits));
   W2_CALL(w2_mat_create(m->grid, B, a->d_out, &m->target));
+  W2_CALL(w2_mat_create(m->grid, B, a->d_out, &m->emask));
   W2_ALLOC_ALIGNED(m->row_weight, B);
   W2_ALLOC_ALIGNED(m->host_logits, (size_t)B * a->d_out);
   W2_ALLOC_ALIGNED(m->host_tmp, (size_t)B * a->d_out);
@@ -242,6 +245,23 @@ void w2_model_load_target(W2Model *m, const float *target, const float *weight, 
     }
   }
   for (int i = 0; i < m->B; i++) m->row_weight[i] = i < nrows ? (weight ? weight[i] : 1.f) : 0.f;
+  m->has_emask = 0;
+}
+
+void w2_model_load_target_masked(W2Model *m, const float *target, const float *mask,
+                                 int nrows) {
+  w2_model_load_target(m, target, NULL, nrows);
+  W2Mat *M = &m->emask;
+  int k = m->arch.d_out;
+  for (int jl = 0; jl < M->nl; jl++) {
+    int j = w2_mat_gcol(M, jl);
+    float *col = M->a + (size_t)jl * M->lld;
+    for (int il = 0; il < M->ml; il++) {
+      int i = w2_mat_grow(M, il);
+      col[il] = i < nrows ? mask[(size_t)i * k + j] : 0.f;
+    }
+  }
+  m->has_emask = 1;
 }
 
 /* ----------------------------------------------------------------------------------- */
@@ -301,8 +321,41 @@ W2Err w2_model_gather_logits(W2Model *m) {
   return W2_OK;
 }
 
+/* Half squared error over weighted entries: w (z - t)^2 / 2 / sum(w); d/dz = w (z - t) / sum(w),
+ * w = row weight x element mask. */
+static W2Err loss_mse(W2Model *m, double *loss) {
+  const W2Mat *Z = &m->act[m->nlayers], *T = &m->target, *M = &m->emask;
+  W2Mat *D = &m->dlogits;
+  double sums[2] = {0, 0}; /* loss, weight */
+  for (int jl = 0; jl < Z->nl; jl++) {
+    const float *z = Z->a + (size_t)jl * Z->lld, *t = T->a + (size_t)jl * T->lld;
+    const float *mk = M->a + (size_t)jl * M->lld;
+    for (int il = 0; il < Z->ml; il++) {
+      double w = (double)m->row_weight[w2_mat_grow(Z, il)] * (m->has_emask ? mk[il] : 1.f);
+      double r = (double)z[il] - t[il];
+      sums[0] += 0.5 * w * r * r;
+      sums[1] += w;
+    }
+  }
+  /* the normaliser is global: sum first, then scale the local gradient */
+  W2_CALL(w2_grid_sum(m->grid, sums, 2));
+  float scale = sums[1] > 0 ? (float)(1.0 / sums[1]) : 0.f;
+  for (int jl = 0; jl < Z->nl; jl++) {
+    const float *z = Z->a + (size_t)jl * Z->lld, *t = T->a + (size_t)jl * T->lld;
+    const float *mk = M->a + (size_t)jl * M->lld;
+    float *d = D->a + (size_t)jl * D->lld;
+    for (int il = 0; il < Z->ml; il++) {
+      float w = m->row_weight[w2_mat_grow(Z, il)] * (m->has_emask ? mk[il] : 1.f);
+      d[il] = w * scale * (z[il] - t[il]);
+    }
+  }
+  *loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+  return W2_OK;
+}
+
 /* BCE with logits against soft targets t: max(z,0) - z t + log(1 + e^-|z|); d/dz = s(z) - t */
 W2Err w2_model_loss(W2Model *m, double *loss) {
+  if (m->loss == W2_LOSS_MSE) return loss_mse(m, loss);
   const W2Mat *Z = &m->act[m->nlayers], *T = &m->target;
   W2Mat *D = &m->dlogits;
   double wsum = 0;
@@ -405,8 +458,10 @@ void w2_model_adamw(W2Model *m, const W2AdamW *o, float lr) {
 /* ----------------------------------------------------------------------------------- */
 /* inference */
 
-W2Err w2_model_predict(W2Model *m, const float *X, int n, float *prob) {
+W2Err w2_model_predict(W2Model *m, const float *X, int n, int d, float *prob) {
   W2_CHECK(m->B > 0, W2_ERR_INTERNAL, "predict before set_batch");
+  W2_CHECK(d == m->arch.d_in, W2_ERR_INTERNAL,
+           "predict: the data has %d columns but the model takes %d inputs", d, m->arch.d_in);
   int k = m->arch.d_out;
   for (int r0 = 0; r0 < n; r0 += m->B) {
     int nr = n - r0 < m->B ? n - r0 : m->B;
@@ -422,8 +477,10 @@ W2Err w2_model_predict(W2Model *m, const float *X, int n, float *prob) {
   return W2_OK;
 }
 
-W2Err w2_model_features(W2Model *m, const float *X, int n, float *feat) {
+W2Err w2_model_features(W2Model *m, const float *X, int n, int d, float *feat) {
   W2_CHECK(m->B > 0, W2_ERR_INTERNAL, "features before set_batch");
+  W2_CHECK(d == m->arch.d_in, W2_ERR_INTERNAL,
+           "features: the data has %d columns but the model takes %d inputs", d, m->arch.d_in);
   int w = m->arch.width, B = m->B;
   const W2Mat *H = &m->act[m->arch.depth];
   float *tmp; /* (B, w) column-major gather buffer; features are not a hot path */

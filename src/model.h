@@ -5,6 +5,9 @@
  * entropy: pretraining predicts many binary functions at once (d_out = K), finetuning a
  * task is d_out = 1. One loss serves all methods because every weak-to-strong loss of the
  * paper is "BCE against a target that may depend on the (detached) student" — see loss.h.
+ * The one exception is masked-input reconstruction (pretraining on a user's data without
+ * targets, pretrain.h): its head is linear, d_out = d_in real values, trained with a
+ * squared error over the masked entries only (m->loss = W2_LOSS_MSE and an element mask).
  *
  * Shapes (B = batch rows, K_l x N_l = layer l):
  *   act[0]        (B, d_in)      the input batch
@@ -37,6 +40,10 @@ typedef struct W2Arch {
 
 #define W2_MAX_LAYERS 64
 
+/* Loss of the head: BCE with logits on sigmoid outputs (every task and target
+ * pretraining), or half the squared error on the raw logits (masked reconstruction). */
+typedef enum { W2_LOSS_BCE = 0, W2_LOSS_MSE = 1 } W2Loss;
+
 typedef struct W2AdamW {
   float lr;           /* peak learning rate */
   float beta1, beta2, eps;
@@ -63,6 +70,10 @@ typedef struct W2Model {
   W2Mat g[2];                      /* (B, width) gradient ping-pong */
   W2Mat dlogits;                   /* (B, d_out) */
   W2Mat target;                    /* (B, d_out) loss targets */
+  W2Mat emask;                     /* (B, d_out) element weights of the MSE loss, valid when
+                                      has_emask (w2_model_load_target_masked) */
+  int has_emask;
+  W2Loss loss;                     /* the loss w2_model_loss computes (BCE unless set) */
   float *row_weight;               /* (B) per-row loss weights, 0 for padding rows */
   float *host_logits;              /* (B * d_out) gathered logits, row-major */
   float *host_tmp;                 /* (B * d_out) gather scratch */
@@ -102,28 +113,40 @@ double w2_arch_forward_flops(const W2Arch *a, double n);
 double w2_arch_train_bytes(const W2Arch *a, int B, int p);
 
 /* Fills act[0] with rows rows[0..nrows) of X (row-major, n x d_in, on every rank);
- * rows nrows..B-1 are zero padding with row weight 0. */
+ * rows nrows..B-1 are zero padding with row weight 0. X must have exactly d_in columns:
+ * the entry points that take data (w2_train, w2_model_predict, w2_model_features) check
+ * the caller's column count against d_in (W2_ERR_INTERNAL), because a mismatch here reads
+ * other rows' values, or past the end of X, without any error. */
 void w2_model_load_batch(W2Model *m, const float *X, const int *rows, int nrows);
 /* Fills the target matrix from row-major host targets (nrows x d_out) and row weights
  * (NULL = 1 for every real row). */
 void w2_model_load_target(W2Model *m, const float *target, const float *weight, int nrows);
+/* The same with per-element weights mask (nrows x d_out, row-major; row weights 1): only
+ * entries with a non-zero mask count in the MSE loss (masked reconstruction). */
+void w2_model_load_target_masked(W2Model *m, const float *target, const float *mask,
+                                 int nrows);
 
 /* Forward pass of the loaded batch; logits in act[nlayers]. Collective. */
 W2Err w2_model_forward(W2Model *m);
 /* Gathers the logits to host_logits (B x d_out row-major) on every rank. Collective. */
 W2Err w2_model_gather_logits(W2Model *m);
-/* Loss of the loaded targets: mean over weighted rows of the summed BCE over outputs,
- * divided by d_out; writes dlogits. Returns the loss on every rank. Collective. */
+/* Loss of the loaded targets; writes dlogits. Returns the loss on every rank. Collective.
+ *   W2_LOSS_BCE: mean over weighted rows of the summed BCE over outputs, divided by d_out.
+ *   W2_LOSS_MSE: sum of w_ij (z_ij - t_ij)^2 / 2 over the weighted entries divided by the
+ *                sum of w_ij, w_ij = row weight x element mask (mask 1 when none loaded).
+ * Both count 5 FLOPs per loss element (model.c's convention). */
 W2Err w2_model_loss(W2Model *m, double *loss);
 /* Backward from dlogits into dW/db (body skipped when freeze_body). Collective. */
 W2Err w2_model_backward(W2Model *m);
 /* One AdamW update with learning rate lr. */
 void w2_model_adamw(W2Model *m, const W2AdamW *opt, float lr);
 
-/* Sigmoid probabilities of all d_out outputs for n rows of X: prob (n x d_out row-major),
- * on every rank. Uses the batch workspace in chunks of B. Collective. */
-W2Err w2_model_predict(W2Model *m, const float *X, int n, float *prob);
-/* Last hidden layer features (n x width row-major) for n rows of X, on every rank. */
-W2Err w2_model_features(W2Model *m, const float *X, int n, float *feat);
+/* Sigmoid probabilities of all d_out outputs for n rows of X (n x d, row-major; d must
+ * equal d_in, else W2_ERR_INTERNAL): prob (n x d_out row-major), on every rank. Uses the
+ * batch workspace in chunks of B. Collective. */
+W2Err w2_model_predict(W2Model *m, const float *X, int n, int d, float *prob);
+/* Last hidden layer features (n x width row-major) for n rows of X (n x d, d = d_in), on
+ * every rank. */
+W2Err w2_model_features(W2Model *m, const float *X, int n, int d, float *feat);
 
 #endif

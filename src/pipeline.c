@@ -6,10 +6,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "checkpoint.h"
+#include "dataset.h"
 #include "pretrain.h"
 #include "rng.h"
 #include "store.h"
@@ -98,13 +98,15 @@ static uint64_t hash_task(uint64_t h, const W2Sweep *s, const W2TaskSpec *t) {
   int k = t->kind;
   H(h, k);
   if (t->kind == W2_TASK_FILE) {
-    /* the file's identity: path, size and modification time */
-    h = hstr(h, t->file);
-    struct stat st;
-    if (stat(t->file, &st) == 0) {
-      long long sz = st.st_size, mt = st.st_mtime;
-      H(h, sz);
-      H(h, mt);
+    /* the file's content (everything a task reads), not its name or mtime: an edited file
+     * never reuses an artifact, a touched or copied one always does. An unreadable file
+     * hashes as itself; computing from it fails with the loader's error. */
+    W2DataInfo info;
+    if (w2_dataset_info(t->file, &info) == W2_OK) {
+      H(h, info.hash);
+    } else {
+      w2_error_clear();
+      h = hstr(h, t->file);
     }
   }
   H(h, s->split.n_a);
@@ -112,6 +114,25 @@ static uint64_t hash_task(uint64_t h, const W2Sweep *s, const W2TaskSpec *t) {
   H(h, s->split.n_test);
   H(h, s->eval_points);
   return h;
+}
+
+/* The pretraining source of task t (NULL: the world). A data file that cannot be read
+ * gives a source no artifact has (computing from it fails with the loader's error). */
+static void task_source(const W2Pipeline *p, const W2TaskSpec *t, W2PretrainSource *src) {
+  if (w2_pretrain_source(p->s, t, src) != W2_OK) {
+    w2_error_clear();
+    memset(src, 0, sizeof *src);
+    src->kind = W2_PRE_MASKED;
+  }
+}
+
+/* Hash of the pretrained model of (size, seed) for task t: the world's (keys unchanged for
+ * built-in tasks) or the data file's source. */
+static uint64_t pretrained_hash(const W2Pipeline *p, const W2SizeSpec *size,
+                                const W2TaskSpec *t, uint64_t seed) {
+  W2PretrainSource src;
+  task_source(p, t, &src);
+  return w2_pretrain_source_hash(p->s, size, &src, seed);
 }
 
 uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
@@ -133,7 +154,7 @@ uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSp
     h = w2_world_spec_hash(h, &s->world);
   } else {
     const W2SizeSpec *sz = w2_sweep_size(s, weak);
-    uint64_t ph = w2_pretrain_hash(s, sz, seed);
+    uint64_t ph = pretrained_hash(p, sz, t, seed);
     H(h, ph);
     h = hash_hyper(h, &s->finetune);
   }
@@ -143,7 +164,7 @@ uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSp
 static uint64_t unsup_hash(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
                            uint64_t seed) {
   uint64_t h = hstr(W2_FNV_OFFSET, "unsup-v1");
-  uint64_t ph = w2_pretrain_hash(p->s, size, seed);
+  uint64_t ph = pretrained_hash(p, size, t, seed);
   H(h, ph);
   h = hash_task(h, p->s, t);
   return hash_hyper(h, &p->s->unsup);
@@ -152,21 +173,21 @@ static uint64_t unsup_hash(const W2Pipeline *p, const W2SizeSpec *size, const W2
 uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
                               const W2TaskSpec *t, uint64_t seed, int unsup) {
   uint64_t h = hstr(W2_FNV_OFFSET, "ceiling-v1");
-  uint64_t ph = unsup ? unsup_hash(p, size, t, seed) : w2_pretrain_hash(p->s, size, seed);
+  uint64_t ph = unsup ? unsup_hash(p, size, t, seed) : pretrained_hash(p, size, t, seed);
   H(h, ph);
   h = hash_task(h, p->s, t);
   H(h, seed);
   return hash_hyper(h, &p->s->finetune);
 }
 
-void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, uint64_t seed,
-                             char *path, size_t len) {
+void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                             uint64_t seed, char *path, size_t len) {
   if (!p->cache[0]) {
     path[0] = '\0';
     return;
   }
   snprintf(path, len, "%s/pretrained/%s-s%llu-%016llx.h5", p->cache, size->name,
-           (unsigned long long)seed, (unsigned long long)w2_pretrain_hash(p->s, size, seed));
+           (unsigned long long)seed, (unsigned long long)pretrained_hash(p, size, t, seed));
 }
 
 static void unsup_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
@@ -315,15 +336,15 @@ typedef struct Eval {
 static W2Err eval_point(void *ctx, W2Model *m, long step, double train_loss) {
   Eval *ev = ctx;
   const W2TaskData *td = ev->td;
-  W2_CALL(w2_model_predict(m, td->Xt, td->n_test, ev->buf));
+  W2_CALL(w2_model_predict(m, td->Xt, td->n_test, td->d, ev->buf));
   W2Metrics mt;
   w2_metrics_compute(ev->buf, td->yt, ev->weak_test, td->n_test, &mt);
   if (ev->n_fit) {
-    W2_CALL(w2_model_predict(m, ev->fit_X, ev->n_fit, ev->buf));
+    W2_CALL(w2_model_predict(m, ev->fit_X, ev->n_fit, td->d, ev->buf));
     mt.weak_fit = w2_agreement(ev->buf, ev->fit_y, ev->fit_y, ev->n_fit, -1);
   }
   if (ev->n_hold) {
-    W2_CALL(w2_model_predict(m, ev->hold_X, ev->n_hold, ev->buf));
+    W2_CALL(w2_model_predict(m, ev->hold_X, ev->n_hold, td->d, ev->buf));
     ev->hold_agree[ev->k] = w2_agreement(ev->buf, ev->hold_y, ev->hold_y, ev->n_hold, -1);
   }
   W2Curve *c = ev->curve;
@@ -359,6 +380,7 @@ static int argmax_first(const double *v, int n) {
 
 typedef struct Stage {
   const float *X;          /* (n, d) training inputs */
+  int d;
   const float *labels;     /* (n) soft labels */
   int n;
   const W2StageHyper *hyper;
@@ -372,6 +394,7 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
   const W2StageHyper *h = st->hyper;
   W2TrainSpec sp = {0};
   sp.X = st->X;
+  sp.d = st->d;
   sp.n = st->n;
   sp.batch = h->batch;
   sp.steps = w2_train_steps_for_epochs(st->n, h->batch < st->n ? h->batch : st->n, h->epochs);
@@ -424,9 +447,10 @@ static void eval_free(Eval *ev) {
 /* ----------------------------------------------------------------------------------- */
 /* artifacts */
 
-static W2Arch pretrain_arch(const W2Pipeline *p, const W2SizeSpec *size) {
-  W2Arch a = {.d_in = p->world->spec.input_dim, .width = size->width, .depth = size->depth,
-              .d_out = p->s->world.pretrain_targets, .act = p->s->pretrain.act};
+static W2Arch pretrain_arch(const W2Pipeline *p, const W2SizeSpec *size,
+                            const W2PretrainSource *src) {
+  W2Arch a;
+  w2_pretrain_source_arch(p->s, size, src, &a);
   return a;
 }
 
@@ -446,24 +470,39 @@ static W2Err load_cached(W2Pipeline *p, const char *path, const W2Arch *a,
   return W2_OK;
 }
 
-W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, uint64_t seed, W2Model **out) {
+W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                         const W2TaskData *td, uint64_t seed, W2Model **out) {
+  *out = NULL;
+  W2PretrainSource src;
+  W2_CALL(w2_pretrain_source(p->s, t, &src));
   char path[W2_PATH_MAX + 128];
-  w2_pipe_pretrained_path(p, size, seed, path, sizeof path);
+  w2_pipe_pretrained_path(p, size, t, seed, path, sizeof path);
   W2CheckpointMeta meta = {0};
   snprintf(meta.size_name, sizeof meta.size_name, "%s", size->name);
   snprintf(meta.kind, sizeof meta.kind, "pretrained");
   meta.seed = seed;
-  meta.config_hash = w2_pretrain_hash(p->s, size, seed);
+  meta.config_hash = w2_pretrain_source_hash(p->s, size, &src, seed);
   if (path[0] && w2_file_exists(path)) {
-    W2Arch a = pretrain_arch(p, size);
+    W2Arch a = pretrain_arch(p, size, &src);
     W2_CALL(load_cached(p, path, &a, &meta, out));
     return W2_OK;
   }
+  const float *X = NULL, *Y = NULL;
+  if (src.kind != W2_PRE_WORLD) {
+    /* the pool was read with the task's data: it must be the one the source describes */
+    W2_CHECK(td && td->d == src.d_in && td->n_p == src.n_pool &&
+                 (src.kind == W2_PRE_TARGETS ? td->k_p == src.d_out && td->Yp : td->k_p == 0),
+             W2_ERR_DATA, "task '%s': %s changed while the sweep was running (its pretraining "
+             "rows are not what was planned); rerun", t->name, t->file);
+    X = td->Xp;
+    Y = td->Yp;
+  }
   double t0 = now_s(), flops = 0;
-  W2_CALL(w2_pretrain(p->s, p->world, size, seed, p->grid, out, &flops));
+  W2_CALL(w2_pretrain_source_run(p->s, p->world, size, &src, X, Y, seed, p->grid, out, &flops));
   (*out)->flops = flops;
-  plog(p, "  pretrained %-8s seed %llu: %.3g FLOPs, %.1f s", size->name,
-       (unsigned long long)seed, flops, now_s() - t0);
+  plog(p, "  pretrained %-8s seed %llu%s%s: %.3g FLOPs, %.1f s", size->name,
+       (unsigned long long)seed, src.kind == W2_PRE_WORLD ? "" : " on ",
+       src.kind == W2_PRE_WORLD ? "" : t->file, flops, now_s() - t0);
   if (path[0]) {
     meta.flops = flops;
     W2_CALL(w2_checkpoint_save(*out, path, &meta));
@@ -475,7 +514,7 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, uint64_t seed, W
  * on the task's inputs (the pretraining objective on A ∪ B inputs; no task labels). */
 static W2Err start_model(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
                          const W2TaskData *td, uint64_t seed, int unsup, W2Model **out) {
-  if (!unsup) return w2_pipe_pretrained(p, size, seed, out);
+  if (!unsup) return w2_pipe_pretrained(p, size, t, td, seed, out);
   char path[W2_PATH_MAX + 128];
   unsup_path(p, size, t, seed, path, sizeof path);
   W2CheckpointMeta meta = {0};
@@ -484,18 +523,20 @@ static W2Err start_model(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   meta.seed = seed;
   meta.config_hash = unsup_hash(p, size, t, seed);
   if (path[0] && w2_file_exists(path)) {
-    W2Arch a = pretrain_arch(p, size);
+    W2PretrainSource src;
+    task_source(p, t, &src);
+    W2Arch a = pretrain_arch(p, size, &src);
     a.d_out = td->k_u;
     W2_CALL(load_cached(p, path, &a, &meta, out));
     return W2_OK;
   }
-  W2_CALL(w2_pipe_pretrained(p, size, seed, out));
+  W2_CALL(w2_pipe_pretrained(p, size, t, td, seed, out));
   W2Model *m = *out;
   W2_CHECK(td->n_u > 0 && td->k_u == m->arch.d_out, W2_ERR_CONFIG,
            "task '%s' has no inputs with pretraining targets for generative finetuning",
            t->name);
   const W2StageHyper *h = &p->s->unsup;
-  W2TrainSpec sp = {.X = td->Xu, .Y = td->Yu, .n = td->n_u, .batch = h->batch,
+  W2TrainSpec sp = {.X = td->Xu, .d = td->d, .Y = td->Yu, .n = td->n_u, .batch = h->batch,
                     .steps = w2_train_steps_for_epochs(td->n_u, h->batch, h->epochs),
                     .opt = {.lr = h->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                             .weight_decay = h->weight_decay},
@@ -532,8 +573,8 @@ static W2Err finetune_result(W2Pipeline *p, W2Model *m, const W2TaskData *td, co
   r->best_acc = r->curve.v[W2_C_ACC][argmax_first(r->curve.v[W2_C_ACC], r->curve.n)];
   r->flops = m->flops;
   r->params = w2_arch_params(&m->arch);
-  W2_CALL(w2_model_predict(m, td->Xb, td->n_b, r->prob_b));
-  W2_CALL(w2_model_predict(m, td->Xt, td->n_test, r->prob_test));
+  W2_CALL(w2_model_predict(m, td->Xb, td->n_b, td->d, r->prob_b));
+  W2_CALL(w2_model_predict(m, td->Xt, td->n_test, td->d, r->prob_test));
   return W2_OK;
 }
 
@@ -565,8 +606,8 @@ W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W
     const W2SizeSpec *size = w2_sweep_size(p->s, weak);
     W2_CHECK(size, W2_ERR_CONFIG, "weak supervisor '%s' is neither a size nor a supervisor", weak);
     W2Model *m = NULL;
-    W2_CALL_GOTO(e, fail, w2_pipe_pretrained(p, size, seed, &m));
-    Stage st = {.X = td->Xa, .labels = td->ya, .n = td->n_a, .hyper = &p->s->finetune,
+    W2_CALL_GOTO(e, fail, w2_pipe_pretrained(p, size, t, td, seed, &m));
+    Stage st = {.X = td->Xa, .d = td->d, .labels = td->ya, .n = td->n_a, .hyper = &p->s->finetune,
                 .key = w2_key(seed, "weak-order", 0, 0)};
     e = finetune_result(p, m, td, &st, NULL, td->ya, w2_key(seed, "head", 1, 0), r);
     w2_model_destroy(&m);
@@ -597,7 +638,7 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
   W2Model *m = NULL;
   W2Err e = W2_OK;
   W2_CALL_GOTO(e, fail, start_model(p, size, t, td, seed, unsup, &m));
-  Stage st = {.X = td->Xb, .labels = td->yb, .n = td->n_b, .hyper = &p->s->finetune,
+  Stage st = {.X = td->Xb, .d = td->d, .labels = td->yb, .n = td->n_b, .hyper = &p->s->finetune,
               .key = w2_key(seed, "ceiling-order", 0, 0)};
   e = finetune_result(p, m, td, &st, NULL, td->yb, w2_key(seed, "head", 2, 0), *out);
   w2_model_destroy(&m);
@@ -654,7 +695,7 @@ static W2Err train_student(W2Pipeline *p, W2Model *m, const W2TaskData *td, cons
   if (!e && hold_agree) memcpy(hold_agree, ev.hold_agree, sizeof(double) * c->curve.n);
   eval_free(&ev);
   W2_CALL(e);
-  if (prob_b) W2_CALL(w2_model_predict(m, td->Xb, td->n_b, prob_b));
+  if (prob_b) W2_CALL(w2_model_predict(m, td->Xb, td->n_b, td->d, prob_b));
   return W2_OK;
 }
 
@@ -686,17 +727,17 @@ static W2Err crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2Task
     W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &m));
     double f0 = m->flops;
     W2_CALL_GOTO(e, done, w2_model_reset_head(m, 1, w2_key(seed, "head", 10 + salt, fold)));
-    Stage st = {.X = Xf, .labels = yf, .n = nt, .hyper = probe ? &p->s->probe : &p->s->finetune,
+    Stage st = {.X = Xf, .d = d, .labels = yf, .n = nt, .hyper = probe ? &p->s->probe : &p->s->finetune,
                 .key = w2_key(seed, "crossfit-order", salt, fold), .probe = probe};
     W2_CALL_GOTO(e, done, run_stage(p, m, &st, NULL));
     if (flops) *flops += m->flops - (fold || !count_pretrain ? f0 : 0);
     /* label the other half */
     for (int i = 0; i < no; i++)
       memcpy(Xf + (size_t)i * d, td->Xb + (size_t)perm[fold ? i : h + i] * d, sizeof(float) * d);
-    W2_CALL_GOTO(e, done, w2_model_predict(m, Xf, no, po));
+    W2_CALL_GOTO(e, done, w2_model_predict(m, Xf, no, d, po));
     for (int i = 0; i < no; i++) out_b[perm[fold ? i : h + i]] = po[i];
     if (mean_test) {
-      W2_CALL_GOTO(e, done, w2_model_predict(m, td->Xt, td->n_test, pt));
+      W2_CALL_GOTO(e, done, w2_model_predict(m, td->Xt, td->n_test, td->d, pt));
       for (int i = 0; i < td->n_test; i++) mean_test[i] += 0.5f * pt[i];
     }
     w2_model_destroy(&m);
@@ -790,7 +831,7 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   memcpy(X, td->Xb, sizeof(float) * (size_t)n * d);
   int ntrain = n, nhold = 0;
   double extra_flops = 0; /* FLOPs of auxiliary models (bootstrap, cleaning) */
-  Stage st = {.X = X, .labels = labels, .n = n, .hyper = &p->s->finetune, .method = meth,
+  Stage st = {.X = X, .d = d, .labels = labels, .n = n, .hyper = &p->s->finetune, .method = meth,
               .prior = label_prior(wr->prob_b, n), .key = w2_key(seed, "student-order", 0, 0)};
   st.radius = meth->window_radius >= 0 ? meth->window_radius : median_confidence(wr->prob_b, n);
   c->selected_point = p->s->eval_points - 1;
@@ -877,7 +918,7 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
         e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
         goto done;
       }
-      e = w2_model_features(m, td->Xb, n, F);
+      e = w2_model_features(m, td->Xb, n, d, F);
       if (!e) e = knn_scores(F, n, strong->width, wr->prob_b, meth->knn_k, score);
       extra_flops += w2_arch_forward_flops(&m->arch, n);
       free(F);
@@ -940,7 +981,7 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   }
   if (ftlp) {
     /* then a linear probe on ground truth over the weak-finetuned body */
-    Stage lp = {.X = td->Xb, .labels = td->yb, .n = n, .hyper = &p->s->probe,
+    Stage lp = {.X = td->Xb, .d = td->d, .labels = td->yb, .n = n, .hyper = &p->s->probe,
                 .key = w2_key(seed, "lp-order", 0, 0), .probe = 1};
     W2_CALL_GOTO(e, done, train_student(p, m, td, &lp, wr->prob_test, NULL, NULL, 0,
                                         w2_key(seed, "head", 5, 0), 1, c, NULL, NULL));

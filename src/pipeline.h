@@ -88,7 +88,11 @@ const W2World *w2_pipeline_world(const W2Pipeline *p);
 void w2_pipeline_set_log(W2Pipeline *p, FILE *log);
 
 /* The artifacts. Each returns a new object the caller frees. */
-W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, uint64_t seed, W2Model **out);
+/* The pretrained model of (size, seed) for task t: on the world when t is NULL or a
+ * built-in task, on t's data file otherwise (pretrain.h, pretraining sources), whose pool
+ * comes from td (w2_task_data_create of t, any seed). */
+W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                         const W2TaskData *td, uint64_t seed, W2Model **out);
 W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W2TaskData *td,
                    uint64_t seed, W2RunResult **out);
 W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
@@ -104,8 +108,8 @@ uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSp
 uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
                               const W2TaskSpec *t, uint64_t seed, int unsup);
 /* Artifact paths (empty when the cache is disabled). */
-void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, uint64_t seed,
-                             char *path, size_t len);
+void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                             uint64_t seed, char *path, size_t len);
 void w2_pipe_weak_path(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                        uint64_t seed, char *path, size_t len);
 void w2_pipe_ceiling_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,

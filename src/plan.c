@@ -10,16 +10,17 @@
 
 /* ---- costs --------------------------------------------------------------------------- */
 
-static W2Arch task_arch(const W2Sweep *s, const W2SizeSpec *z) {
-  W2Arch a = {.d_in = s->world.input_dim, .width = z->width, .depth = z->depth, .d_out = 1,
+/* The finetuned model of size z on d inputs (world.input_dim, or a data file's columns). */
+static W2Arch task_arch(const W2Sweep *s, const W2SizeSpec *z, int d) {
+  W2Arch a = {.d_in = d, .width = z->width, .depth = z->depth, .d_out = 1,
               .act = s->pretrain.act};
   return a;
 }
 
 /* a supervised finetuning stage on n rows, with evaluation on test and on the n rows */
-static double stage_cost(const W2Sweep *s, const W2SizeSpec *z, int n, const W2StageHyper *h,
-                         int probe) {
-  W2Arch a = task_arch(s, z);
+static double stage_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n,
+                         const W2StageHyper *h, int probe) {
+  W2Arch a = task_arch(s, z, d);
   int B = h->batch < n ? h->batch : n;
   long steps = w2_train_steps_for_epochs(n, B, h->epochs);
   return steps * w2_arch_step_flops(&a, B, probe) +
@@ -27,16 +28,16 @@ static double stage_cost(const W2Sweep *s, const W2SizeSpec *z, int n, const W2S
 }
 
 static double unsup_cost(const W2Sweep *s, const W2SizeSpec *z) {
-  W2Arch a = task_arch(s, z);
+  W2Arch a = task_arch(s, z, s->world.input_dim);
   a.d_out = s->world.pretrain_targets;
   int n = s->split.n_a + s->split.n_b, B = s->unsup.batch < n ? s->unsup.batch : n;
   return w2_train_steps_for_epochs(n, B, s->unsup.epochs) * w2_arch_step_flops(&a, B, 0);
 }
 
-static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, const W2MethodSpec *m) {
+static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2MethodSpec *m) {
   int nb = s->split.n_b;
-  double ft = stage_cost(s, z, nb, &s->finetune, 0);
-  double probe = stage_cost(s, z, nb, &s->probe, 1);
+  double ft = stage_cost(s, z, d, nb, &s->finetune, 0);
+  double probe = stage_cost(s, z, d, nb, &s->probe, 1);
   switch (m->kind) {
   case W2_M_LP_WEAK:
   case W2_M_LP_GT: return probe;
@@ -44,14 +45,14 @@ static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, const W2MethodSpe
   case W2_M_SELFTRAIN: return ft * (1 + m->selftrain_iters);
   case W2_M_CLEAN_LR: return ft + probe;
   case W2_M_CLEAN_KNN: {
-    W2Arch a = task_arch(s, z);
+    W2Arch a = task_arch(s, z, d);
     return ft + w2_arch_forward_flops(&a, nb) + 2.0 * nb * (double)nb * z->width;
   }
   case W2_M_BOOTSTRAP: {
     double c = ft;
     for (int q = 0; q < m->nchain; q++) {
       const W2SizeSpec *mid = w2_sweep_size(s, m->chain[q]);
-      if (mid) c += stage_cost(s, mid, nb / 2, &s->finetune, 0) * 2;
+      if (mid) c += stage_cost(s, mid, d, nb / 2, &s->finetune, 0) * 2;
     }
     return c;
   }
@@ -64,7 +65,7 @@ static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, const W2MethodSpe
 int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *z) {
   if (z->ranks > 0) return z->ranks;
   if (s->rank_memory_gb <= 0) return 1;
-  W2Arch a = task_arch(s, z);
+  W2Arch a = task_arch(s, z, s->world.input_dim);
   a.d_out = s->world.pretrain_targets;
   int wide = a.width > a.d_in ? a.width : a.d_in;
   if (a.d_out > wide) wide = a.d_out;
@@ -86,6 +87,11 @@ typedef struct Builder {
   const W2Sweep *s;
   W2Plan *p;
   int cap;
+  /* per task: its pretraining source, the first task with the same source (-1 for the
+   * world: one pretraining job per (size, seed) for every built-in task), and its inputs */
+  W2PretrainSource src[W2_MAX_TASKS];
+  int src_task[W2_MAX_TASKS];
+  int d[W2_MAX_TASKS];
 } Builder;
 
 static W2Err add_job(Builder *b, const W2Job *j, int *index) {
@@ -117,15 +123,21 @@ static W2Job job_new(W2JobType type) {
   return j;
 }
 
-static W2Err pretrain_job(Builder *b, int size, int seed, int *index) {
+/* The pretraining of (size, seed) that task `task` uses: on the world
+ * ("pretrain/<size>/s<seed>", as for every built-in task), or on a data file
+ * ("pretrain/<size>/s<seed>/<task>", named after the first task with that source). */
+static W2Err pretrain_job(Builder *b, int task, int size, int seed, int *index) {
   const W2Sweep *s = b->s;
   W2Job j = job_new(W2_JOB_PRETRAIN);
+  int st = b->src_task[task];
+  j.task = st;
   j.size = size;
   j.seed = seed;
   j.ranks = w2_plan_size_ranks(s, &s->sizes[size]);
-  j.cost = w2_pretrain_flops(s, &s->sizes[size]);
-  snprintf(j.id, sizeof j.id, "pretrain/%s/s%llu", s->sizes[size].name,
-           (unsigned long long)s->seeds[seed]);
+  j.cost = w2_pretrain_source_flops(s, &s->sizes[size], &b->src[task]);
+  int len = snprintf(j.id, sizeof j.id, "pretrain/%s/s%llu", s->sizes[size].name,
+                     (unsigned long long)s->seeds[seed]);
+  if (st >= 0) snprintf(j.id + len, sizeof j.id - (size_t)len, "/%s", s->tasks[st].name);
   return add_job(b, &j, index);
 }
 
@@ -137,10 +149,10 @@ static W2Err weak_job(Builder *b, int task, int seed, int weak, int *index) {
   j.weak = weak;
   int sz = size_index(s, s->weak[weak]);
   if (sz >= 0) {
-    W2_CALL(pretrain_job(b, sz, seed, &j.deps[j.ndeps++]));
+    W2_CALL(pretrain_job(b, task, sz, seed, &j.deps[j.ndeps++]));
     j.size = sz;
     j.ranks = w2_plan_size_ranks(s, &s->sizes[sz]);
-    j.cost = stage_cost(s, &s->sizes[sz], s->split.n_a, &s->finetune, 0);
+    j.cost = stage_cost(s, &s->sizes[sz], b->d[task], s->split.n_a, &s->finetune, 0);
   } else {
     j.cost = (double)s->split.n_b + s->split.n_test; /* a synthetic supervisor: labels only */
   }
@@ -157,8 +169,8 @@ static W2Err ceiling_job(Builder *b, int task, int seed, int size, int unsup, in
   j.size = size;
   j.unsup = unsup;
   j.ranks = w2_plan_size_ranks(s, &s->sizes[size]);
-  W2_CALL(pretrain_job(b, size, seed, &j.deps[j.ndeps++]));
-  j.cost = stage_cost(s, &s->sizes[size], s->split.n_b, &s->finetune, 0) +
+  W2_CALL(pretrain_job(b, task, size, seed, &j.deps[j.ndeps++]));
+  j.cost = stage_cost(s, &s->sizes[size], b->d[task], s->split.n_b, &s->finetune, 0) +
            (unsup ? unsup_cost(s, &s->sizes[size]) : 0);
   snprintf(j.id, sizeof j.id, "ceiling/%s/s%llu/%s%s", s->tasks[task].name,
            (unsigned long long)s->seeds[seed], s->sizes[size].name, unsup ? "/unsup" : "");
@@ -166,15 +178,26 @@ static W2Err ceiling_job(Builder *b, int task, int seed, int size, int unsup, in
 }
 
 static double size_params(const W2Sweep *s, int size) {
-  W2Arch a = task_arch(s, &s->sizes[size]);
+  W2Arch a = task_arch(s, &s->sizes[size], s->world.input_dim);
   return w2_arch_params(&a);
 }
 
 W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
   W2Plan *p;
   W2_CALLOC(p, 1);
-  Builder b = {s, p, 0};
+  Builder b;
+  memset(&b, 0, sizeof b);
+  b.s = s;
+  b.p = p;
   W2Err e = W2_OK;
+  for (int t = 0; t < s->ntasks && !e; t++) {
+    W2_CALL_GOTO(e, fail, w2_pretrain_source(s, &s->tasks[t], &b.src[t]));
+    b.d[t] = b.src[t].d_in;
+    b.src_task[t] = -1;
+    if (b.src[t].kind == W2_PRE_WORLD) continue;
+    for (int u = 0; u <= t && b.src_task[t] < 0; u++)
+      if (w2_pretrain_source_same(&b.src[u], &b.src[t])) b.src_task[t] = u;
+  }
   for (int t = 0; t < s->ntasks && !e; t++)
     for (int sd = 0; sd < s->nseeds && !e; sd++)
       for (int w = 0; w < s->nweak && !e; w++)
@@ -196,10 +219,10 @@ W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
             j.size = strong;
             j.method = m;
             j.ranks = w2_plan_size_ranks(s, &s->sizes[strong]);
-            j.cost = cell_cost(s, &s->sizes[strong], ms);
+            j.cost = cell_cost(s, &s->sizes[strong], b.d[t], ms);
             W2_CALL_GOTO(e, fail, weak_job(&b, t, sd, w, &j.deps[j.ndeps++]));
             W2_CALL_GOTO(e, fail, ceiling_job(&b, t, sd, strong, ms->unsup, &j.deps[j.ndeps++]));
-            W2_CALL_GOTO(e, fail, pretrain_job(&b, strong, sd, &j.deps[j.ndeps++]));
+            W2_CALL_GOTO(e, fail, pretrain_job(&b, t, strong, sd, &j.deps[j.ndeps++]));
             if (ms->kind == W2_M_BOOTSTRAP)
               for (int q = 0; q < ms->nchain; q++) {
                 int mid = size_index(s, ms->chain[q]);
@@ -208,7 +231,7 @@ W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
                                      "bootstrap chain size '%s' is not in sizes", ms->chain[q]);
                   goto fail;
                 }
-                W2_CALL_GOTO(e, fail, pretrain_job(&b, mid, sd, &j.deps[j.ndeps++]));
+                W2_CALL_GOTO(e, fail, pretrain_job(&b, t, mid, sd, &j.deps[j.ndeps++]));
               }
             snprintf(j.id, sizeof j.id, "cell/%s/s%llu/%s/%s/%s", s->tasks[t].name,
                      (unsigned long long)s->seeds[sd], s->weak[w], s->sizes[strong].name,

@@ -2,7 +2,11 @@
  * costs and priorities.
  *
  * Jobs (each computed exactly once per sweep; see pipeline.h for what they produce):
- *   pretrain/<size>/s<seed>                           needs nothing
+ *   pretrain/<size>/s<seed>                           needs nothing (the world: every
+ *                                                     built-in task)
+ *   pretrain/<size>/s<seed>/<task>                    needs nothing (a data file's source,
+ *                                                     pretrain.h; one job per distinct
+ *                                                     source, named after its first task)
  *   weak/<task>/s<seed>/<weak>                        needs pretrain of the weak size
  *   ceiling/<task>/s<seed>/<size>[/unsup]             needs pretrain of the size
  *   cell/<task>/s<seed>/<weak>/<strong>/<method>      needs its weak and ceiling jobs and
@@ -27,7 +31,9 @@ typedef enum { W2_JOB_PRETRAIN = 0, W2_JOB_WEAK, W2_JOB_CEILING, W2_JOB_CELL } W
 
 typedef struct W2Job {
   W2JobType type;
-  int task, seed, size, weak, method; /* indices into the sweep (-1 where not used) */
+  int task, seed, size, weak, method; /* indices into the sweep (-1 where not used; a
+                                         pretraining job's task is the data file's first
+                                         task, -1 for the world) */
   int unsup;                          /* ceiling: generatively finetuned first */
   int ranks;                          /* ranks of the group that runs it */
   double cost;                        /* FLOPs */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "rng.h"
 #include "train.h"
 
@@ -97,11 +98,16 @@ static W2Err pretrain_target(void *ctx, int nrows, const int *rows, const float 
   return W2_OK;
 }
 
-/* The training run shared by world and pool pretraining: rows X (n, d_in), targets either
- * rows of Y (n, d_out) or computed per batch by target(ctx). */
-static W2Err run_pretrain(const W2Sweep *s, const W2Arch *arch, const W2SizeSpec *size,
-                          uint64_t seed, const W2Grid *grid, const float *X, const float *Y,
-                          long n, W2TargetFn target, void *ctx, W2Model **out, double *flops) {
+/* The training run shared by world and pool pretraining: rows X (n, d), d = the model's
+ * d_in, targets either rows of Y (n, d_out), computed per batch by target(ctx) (world), or
+ * built with the inputs by masked_batch(mask) (masked reconstruction, MSE). */
+static W2Err masked_batch(void *ctx, int nrows, const int *rows, long step, float *x,
+                          float *target, float *mask);
+
+static W2Err run_pretrain_ex(const W2Sweep *s, const W2Arch *arch, const W2SizeSpec *size,
+                             uint64_t seed, const W2Grid *grid, const float *X, int d,
+                             const float *Y, long n, int batch, long steps, W2TargetFn target,
+                             void *ctx, void *mask, W2Model **out, double *flops) {
   const W2PretrainSpec *ps = &s->pretrain;
   W2Model *m = NULL;
   W2_CALL(w2_model_create(grid, arch, &m));
@@ -109,10 +115,11 @@ static W2Err run_pretrain(const W2Sweep *s, const W2Arch *arch, const W2SizeSpec
   W2TrainSpec ts;
   memset(&ts, 0, sizeof ts);
   ts.X = X;
+  ts.d = d;
   ts.Y = Y;
   ts.n = (int)n;
-  ts.batch = pretrain_batch(s, n);
-  ts.steps = w2_train_steps_for_epochs((int)n, ps->hyper.batch, ps->hyper.epochs);
+  ts.batch = batch;
+  ts.steps = steps;
   ts.opt.lr = ps->hyper.lr;
   ts.opt.beta1 = 0.9f;
   ts.opt.beta2 = 0.999f;
@@ -123,6 +130,11 @@ static W2Err run_pretrain(const W2Sweep *s, const W2Arch *arch, const W2SizeSpec
   ts.key = w2_key(seed, "pretrain-order", (uint64_t)size->width, (uint64_t)size->depth);
   ts.target = target;
   ts.target_ctx = ctx;
+  if (mask) {
+    ts.batch_fn = masked_batch;
+    ts.batch_ctx = mask;
+    ts.loss = W2_LOSS_MSE;
+  }
   W2TrainStats st;
   memset(&st, 0, sizeof st);
   W2Err err = w2_train(m, &ts, &st);
@@ -176,8 +188,10 @@ W2Err w2_pretrain(const W2Sweep *s, const W2World *w, const W2SizeSpec *size, ui
   }
   w2_world_sample_pretrain(w, w2_pretrain_data_key(&s->world, seed), 0, (int)n, X, Z);
   PretrainCtx ctx = {w, Z};
-  W2Err err = run_pretrain(s, &arch, size, seed, grid, X, NULL, n, pretrain_target, &ctx, out,
-                           flops);
+  W2Err err = run_pretrain_ex(s, &arch, size, seed, grid, X, d, NULL, n, pretrain_batch(s, n),
+                              w2_train_steps_for_epochs((int)n, s->pretrain.hyper.batch,
+                                                        s->pretrain.hyper.epochs),
+                              pretrain_target, &ctx, NULL, out, flops);
   free(X);
   free(Z);
   if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
@@ -185,57 +199,147 @@ W2Err w2_pretrain(const W2Sweep *s, const W2World *w, const W2SizeSpec *size, ui
 }
 
 /* ----------------------------------------------------------------------------------- */
-/* pretraining on a given pool (a data file's /pretrain block) */
+/* pretraining sources: a data file's pool (see pretrain.h) */
 
-static void pool_arch(const W2Sweep *s, const W2SizeSpec *size, int d, int k, W2Arch *a) {
+W2Err w2_pretrain_source(const W2Sweep *s, const W2TaskSpec *t, W2PretrainSource *src) {
+  memset(src, 0, sizeof *src);
+  if (t == NULL || t->kind != W2_TASK_FILE) {
+    src->kind = W2_PRE_WORLD;
+    src->d_in = s->world.input_dim;
+    src->d_out = s->world.pretrain_targets;
+    return W2_OK;
+  }
+  W2DataInfo info;
+  W2_CALL(w2_dataset_info(t->file, &info));
+  src->d_in = info.d;
+  if (info.m > 0 && info.k > 0) {
+    src->kind = W2_PRE_TARGETS;
+    src->d_out = info.k;
+    src->n_pool = info.m;
+    src->data_hash = info.hash_pre;
+  } else if (info.m > 0) {
+    src->kind = W2_PRE_MASKED;
+    src->d_out = info.d;
+    src->n_pool = info.m;
+    src->data_hash = info.hash_pre;
+  } else {
+    W2_CHECK(info.n >= (long)s->split.n_a + s->split.n_b + s->split.n_test, W2_ERR_CONFIG,
+             "task '%s': %s has %d labelled rows but the splits need n_a + n_b + n_test = "
+             "%ld", t->name, t->file, info.n,
+             (long)s->split.n_a + s->split.n_b + s->split.n_test);
+    int pool = w2_dataset_test_pool(info.n, &s->split);
+    src->kind = W2_PRE_MASKED;
+    src->d_out = info.d;
+    src->n_pool = info.n - pool;
+    /* the rows outside the pool: all of /X and the rule that picks them */
+    uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-pool-x", 9);
+    HASH_FIELD(h, info.hash_x);
+    HASH_FIELD(h, info.n);
+    HASH_FIELD(h, pool);
+    src->data_hash = w2_mix64(h);
+  }
+  return W2_OK;
+}
+
+int w2_pretrain_source_same(const W2PretrainSource *a, const W2PretrainSource *b) {
+  return a->kind == b->kind && a->d_in == b->d_in && a->d_out == b->d_out &&
+         a->n_pool == b->n_pool && a->data_hash == b->data_hash;
+}
+
+void w2_pretrain_source_arch(const W2Sweep *s, const W2SizeSpec *size,
+                             const W2PretrainSource *src, W2Arch *a) {
   w2_pretrain_arch(s, size, a);
-  a->d_in = d;
-  a->d_out = k;
+  a->d_in = src->d_in;
+  a->d_out = src->d_out;
 }
 
-long w2_pretrain_pool_examples(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
-                               long n_pool) {
+/* batch and steps of a pool run: the world's rule on the arch, rows cycled over the pool */
+static void pool_schedule(const W2Sweep *s, const W2Arch *a, long n_pool, int *B, long *steps) {
+  long n = examples_for(s, a);
+  *B = pretrain_batch(s, n < n_pool ? n : n_pool);
+  *steps = w2_train_steps_for_epochs((int)n, s->pretrain.hyper.batch, s->pretrain.hyper.epochs);
+}
+
+double w2_pretrain_source_flops(const W2Sweep *s, const W2SizeSpec *size,
+                                const W2PretrainSource *src) {
+  if (src->kind == W2_PRE_WORLD) return w2_pretrain_flops(s, size);
   W2Arch a;
-  pool_arch(s, size, d, k, &a);
-  long n = examples_for(s, &a);
-  return n < n_pool ? n : n_pool;
+  w2_pretrain_source_arch(s, size, src, &a);
+  if (src->n_pool < 1) return 0;
+  int B;
+  long steps;
+  pool_schedule(s, &a, src->n_pool, &B, &steps);
+  return w2_arch_step_flops(&a, B, 0) * (double)steps;
 }
 
-double w2_pretrain_pool_flops(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
-                              long n_pool) {
-  W2Arch a;
-  pool_arch(s, size, d, k, &a);
-  long n = w2_pretrain_pool_examples(s, size, d, k, n_pool);
-  if (n < 1) return 0;
-  long steps = w2_train_steps_for_epochs((int)n, s->pretrain.hyper.batch, s->pretrain.hyper.epochs);
-  return w2_arch_step_flops(&a, pretrain_batch(s, n), 0) * (double)steps;
-}
-
-uint64_t w2_pretrain_pool_hash(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
-                               long n_pool, uint64_t data_hash, uint64_t seed) {
-  uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-pretrain-pool", 16);
+uint64_t w2_pretrain_source_hash(const W2Sweep *s, const W2SizeSpec *size,
+                                 const W2PretrainSource *src, uint64_t seed) {
+  if (src->kind == W2_PRE_WORLD) return w2_pretrain_hash(s, size, seed);
+  uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-pretrain-data-v1", 19);
   h = hash_recipe(h, s, size);
-  HASH_FIELD(h, d);
-  HASH_FIELD(h, k);
-  HASH_FIELD(h, n_pool);
-  HASH_FIELD(h, data_hash);
+  int kind = (int)src->kind;
+  double frac = W2_PRETRAIN_MASK_FRAC;
+  HASH_FIELD(h, kind);
+  HASH_FIELD(h, src->d_in);
+  HASH_FIELD(h, src->d_out);
+  HASH_FIELD(h, src->n_pool);
+  HASH_FIELD(h, src->data_hash);
+  if (src->kind == W2_PRE_MASKED) HASH_FIELD(h, frac);
   HASH_FIELD(h, seed);
   return w2_mix64(h);
 }
 
-W2Err w2_pretrain_pool(const W2Sweep *s, const W2SizeSpec *size, int d, int k, const float *X,
-                       const float *Y, long n_pool, uint64_t seed, const W2Grid *grid,
-                       W2Model **out, double *flops) {
+/* Masked reconstruction: row rows[i] of the pool at step `step` has each input masked with
+ * probability W2_PRETRAIN_MASK_FRAC, a pure function of (key, position in the run, column)
+ * so that every presentation of a row gets new masks and a run never depends on ranks. */
+typedef struct MaskCtx {
+  const float *X;
+  int d;
+  uint64_t key;
+} MaskCtx;
+
+static W2Err masked_batch(void *ctx, int nrows, const int *rows, long step, float *x,
+                          float *target, float *mask) {
+  const MaskCtx *c = ctx;
+  int d = c->d;
+  for (int i = 0; i < nrows; i++) {
+    const float *src = c->X + (size_t)rows[i] * d;
+    uint64_t pos = (uint64_t)step * (uint64_t)nrows + (uint64_t)i;
+    float *xi = x + (size_t)i * d, *ti = target + (size_t)i * d, *mi = mask + (size_t)i * d;
+    for (int j = 0; j < d; j++) {
+      int masked = w2_uniform(c->key, pos, (uint64_t)j) < W2_PRETRAIN_MASK_FRAC;
+      xi[j] = masked ? 0.f : src[j];
+      ti[j] = src[j];
+      mi[j] = masked ? 1.f : 0.f;
+    }
+  }
+  return W2_OK;
+}
+
+W2Err w2_pretrain_source_run(const W2Sweep *s, const W2World *w, const W2SizeSpec *size,
+                             const W2PretrainSource *src, const float *X, const float *Y,
+                             uint64_t seed, const W2Grid *grid, W2Model **out, double *flops) {
   *out = NULL;
+  if (src->kind == W2_PRE_WORLD) return w2_pretrain(s, w, size, seed, grid, out, flops);
   W2_CALL(check_pretrain_spec(s, size));
-  W2_CHECK(n_pool >= 1 && k >= 1 && d >= 1 && X && Y, W2_ERR_CONFIG,
-           "pretraining pool is empty (%ld rows, %d inputs, %d targets): the data file needs "
-           "/pretrain/X and /pretrain/Y", n_pool, d, k);
-  W2_CHECK(n_pool <= 100000000L, W2_ERR_CONFIG, "pretraining pool of %ld rows exceeds 1e8",
-           n_pool);
+  W2_CHECK(src->n_pool >= 1 && src->d_in >= 1 && src->d_out >= 1 && X &&
+               (src->kind != W2_PRE_TARGETS || Y),
+           W2_ERR_INTERNAL, "pretraining pool is empty (%ld rows, %d inputs, %d outputs)",
+           src->n_pool, src->d_in, src->d_out);
+  W2_CHECK(src->n_pool <= 100000000L, W2_ERR_CONFIG, "pretraining pool of %ld rows exceeds 1e8",
+           src->n_pool);
   W2Arch arch;
-  pool_arch(s, size, d, k, &arch);
-  long n = w2_pretrain_pool_examples(s, size, d, k, n_pool);
-  W2_CALL(run_pretrain(s, &arch, size, seed, grid, X, Y, n, NULL, NULL, out, flops));
+  w2_pretrain_source_arch(s, size, src, &arch);
+  W2_CHECK(src->kind != W2_PRE_MASKED || arch.d_out == arch.d_in, W2_ERR_INTERNAL,
+           "masked reconstruction needs d_out = d_in (%d, %d)", arch.d_out, arch.d_in);
+  int B;
+  long steps;
+  pool_schedule(s, &arch, src->n_pool, &B, &steps);
+  MaskCtx mc = {X, src->d_in, w2_key(seed, "pretrain-mask", (uint64_t)size->width,
+                                     (uint64_t)size->depth)};
+  W2Err err = run_pretrain_ex(s, &arch, size, seed, grid, X, src->d_in,
+                              src->kind == W2_PRE_TARGETS ? Y : NULL, src->n_pool, B, steps,
+                              NULL, NULL, src->kind == W2_PRE_MASKED ? &mc : NULL, out, flops);
+  if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
   return W2_OK;
 }

@@ -46,19 +46,54 @@ uint64_t w2_pretrain_hash(const W2Sweep *s, const W2SizeSpec *size, uint64_t see
 W2Err w2_pretrain(const W2Sweep *s, const W2World *w, const W2SizeSpec *size, uint64_t seed,
                   const W2Grid *grid, W2Model **out, double *flops);
 
-/* Pretraining on a given pool instead of the world: a data file's /pretrain block
- * (W2TaskData.Xp, Yp of a file task). The model is d inputs -> k sigmoid outputs; it
- * trains on the first min(n_pool, clamp(params * examples_per_param, min, max)) rows with
- * the same schedule, init key and data-order key as w2_pretrain. The cache hash of such a
- * model must cover the pool's contents: pass a hash of the file (data_hash). */
-long w2_pretrain_pool_examples(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
-                               long n_pool);
-double w2_pretrain_pool_flops(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
-                              long n_pool);
-uint64_t w2_pretrain_pool_hash(const W2Sweep *s, const W2SizeSpec *size, int d, int k,
-                               long n_pool, uint64_t data_hash, uint64_t seed);
-W2Err w2_pretrain_pool(const W2Sweep *s, const W2SizeSpec *size, int d, int k, const float *X,
-                       const float *Y, long n_pool, uint64_t seed, const W2Grid *grid,
-                       W2Model **out, double *flops);
+/* ----------------------------------------------------------------------------------- */
+/* Pretraining sources: where the models of a task are pretrained (data/FORMAT.md).
+ *
+ *   W2_PRE_WORLD    the synthetic world above (every built-in task): w2_pretrain*.
+ *   W2_PRE_TARGETS  a data file with /pretrain/Y: d inputs -> K sigmoid outputs trained
+ *                   with BCE to predict /pretrain/Y from /pretrain/X.
+ *   W2_PRE_MASKED   masked-input reconstruction (denoising): each input of a row is masked
+ *                   (set to 0) with probability W2_PRETRAIN_MASK_FRAC, freshly at every
+ *                   presentation, and a linear head of d outputs predicts the original
+ *                   values of the masked inputs (squared error over the masked entries
+ *                   only, model.h W2_LOSS_MSE). The rows are /pretrain/X when the file
+ *                   has it, otherwise the file's rows outside its test pool (dataset.h
+ *                   w2_dataset_test_pool): test rows never enter pretraining.
+ * A file's pool is presented exactly as many times as the world's stream would be: the
+ * run is ceil(epochs * n / batch) steps, n = clamp(params * examples_per_param, min, max)
+ * of the pretraining arch, over the pool in seeded epochs (a pool smaller than n is
+ * repeated, with fresh masks), with the world's init key and data-order key. So the
+ * compute axis counts a file's pretraining FLOPs by the same rule as the world's.
+ *
+ * The cache hash of a file source covers the recipe, the size, the seed, the source kind,
+ * its shape, the mask fraction and the content hash of the data it reads (dataset.h
+ * W2DataInfo: /pretrain for TARGETS and for MASKED on /pretrain/X; all of /X and the test
+ * pool rule for MASKED on /X). World sources keep w2_pretrain_hash. */
+#define W2_PRETRAIN_MASK_FRAC 0.25
+
+typedef enum { W2_PRE_WORLD = 0, W2_PRE_TARGETS, W2_PRE_MASKED } W2PretrainKind;
+
+typedef struct W2PretrainSource {
+  W2PretrainKind kind;
+  int d_in, d_out;      /* model inputs and pretraining outputs */
+  long n_pool;          /* rows of the pool (0 for the world: an endless stream) */
+  uint64_t data_hash;   /* content of what the pool is made of (0 for the world) */
+} W2PretrainSource;
+
+/* The source of task t under s (opens t's data file through the w2_dataset_info cache). */
+W2Err w2_pretrain_source(const W2Sweep *s, const W2TaskSpec *t, W2PretrainSource *src);
+/* 1 when a and b pretrain the same models (one cache entry, one job per size and seed). */
+int w2_pretrain_source_same(const W2PretrainSource *a, const W2PretrainSource *b);
+void w2_pretrain_source_arch(const W2Sweep *s, const W2SizeSpec *size,
+                             const W2PretrainSource *src, W2Arch *arch);
+double w2_pretrain_source_flops(const W2Sweep *s, const W2SizeSpec *size,
+                                const W2PretrainSource *src);
+uint64_t w2_pretrain_source_hash(const W2Sweep *s, const W2SizeSpec *size,
+                                 const W2PretrainSource *src, uint64_t seed);
+/* Pretrains on src: the world w for W2_PRE_WORLD (X, Y unused), else the pool X
+ * (n_pool x d_in) and, for W2_PRE_TARGETS, Y (n_pool x d_out). */
+W2Err w2_pretrain_source_run(const W2Sweep *s, const W2World *w, const W2SizeSpec *size,
+                             const W2PretrainSource *src, const float *X, const float *Y,
+                             uint64_t seed, const W2Grid *grid, W2Model **out, double *flops);
 
 #endif

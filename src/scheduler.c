@@ -38,7 +38,10 @@ int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const ch
   char path[W2_PATH_MAX + 512];
   uint64_t seed = s->seeds[j->seed];
   switch (j->type) {
-  case W2_JOB_PRETRAIN: w2_pipe_pretrained_path(p, &s->sizes[j->size], seed, path, sizeof path); break;
+  case W2_JOB_PRETRAIN:
+    w2_pipe_pretrained_path(p, &s->sizes[j->size], j->task >= 0 ? &s->tasks[j->task] : NULL,
+                            seed, path, sizeof path);
+    break;
   case W2_JOB_WEAK: w2_pipe_weak_path(p, s->weak[j->weak], &s->tasks[j->task], seed, path, sizeof path); break;
   case W2_JOB_CEILING:
     w2_pipe_ceiling_path(p, &s->sizes[j->size], &s->tasks[j->task], seed, j->unsup, path, sizeof path);
@@ -277,8 +280,12 @@ static W2Err run_job(Worker *w, W2Pipeline *p, int leader, int ji, int attempt) 
   W2TaskData *td = NULL;
   switch (j->type) {
   case W2_JOB_PRETRAIN: {
+    /* on the world (task -1), or on the data file of task j->task (its pool is read with
+     * the task's data) */
     W2Model *m = NULL;
-    W2_CALL(w2_pipe_pretrained(p, &s->sizes[j->size], seed, &m));
+    const W2TaskSpec *t = j->task >= 0 ? &s->tasks[j->task] : NULL;
+    if (t) W2_CALL(task_data(w, p, j->task, j->seed, &td));
+    W2_CALL(w2_pipe_pretrained(p, &s->sizes[j->size], t, td, seed, &m));
     w2_model_destroy(&m);
     return W2_OK;
   }

@@ -61,6 +61,7 @@ typedef struct W2TaskSpec {
   char name[W2_NAME_MAX];
   W2TaskKind kind;
   char file[W2_PATH_MAX]; /* W2_TASK_FILE only */
+  int line;               /* its line in the sweep file (data errors are reported there) */
 } W2TaskSpec;
 
 /* Split sizes (rows); all disjoint, drawn by seed. */

@@ -915,6 +915,7 @@ static W2Err parse_tasks(const Parse *p, const config_setting_t *e, W2Sweep *s) 
     char where[48], h[96], lb[128];
     snprintf(where, sizeof where, "tasks[%d]", i);
     lines[i] = line_of(p, it);
+    t->line = lines[i];
     W2_CALL(check_item(p, it, where, 1));
     int is_str = config_setting_type(it) == CONFIG_TYPE_STRING;
     if (is_str) snprintf(t->name, W2_NAME_MAX, "%s", config_setting_get_string(it));

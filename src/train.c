@@ -48,20 +48,28 @@ static int order_row(Order *o, long pos) {
 W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
   W2_CHECK(sp->n >= 1, W2_ERR_ARG, "training set is empty");
   W2_CHECK(sp->steps >= 1, W2_ERR_ARG, "training needs at least one step");
-  W2_CHECK(sp->target || sp->Y, W2_ERR_INTERNAL, "training without targets");
+  W2_CHECK(sp->target || sp->Y || sp->batch_fn, W2_ERR_INTERNAL, "training without targets");
+  W2_CHECK(sp->d == m->arch.d_in, W2_ERR_INTERNAL,
+           "training data has %d columns but the model takes %d inputs", sp->d, m->arch.d_in);
   int B = sp->batch < sp->n ? sp->batch : sp->n;
   if (m->B != B) W2_CALL(w2_model_set_batch(m, B));
   int k = m->arch.d_out;
   W2Err err = W2_OK;
   Order ord = {sp->n, sp->key, -1, NULL};
-  int *rows = NULL;
-  float *tgt = NULL, *wt = NULL, *prob = NULL;
+  int *rows = NULL, *ident = NULL;
+  float *tgt = NULL, *wt = NULL, *prob = NULL, *xb = NULL;
+  W2Loss loss0 = m->loss;
+  m->loss = sp->loss;
   ord.perm = malloc(sizeof(int) * (size_t)sp->n);
   rows = malloc(sizeof(int) * (size_t)B);
   tgt = malloc(sizeof(float) * (size_t)B * k);
-  wt = malloc(sizeof(float) * (size_t)B);
+  wt = malloc(sizeof(float) * (size_t)B * k); /* row weights, or element masks (batch_fn) */
   prob = malloc(sizeof(float) * (size_t)B * k);
-  if (!ord.perm || !rows || !tgt || !wt || !prob) {
+  if (sp->batch_fn) {
+    ident = malloc(sizeof(int) * (size_t)B);
+    xb = malloc(sizeof(float) * (size_t)B * sp->d);
+  }
+  if (!ord.perm || !rows || !tgt || !wt || !prob || (sp->batch_fn && (!ident || !xb))) {
     err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM,
                          "out of memory for a training run of %d rows", sp->n);
     goto done;
@@ -73,9 +81,17 @@ W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
   int next_eval = 0;
   for (long s = 0; s < sp->steps; s++) {
     for (int i = 0; i < B; i++) rows[i] = order_row(&ord, s * (long)B + i);
-    w2_model_load_batch(m, sp->X, rows, B);
+    if (sp->batch_fn) {
+      W2_CALL_GOTO(err, done, sp->batch_fn(sp->batch_ctx, B, rows, s, xb, tgt, wt));
+      for (int i = 0; i < B; i++) ident[i] = i;
+      w2_model_load_batch(m, xb, ident, B);
+    } else {
+      w2_model_load_batch(m, sp->X, rows, B);
+    }
     W2_CALL_GOTO(err, done, w2_model_forward(m));
-    if (sp->target) {
+    if (sp->batch_fn) {
+      w2_model_load_target_masked(m, tgt, wt, B);
+    } else if (sp->target) {
       float *p = NULL;
       if (sp->target_needs_prob) {
         W2_CALL_GOTO(err, done, w2_model_gather_logits(m));
@@ -124,7 +140,10 @@ W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
     stats->steps = sp->steps;
   }
 done:
+  m->loss = loss0;
   free(ord.perm);
+  free(ident);
+  free(xb);
   free(rows);
   free(tgt);
   free(wt);

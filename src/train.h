@@ -18,11 +18,19 @@ typedef enum { W2_SCHED_CONSTANT = 0, W2_SCHED_COSINE = 1, W2_SCHED_LINEAR = 2 }
 typedef W2Err (*W2TargetFn)(void *ctx, int nrows, const int *rows, const float *prob,
                             double progress, float *target, float *weight);
 
+/* Builds one batch itself (masked reconstruction corrupts its inputs): for the batch rows
+ * `rows` (indices into the training set) of optimizer step `step`, writes the inputs x
+ * (nrows x d_in), the targets (nrows x d_out) and element weights mask (nrows x d_out,
+ * see w2_model_load_target_masked). */
+typedef W2Err (*W2BatchFn)(void *ctx, int nrows, const int *rows, long step, float *x,
+                           float *target, float *mask);
+
 /* Called at each evaluation point; step counts optimizer steps done (1..steps). */
 typedef W2Err (*W2EvalFn)(void *ctx, W2Model *m, long step, double train_loss);
 
 typedef struct W2TrainSpec {
-  const float *X;      /* (n, d_in) row-major training inputs, on every rank */
+  const float *X;      /* (n, d) row-major training inputs, on every rank */
+  int d;               /* columns of X: must be the model's d_in (W2_ERR_INTERNAL if not) */
   const float *Y;      /* (n, d_out) row-major targets, used when target == NULL */
   int n;
   int batch;           /* rows per step */
@@ -34,6 +42,9 @@ typedef struct W2TrainSpec {
   W2TargetFn target;   /* NULL: targets are rows of Y */
   void *target_ctx;
   int target_needs_prob;
+  W2BatchFn batch_fn;  /* non-NULL: builds inputs, targets and masks (X, Y, target unused) */
+  void *batch_ctx;
+  W2Loss loss;         /* the model's loss during this run (W2_LOSS_BCE by default) */
   int n_eval;          /* evaluation points (0: none); the last is always the final step */
   W2EvalFn eval;
   void *eval_ctx;

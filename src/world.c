@@ -440,8 +440,9 @@ static W2Err splits_alloc(W2TaskData *td, const W2SplitSpec *sp, int d, int dz) 
   return W2_OK;
 }
 
-/* File task: a seeded permutation split of the labelled rows; takes the /pretrain block
- * out of ds (ds is freed by the caller either way). */
+/* File task: the test split is drawn by seed from the file's fixed test pool, A and B from
+ * every other row (dataset.h, w2_dataset_test_pool); the pretraining pool is the file's
+ * /pretrain block, or the rows outside the test pool (ds is freed by the caller). */
 static W2Err file_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed,
                             W2Dataset *ds, W2TaskData *td) {
   const W2SplitSpec *sp = &s->split;
@@ -450,24 +451,60 @@ static W2Err file_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed
            "task '%s': %s has %d labelled rows but the splits need n_a + n_b + n_test = %ld",
            t->name, t->file, ds->n, need);
   W2_CALL(splits_alloc(td, sp, ds->d, 0));
-  int *perm = malloc(sizeof(int) * (size_t)ds->n);
-  W2_CHECK(perm != NULL, W2_ERR_MEM, "out of memory splitting task '%s'", t->name);
-  w2_permutation(w2_key(seed, "file-split", w2_fnv1a(W2_FNV_OFFSET, t->name, strlen(t->name)), 0),
-                 0, ds->n, perm);
-  file_split(ds, perm, 0, sp->n_a, td->Xa, td->ya, td->ida);
-  file_split(ds, perm, sp->n_a, sp->n_b, td->Xb, td->yb, td->idb);
-  file_split(ds, perm, sp->n_a + sp->n_b, sp->n_test, td->Xt, td->yt, td->idt);
-  free(perm);
+  int n = ds->n, pool = w2_dataset_test_pool(n, sp);
+  W2Err err = W2_OK;
+  int *order = malloc(sizeof(int) * (size_t)n), *tperm = malloc(sizeof(int) * (size_t)pool);
+  int *rest = malloc(sizeof(int) * (size_t)n), *rperm = malloc(sizeof(int) * (size_t)n);
+  if (!order || !tperm || !rest || !rperm) {
+    err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM,
+                         "out of memory splitting task '%s'", t->name);
+    goto done;
+  }
+  w2_dataset_pool_order(n, order);
+  uint64_t name = w2_fnv1a(W2_FNV_OFFSET, t->name, strlen(t->name));
+  /* test: n_test rows of the pool, drawn by seed */
+  w2_permutation(w2_key(seed, "file-test", name, 0), 0, pool, tperm);
+  for (int i = 0; i < sp->n_test; i++) rest[i] = order[tperm[i]];
+  file_split(ds, rest, 0, sp->n_test, td->Xt, td->yt, td->idt);
+  /* A and B: every other row (the pool's unused rows, then the rest), permuted by seed */
+  int nr = 0;
+  for (int i = sp->n_test; i < pool; i++) rest[nr++] = order[tperm[i]];
+  for (int i = pool; i < n; i++) rest[nr++] = order[i];
+  w2_permutation(w2_key(seed, "file-split", name, 0), 0, nr, rperm);
+  for (int i = 0; i < nr; i++) rperm[i] = rest[rperm[i]];
+  file_split(ds, rperm, 0, sp->n_a, td->Xa, td->ya, td->ida);
+  file_split(ds, rperm, sp->n_a, sp->n_b, td->Xb, td->yb, td->idb);
   double ones = 0;
   for (int i = 0; i < sp->n_a; i++) ones += td->ya[i];
   for (int i = 0; i < sp->n_b; i++) ones += td->yb[i];
   td->prior = ones / (sp->n_a + sp->n_b);
-  /* hand the pretraining block over instead of copying it */
-  td->n_p = ds->m;
-  td->k_p = ds->k;
-  td->Xp = ds->PX;
-  td->Yp = ds->PY;
-  ds->PX = ds->PY = NULL;
+  if (ds->m > 0) {
+    /* hand the /pretrain block over instead of copying it */
+    td->n_p = ds->m;
+    td->k_p = ds->k;
+    td->Xp = ds->PX;
+    td->Yp = ds->PY;
+    ds->PX = ds->PY = NULL;
+  } else {
+    /* masked reconstruction on the rows outside the test pool, in the pool order */
+    td->n_p = n - pool;
+    td->k_p = 0;
+    td->Xp = malloc(sizeof(float) * (size_t)td->n_p * ds->d);
+    if (!td->Xp) {
+      err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM,
+                           "out of memory for the pretraining rows of task '%s'", t->name);
+      goto done;
+    }
+    for (int i = 0; i < td->n_p; i++)
+      memcpy(td->Xp + (size_t)i * ds->d, ds->X + (size_t)order[pool + i] * ds->d,
+             sizeof(float) * ds->d);
+  }
+done:
+  free(order);
+  free(tperm);
+  free(rest);
+  free(rperm);
+  if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
   return W2_OK;
 }
 

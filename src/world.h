@@ -137,21 +137,25 @@ typedef struct W2TaskData {
   float *Xu, *Yu;          /* ... Xu (n_u, d) inputs, Yu (n_u, k_u) pretraining-objective
                               targets; they never contain the task label */
   double prior;            /* fraction of 1s in A u B */
-  int n_p, k_p;            /* file tasks: the file's /pretrain block (0 rows when absent;
-                              always 0 for world tasks, whose pool is the world stream) */
+  int n_p, k_p;            /* file tasks: the pretraining pool (always 0 for world tasks,
+                              whose pool is the world stream); k_p = 0: no targets */
   float *Xp, *Yp;          /* (n_p, d) inputs, (n_p, k_p) targets (NULL when k_p == 0):
-                              the pretraining pool of w2_pretrain_pool */
+                              the pool of w2_pretrain_source_run (see w2_task_data_create) */
 } W2TaskData;
 
 /* Draws the splits of task t for `seed` with sizes s->split. World tasks: rows
  * [0, n_a), [n_a, n_a+n_b), [n_a+n_b, n_a+n_b+n_test) of the stream
  * w2_task_data_key(s, t, seed), disjoint by construction and never the pretraining stream
- * (w2_pretrain_data_key). File tasks (dataset.h): the labelled rows are permuted by
- * w2_permutation(w2_key(seed, "file-split", fnv(name), 0)) and the first n_a, next n_b,
- * next n_test rows are A, B, test (W2_ERR_CONFIG naming the file when it has fewer rows);
- * id* are the rows' indices in the file, Z* are NULL, dz = 0; there are no pretraining
- * targets for the task rows, so n_u = k_u = 0 (generative finetuning needs a world task);
- * the file's /pretrain block, if any, is handed over as Xp, Yp. */
+ * (w2_pretrain_data_key). File tasks (dataset.h): the file's test pool (the first
+ * w2_dataset_test_pool rows of w2_dataset_pool_order, the same for every seed and task)
+ * gives the test split, n_test rows drawn by w2_permutation(w2_key(seed, "file-test",
+ * fnv(name), 0)); every other row is permuted by w2_key(seed, "file-split", fnv(name), 0)
+ * and its first n_a, next n_b rows are A and B (W2_ERR_CONFIG naming the file when it has
+ * fewer than n_a + n_b + n_test rows); id* are the rows' indices in the file, Z* are NULL,
+ * dz = 0; there are no pretraining targets for the task rows, so n_u = k_u = 0
+ * (generative finetuning needs a world task). Xp, Yp: the file's /pretrain block when it
+ * has one, else (k_p = 0) the rows outside the test pool in pool order, the pool of
+ * masked-reconstruction pretraining (pretrain.h). */
 W2Err w2_task_data_create(const W2Sweep *s, const W2World *w, const W2TaskSpec *t,
                           uint64_t seed, W2TaskData **out);
 void w2_task_data_destroy(W2TaskData **td);

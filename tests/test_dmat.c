@@ -59,7 +59,7 @@ static void train_case(const W2Grid *g, const float *X, const float *Y, double *
   W2Model *m;
   W2T_OK(w2_model_create(g, &arch, &m));
   w2_model_init(m, w2_key(3, "init", 0, 0));
-  W2TrainSpec sp = {.X = X, .Y = Y, .n = N, .batch = 16, .steps = STEPS,
+  W2TrainSpec sp = {.X = X, .d = arch.d_in, .Y = Y, .n = N, .batch = 16, .steps = STEPS,
                     .opt = {.lr = 3e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                             .weight_decay = 0.01f},
                     .warmup_frac = 0.05f, .sched = W2_SCHED_COSINE, .key = 77,
@@ -67,7 +67,7 @@ static void train_case(const W2Grid *g, const float *X, const float *Y, double *
   nloss = 0;
   W2T_OK(w2_train(m, &sp, NULL));
   memcpy(out_losses, losses, sizeof losses);
-  W2T_OK(w2_model_predict(m, X, N, prob));
+  W2T_OK(w2_model_predict(m, X, N, arch.d_in, prob));
   w2_model_destroy(&m);
 }
 

@@ -6,7 +6,9 @@
  * below 1e-2; a wrong gradient (transposed product, missing activation derivative, wrong
  * scaling) gives errors of order 1. Checked with 3 outputs and with 1 (the one-output head
  * takes other code paths in w2_mat_gemm). The batch gather and the target load are compared
- * with the rows they were given. */
+ * with the rows they were given. The squared-error loss of masked reconstruction
+ * (W2_LOSS_MSE with an element mask) is checked the same way, and entries outside the mask
+ * must not matter. */
 #include <math.h>
 #include <mpi.h>
 #include <stdlib.h>
@@ -47,7 +49,7 @@ static void check_tensor(W2Model *m, float *p, const float *g, int n, float h, c
   W2T_CHECK(num2 > 1e-12, "%s: gradient is not identically zero (%g)", what, num2);
 }
 
-static void run_check(W2Act act, float h, int freeze, int d_out) {
+static void run_check(W2Act act, float h, int freeze, int d_out, int mse) {
   W2Grid *g;
   W2T_OK(w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g));
   W2Arch arch = {.d_in = 5, .width = 7, .depth = 3, .d_out = d_out, .act = act};
@@ -59,7 +61,7 @@ static void run_check(W2Act act, float h, int freeze, int d_out) {
     for (int j = 0; j < m->W[l].n; j++) m->b[l][j] = 0.1f * (float)w2_normal(9, (uint64_t)l, (uint64_t)j);
   W2T_OK(w2_model_set_batch(m, B));
   m->freeze_body = freeze;
-  float X[B * 5], T[B * 3], wt[B];
+  float X[B * 5], T[B * 3], wt[B], mask[B * 3];
   int rows[B];
   for (int i = 0; i < B * 5; i++) X[i] = (float)w2_normal(11, 0, (uint64_t)i);
   for (int i = 0; i < B * 3; i++) T[i] = (float)w2_uniform(11, 1, (uint64_t)i); /* soft targets */
@@ -67,9 +69,12 @@ static void run_check(W2Act act, float h, int freeze, int d_out) {
     rows[i] = (3 * i + 1) % B; /* a permutation: the gather must follow it */
     wt[i] = 0.5f + (float)i / B; /* unequal row weights, as the window / cleaning losses use */
   }
+  for (int i = 0; i < B * 3; i++) mask[i] = (i % 3 == 1) ? 0.f : 1.f; /* some entries out */
   int nrows = B - 1; /* one padding row must not contribute */
+  if (mse) m->loss = W2_LOSS_MSE;
   w2_model_load_batch(m, X, rows, nrows);
-  w2_model_load_target(m, T, wt, nrows);
+  if (mse) w2_model_load_target_masked(m, T, mask, nrows);
+  else w2_model_load_target(m, T, wt, nrows);
   int bad = 0;
   for (int i = 0; i < B; i++)
     for (int j = 0; j < 5; j++)
@@ -88,11 +93,11 @@ static void run_check(W2Act act, float h, int freeze, int d_out) {
   for (int l = 0; l < m->nlayers; l++) {
     int frozen = freeze && l < arch.depth;
     if (frozen) continue; /* frozen layers are checked below: their dW must be untouched */
-    snprintf(what, sizeof what, "%s%s d_out %d W[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
-             freeze ? " (probe)" : "", d_out, l);
+    snprintf(what, sizeof what, "%s%s%s d_out %d W[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
+             freeze ? " (probe)" : "", mse ? " mse" : "", d_out, l);
     check_tensor(m, m->W[l].a, m->dW[l].a, m->W[l].m * m->W[l].n, h, what, 0);
-    snprintf(what, sizeof what, "%s%s d_out %d b[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
-             freeze ? " (probe)" : "", d_out, l);
+    snprintf(what, sizeof what, "%s%s%s d_out %d b[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
+             freeze ? " (probe)" : "", mse ? " mse" : "", d_out, l);
     check_tensor(m, m->b[l], m->db[l], m->W[l].n, h, what, 0);
   }
   if (freeze) {
@@ -107,8 +112,32 @@ static void run_check(W2Act act, float h, int freeze, int d_out) {
   loss = loss_of(m);
   X[rows[B - 1] * 5] += 100.f;
   w2_model_load_batch(m, X, rows, nrows);
-  w2_model_load_target(m, T, wt, nrows);
+  if (mse) w2_model_load_target_masked(m, T, mask, nrows);
+  else w2_model_load_target(m, T, wt, nrows);
   W2T_CHECK(fabs(loss_of(m) - loss) < 1e-6 * fabs(loss) + 1e-9, "padding row ignored");
+  if (mse && d_out == 3) {
+    /* targets outside the mask must not matter; inside, they must */
+    for (int i = 0; i < nrows; i++) T[i * 3 + 1] += 50.f;
+    w2_model_load_target_masked(m, T, mask, nrows);
+    W2T_CHECK(fabs(loss_of(m) - loss) < 1e-6 * fabs(loss) + 1e-9, "masked-out targets ignored");
+    T[0] += 1.f;
+    w2_model_load_target_masked(m, T, mask, nrows);
+    W2T_CHECK(fabs(loss_of(m) - loss) > 1e-4 * fabs(loss), "masked-in targets count");
+    /* the loss value: half the mean squared error over the masked-in entries */
+    double want = 0, nw = 0;
+    W2T_OK(w2_model_forward(m));
+    W2T_OK(w2_model_gather_logits(m));
+    for (int i = 0; i < nrows; i++)
+      for (int j = 0; j < 3; j++) {
+        double r = m->host_logits[i * 3 + j] - T[i * 3 + j];
+        want += mask[i * 3 + j] * 0.5 * r * r;
+        nw += mask[i * 3 + j];
+      }
+    double got;
+    W2T_OK(w2_model_loss(m, &got));
+    W2T_CHECK(fabs(got - want / nw) <= 1e-5 * fabs(want / nw), "MSE value %g, want %g", got,
+              want / nw);
+  }
   w2_model_destroy(&m);
   w2_grid_destroy(&g);
 }
@@ -118,9 +147,11 @@ int main(int argc, char **argv) {
   /* d_out 3: every product through SGEMM; d_out 1: the head's products through SGEMV and
    * the outer-product loop of w2_mat_gemm */
   for (int d_out = 3; d_out >= 1; d_out -= 2) {
-    run_check(W2_ACT_TANH, 1e-2f, 0, d_out);
-    run_check(W2_ACT_RELU, 1e-3f, 0, d_out);
-    run_check(W2_ACT_TANH, 1e-2f, 1, d_out);
+    run_check(W2_ACT_TANH, 1e-2f, 0, d_out, 0);
+    run_check(W2_ACT_RELU, 1e-3f, 0, d_out, 0);
+    run_check(W2_ACT_TANH, 1e-2f, 1, d_out, 0);
+    run_check(W2_ACT_TANH, 1e-2f, 0, d_out, 1); /* masked reconstruction's loss */
+    run_check(W2_ACT_RELU, 1e-3f, 0, d_out, 1);
   }
   /* the loss itself: BCE at z=0 with t=0.5 is log 2 */
   int rc = w2t_summary();

@@ -156,11 +156,11 @@ int main(int argc, char **argv) {
 
   /* lp_gt: a probe never changes the body */
   W2Model *m0, *m1;
-  W2T_OK(w2_pipe_pretrained(p, strong, 1, &m0));
-  W2T_OK(w2_pipe_pretrained(p, strong, 1, &m1));
+  W2T_OK(w2_pipe_pretrained(p, strong, NULL, NULL, 1, &m0));
+  W2T_OK(w2_pipe_pretrained(p, strong, NULL, NULL, 1, &m1));
   W2T_OK(w2_model_reset_head(m1, 1, 5));
   m1->freeze_body = 1;
-  W2TrainSpec sp = {.X = td->Xb, .Y = td->yb, .n = td->n_b, .batch = 16, .steps = 20,
+  W2TrainSpec sp = {.X = td->Xb, .d = td->d, .Y = td->yb, .n = td->n_b, .batch = 16, .steps = 20,
                     .opt = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.1f},
                     .key = 3};
   W2T_OK(w2_train(m1, &sp, NULL));

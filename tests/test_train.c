@@ -31,7 +31,7 @@ static void run(const W2Grid *g, const float *X, const float *Y, uint64_t seed, 
   W2Model *m;
   w2_model_create(g, &arch, &m);
   w2_model_init(m, w2_key(seed, "init", 0, 0));
-  W2TrainSpec sp = {.X = X, .Y = Y, .n = N, .batch = 32, .steps = 300,
+  W2TrainSpec sp = {.X = X, .d = D, .Y = Y, .n = N, .batch = 32, .steps = 300,
                     .opt = {.lr = 3e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                             .weight_decay = 0.01f},
                     .warmup_frac = 0.1f, .sched = W2_SCHED_COSINE,
@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
   W2Model *m;
   w2_model_create(g, &arch, &m);
   w2_model_init(m, 3);
-  W2TrainSpec bad = {.X = X, .Y = Y, .n = N, .batch = N, .steps = 2, .opt = {.lr = 1e-3f}};
+  W2TrainSpec bad = {.X = X, .d = D, .Y = Y, .n = N, .batch = N, .steps = 2, .opt = {.lr = 1e-3f}};
   W2T_CHECK(w2_train(m, &bad, NULL) == W2_ERR_NUM, "NaN loss raises W2_ERR_NUM");
   w2_model_destroy(&m);
   w2_grid_destroy(&g);

@@ -274,8 +274,8 @@ static void test_task_data(const W2World *w) {
   }
 }
 
-/* File tasks: a seeded permutation split of the file's rows; its /pretrain block is the
- * pool of w2_pretrain_pool. */
+/* File tasks: seeded splits of the file's rows; its /pretrain block (with /pretrain/Y) is
+ * the pool of target pretraining (w2_pretrain_source_run). */
 static void test_file_task(const W2Grid *grid) {
   const char *path = "test_world_data.h5";
   W2Dataset ds;
@@ -332,13 +332,19 @@ static void test_file_task(const W2Grid *grid) {
     size.depth = 1;
     W2Model *m = NULL;
     double fl = 0;
-    W2T_OK(w2_pretrain_pool(&S, &size, td->d, td->k_p, td->Xp, td->Yp, td->n_p, 3, grid, &m,
-                            &fl));
+    W2PretrainSource src;
+    W2T_OK(w2_pretrain_source(&S, &ft, &src));
+    W2T_CHECK(src.kind == W2_PRE_TARGETS && src.d_in == 5 && src.d_out == 3 && src.n_pool == 400,
+              "a file with /pretrain/Y pretrains on it: kind %d d %d k %d pool %ld", src.kind,
+              src.d_in, src.d_out, src.n_pool);
+    W2T_OK(w2_pretrain_source_run(&S, NULL, &size, &src, td->Xp, td->Yp, 3, grid, &m, &fl));
     W2T_CHECK(m && m->arch.d_in == 5 && m->arch.d_out == 3, "pool model shape");
-    W2T_CHECK(fabs(fl - w2_pretrain_pool_flops(&S, &size, 5, 3, 400)) <= 1e-9 * fl,
+    W2T_CHECK(fabs(fl - w2_pretrain_source_flops(&S, &size, &src)) <= 1e-9 * fl,
               "pool flops exact");
-    W2T_CHECK(w2_pretrain_pool_hash(&S, &size, 5, 3, 400, 1, 3) !=
-                  w2_pretrain_pool_hash(&S, &size, 5, 3, 400, 2, 3),
+    W2PretrainSource other = src;
+    other.data_hash ^= 1;
+    W2T_CHECK(w2_pretrain_source_hash(&S, &size, &src, 3) !=
+                  w2_pretrain_source_hash(&S, &size, &other, 3),
               "pool hash covers the data");
     w2_model_destroy(&m);
     /* supervisors on a task without latents: exact counts still */
@@ -404,12 +410,12 @@ static void test_pretrain(const W2World *w, const W2Grid *grid) {
   if (m0) {
     w2_model_init(m0, w2_key(21, "init", (uint64_t)size.width, (uint64_t)size.depth));
     W2T_OK(w2_model_set_batch(m0, 64));
-    W2T_OK(w2_model_predict(m0, X, nh, P));
+    W2T_OK(w2_model_predict(m0, X, nh, d, P));
     l0 = bce(P, Y, (size_t)nh * K);
   }
   W2T_OK(w2_pretrain(&S, w, &size, 21, grid, &m, &flops));
   if (m) {
-    W2T_OK(w2_model_predict(m, X, nh, P));
+    W2T_OK(w2_model_predict(m, X, nh, d, P));
     l1 = bce(P, Y, (size_t)nh * K);
     W2T_CHECK(l1 < l0 - 0.1 && l1 < 0.69, "pretraining reduces held-out loss: %.4f -> %.4f", l0,
               l1);
@@ -446,6 +452,118 @@ static void test_pretrain(const W2World *w, const W2Grid *grid) {
   free(P);
 }
 
+/* A file without /pretrain: every seed's test split comes from the file's fixed test pool
+ * and the pretraining pool (masked reconstruction) is exactly the rows outside it, so no
+ * test row of any seed is ever pretrained on. Rows carry their index in column 0. */
+static void test_file_pool(const W2Grid *grid) {
+  const char *path = "test_world_pool.h5";
+  W2Dataset ds;
+  memset(&ds, 0, sizeof ds);
+  ds.n = 1500;
+  ds.d = 3;
+  ds.X = malloc(sizeof(float) * ds.n * ds.d);
+  ds.y = malloc(sizeof(float) * ds.n);
+  for (int i = 0; i < ds.n; i++) {
+    ds.X[i * 3] = (float)i;
+    ds.X[i * 3 + 1] = (float)w2_normal(3, (uint64_t)i, 1);
+    ds.X[i * 3 + 2] = (float)w2_normal(3, (uint64_t)i, 2);
+    ds.y[i] = ds.X[i * 3 + 1] > 0 ? 1.f : 0.f;
+  }
+  W2T_OK(w2_dataset_save(path, &ds));
+  W2TaskSpec ft = task("pool", W2_TASK_FILE);
+  snprintf(ft.file, sizeof ft.file, "%s", path);
+  int pool = w2_dataset_test_pool(ds.n, &S.split); /* min(2 * 500, 1500 - 700) = 800 */
+  W2T_CHECK(pool == 800, "test pool of 1500 rows, splits 300/400/500: %d", pool);
+  int *order = malloc(sizeof(int) * ds.n);
+  w2_dataset_pool_order(ds.n, order);
+  char *in_pool = calloc((size_t)ds.n, 1), *pretrained = calloc((size_t)ds.n, 1);
+  for (int i = 0; i < pool; i++) in_pool[order[i]] = 1;
+  int outside = 0, overlap = 0, same_test = 1;
+  long first_test = -1;
+  for (uint64_t seed = 0; seed < 4; seed++) {
+    W2TaskData *td = NULL;
+    W2T_OK(w2_task_data_create(&S, NULL, &ft, seed, &td));
+    if (!td) break;
+    W2T_CHECK(td->n_p == ds.n - pool && td->k_p == 0 && td->Xp && !td->Yp,
+              "pretraining pool: the %d rows outside the test pool (%d)", ds.n - pool, td->n_p);
+    for (int i = 0; i < td->n_p; i++) pretrained[(int)td->Xp[i * 3]] = 1;
+    for (int i = 0; i < td->n_test; i++) {
+      outside += !in_pool[td->idt[i]];
+      overlap += pretrained[td->idt[i]];
+    }
+    if (seed == 0) first_test = td->idt[0];
+    else same_test &= td->idt[0] == first_test;
+    w2_task_data_destroy(&td);
+  }
+  int npre = 0;
+  for (int i = 0; i < ds.n; i++) npre += pretrained[i];
+  W2T_CHECK(npre == ds.n - pool, "the same pretraining rows for every seed (%d)", npre);
+  W2T_CHECK(outside == 0, "%d test rows outside the test pool", outside);
+  W2T_CHECK(overlap == 0, "%d test rows in the pretraining pool", overlap);
+  W2T_CHECK(!same_test, "test splits differ between seeds");
+  /* the source: masked reconstruction d -> d on the pool; FLOPs by the world's rule */
+  W2PretrainSource src;
+  W2T_OK(w2_pretrain_source(&S, &ft, &src));
+  W2T_CHECK(src.kind == W2_PRE_MASKED && src.d_in == 3 && src.d_out == 3 &&
+                src.n_pool == ds.n - pool,
+            "masked source on /X: kind %d d %d->%d pool %ld", src.kind, src.d_in, src.d_out,
+            src.n_pool);
+  W2SizeSpec size;
+  memset(&size, 0, sizeof size);
+  snprintf(size.name, sizeof size.name, "p");
+  size.width = 16;
+  size.depth = 1;
+  W2TaskData *td = NULL;
+  W2T_OK(w2_task_data_create(&S, NULL, &ft, 0, &td));
+  W2Model *m = NULL;
+  double fl = 0;
+  if (td) W2T_OK(w2_pretrain_source_run(&S, NULL, &size, &src, td->Xp, NULL, 9, grid, &m, &fl));
+  if (m) {
+    W2T_CHECK(m->arch.d_in == 3 && m->arch.d_out == 3 && m->loss == W2_LOSS_BCE,
+              "masked model: 3 -> 3, loss back to BCE after pretraining");
+    W2T_CHECK(fabs(fl - w2_pretrain_source_flops(&S, &size, &src)) <= 1e-9 * fl,
+              "masked pretraining FLOPs %g = planned %g", fl,
+              w2_pretrain_source_flops(&S, &size, &src));
+    /* the world's rule on the 3 -> 3 model: n = clamp(params * 0.5, 1500, 3000) rows,
+     * ceil(epochs * n / batch) steps of batch 32 over the 700-row pool */
+    W2Arch pa = m->arch;
+    long n = (long)floor(w2_arch_params(&pa) * S.pretrain.examples_per_param + 0.5);
+    n = n < S.pretrain.min_examples ? S.pretrain.min_examples : n;
+    n = n > S.pretrain.max_examples ? S.pretrain.max_examples : n;
+    double want = w2_arch_step_flops(&pa, 32, 0) *
+                  (double)w2_train_steps_for_epochs((int)n, 32, S.pretrain.hyper.epochs);
+    W2T_CHECK(fabs(fl - want) <= 1e-9 * want, "pool pretraining follows the world's rule: "
+              "%g FLOPs, want %g", fl, want);
+    /* predictions of the 3-input model on 3-column rows run */
+    float *P = malloc(sizeof(float) * td->n_p * 3);
+    W2T_OK(w2_model_predict(m, td->Xp, td->n_p, 3, P));
+    /* a model given the data of another width is refused, never read past the rows */
+    W2T_CHECK(w2_model_predict(m, td->Xt, td->n_test, 2, P) == W2_ERR_INTERNAL,
+              "predict with 2 columns on a 3-input model fails loudly");
+    w2_error_clear();
+    W2TrainSpec bad = {.X = td->Xp, .d = 4, .Y = td->Xp, .n = 10, .batch = 5, .steps = 1};
+    W2T_CHECK(w2_train(m, &bad, NULL) == W2_ERR_INTERNAL, "train with 4 columns fails loudly");
+    w2_error_clear();
+    free(P);
+  }
+  w2_model_destroy(&m);
+  w2_task_data_destroy(&td);
+  /* the content key: the same shape with other values is another source */
+  ds.X[5] += 1.f;
+  W2T_OK(w2_dataset_save(path, &ds));
+  W2PretrainSource src2;
+  W2T_OK(w2_pretrain_source(&S, &ft, &src2));
+  W2T_CHECK(!w2_pretrain_source_same(&src, &src2) &&
+                w2_pretrain_source_hash(&S, &size, &src, 9) !=
+                    w2_pretrain_source_hash(&S, &size, &src2, 9),
+            "a changed /X is a new pretraining source and key");
+  free(order);
+  free(in_pool);
+  free(pretrained);
+  remove(path);
+  w2_dataset_free(&ds);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   sweep_small(&S);
@@ -459,6 +577,7 @@ int main(int argc, char **argv) {
     test_task_data(w);
     test_pretrain(w, grid);
     test_file_task(grid);
+    test_file_pool(grid);
   }
   w2_world_destroy(&w);
   w2_grid_destroy(&grid);
