@@ -53,6 +53,8 @@ static W2Err result_new(int n_b, int n_test, W2RunResult **out) {
   W2_CALLOC(r, 1);
   r->n_b = n_b;
   r->n_test = n_test;
+  r->recipe_val_acc = r->ft_acc = r->lp_acc = r->ft_val_acc = r->lp_val_acc = NAN;
+  r->recipe_count = 1;
   W2_CALLOC(r->prob_b, n_b);
   W2_CALLOC(r->prob_test, n_test);
   *out = r;
@@ -135,6 +137,47 @@ static uint64_t pretrained_hash(const W2Pipeline *p, const W2SizeSpec *size,
   return w2_pretrain_source_hash(p->s, size, &src, seed);
 }
 
+/* The finetuning recipes a weak supervisor or ceiling is trained with: the stage alone, or
+ * the stage and the grid it is selected from. */
+static uint64_t hash_recipes(uint64_t h, const W2Sweep *s) {
+  h = hash_hyper(h, &s->finetune);
+  const W2RecipeGrid *g = &s->recipes;
+  if (!g->enabled) return h; /* keys unchanged for sweeps without selection */
+  h = hstr(h, "recipes-v1");
+  H(h, g->nlr);
+  for (int i = 0; i < g->nlr; i++) H(h, g->lr[i]);
+  H(h, g->nepochs);
+  for (int i = 0; i < g->nepochs; i++) H(h, g->epochs[i]);
+  H(h, g->nanchor);
+  for (int i = 0; i < g->nanchor; i++) H(h, g->anchor[i]);
+  H(h, g->nbody);
+  for (int i = 0; i < g->nbody; i++) H(h, g->body_lr_scale[i]);
+  H(h, g->val_frac);
+  return h;
+}
+
+int w2_recipe_count(const W2Sweep *s) {
+  const W2RecipeGrid *g = &s->recipes;
+  if (!g->enabled) return 1;
+  int c = 1;
+  c *= g->nlr ? g->nlr : 1;
+  c *= g->nepochs ? g->nepochs : 1;
+  c *= g->nanchor ? g->nanchor : 1;
+  c *= g->nbody ? g->nbody : 1;
+  return c;
+}
+
+void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h) {
+  const W2RecipeGrid *g = &s->recipes;
+  *h = s->finetune;
+  if (!g->enabled) return;
+  /* mixed radix, body_lr_scale fastest: lr is the slowest-varying axis */
+  if (g->nbody) { h->body_lr_scale = g->body_lr_scale[i % g->nbody]; i /= g->nbody; }
+  if (g->nanchor) { h->anchor_decay = g->anchor[i % g->nanchor]; i /= g->nanchor; }
+  if (g->nepochs) { h->epochs = g->epochs[i % g->nepochs]; i /= g->nepochs; }
+  if (g->nlr) h->lr = g->lr[i % g->nlr];
+}
+
 uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                            uint64_t seed) {
   const W2Sweep *s = p->s;
@@ -156,7 +199,7 @@ uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSp
     const W2SizeSpec *sz = w2_sweep_size(s, weak);
     uint64_t ph = pretrained_hash(p, sz, t, seed);
     H(h, ph);
-    h = hash_hyper(h, &s->finetune);
+    h = hash_recipes(h, s);
   }
   return h;
 }
@@ -177,7 +220,9 @@ uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
   H(h, ph);
   h = hash_task(h, p->s, t);
   H(h, seed);
-  return hash_hyper(h, &p->s->finetune);
+  h = hash_recipes(h, p->s);
+  if (p->s->recipes.enabled && p->s->recipes.probe_ceiling) h = hstr(h, "probe-ceiling-v1");
+  return h;
 }
 
 void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
@@ -578,6 +623,72 @@ static W2Err finetune_result(W2Pipeline *p, W2Model *m, const W2TaskData *td, co
   return W2_OK;
 }
 
+/* Recipe selection (pipeline.h "Recipes"): trains every recipe of the grid on a seeded
+ * (1 - val_frac) part of (X, y) and keeps the one with the best ground-truth accuracy on
+ * the rest. Fills r->recipe, recipe_index, recipe_count, recipe_val_acc and ft_val_acc.
+ * `what` names the stage ("weak", "ceiling") so the two splits get different holdouts. */
+static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                           const W2TaskData *td, uint64_t seed, int unsup, const float *X,
+                           const float *y, int n, const char *what, W2RunResult *r) {
+  const W2Sweep *s = p->s;
+  int K = w2_recipe_count(s);
+  r->recipe_count = K;
+  r->recipe_index = 0;
+  r->recipe = s->finetune;
+  if (!s->recipes.enabled) return W2_OK;
+  int d = td->d;
+  int nval = (int)lround(s->recipes.val_frac * n);
+  if (nval < 1) nval = 1;
+  int ntr = n - nval;
+  W2_CHECK(ntr >= 1, W2_ERR_CONFIG,
+           "recipe selection: %s split of %d rows leaves no training rows (recipes.val_frac)",
+           what, n);
+  uint64_t salt = w2_fnv1a(W2_FNV_OFFSET, what, strlen(what));
+  int *perm = malloc(sizeof(int) * (size_t)n);
+  float *Xtr = malloc(sizeof(float) * (size_t)n * d);
+  float *ytr = malloc(sizeof(float) * (size_t)n);
+  float *pv = malloc(sizeof(float) * (size_t)nval);
+  W2Err e = W2_OK;
+  W2Model *m = NULL;
+  if (!perm || !Xtr || !ytr || !pv) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (recipes)");
+    goto done;
+  }
+  /* rows perm[0..ntr) train, perm[ntr..n) validate: both packed into Xtr / ytr */
+  w2_permutation(w2_key(seed, "recipe-holdout", salt, 0), 0, n, perm);
+  for (int i = 0; i < n; i++) {
+    memcpy(Xtr + (size_t)i * d, X + (size_t)perm[i] * d, sizeof(float) * (size_t)d);
+    ytr[i] = y[perm[i]];
+  }
+  const float *Xv = Xtr + (size_t)ntr * d, *yv = ytr + ntr;
+  double best = -1;
+  for (int i = 0; i < K; i++) {
+    W2StageHyper h;
+    w2_recipe_at(s, i, &h);
+    W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &m));
+    W2_CALL_GOTO(e, done, w2_model_reset_head(m, 1, w2_key(seed, "head", 20, salt)));
+    Stage st = {.X = Xtr, .d = d, .labels = ytr, .n = ntr, .hyper = &h,
+                .key = w2_key(seed, "recipe-order", salt, (uint64_t)i)};
+    W2_CALL_GOTO(e, done, run_stage(p, m, &st, NULL));
+    W2_CALL_GOTO(e, done, w2_model_predict(m, Xv, nval, d, pv));
+    double acc = w2_accuracy(pv, yv, nval);
+    if (acc > best) {
+      best = acc;
+      r->recipe_index = i;
+      r->recipe = h;
+    }
+    w2_model_destroy(&m);
+  }
+  r->recipe_val_acc = r->ft_val_acc = best;
+done:
+  w2_model_destroy(&m);
+  free(perm);
+  free(Xtr);
+  free(ytr);
+  free(pv);
+  return e ? w2_error_push(__FILE__, __LINE__, __func__, e) : W2_OK;
+}
+
 W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W2TaskData *td,
                    uint64_t seed, W2RunResult **out) {
   char path[W2_PATH_MAX + 128];
@@ -586,6 +697,7 @@ W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W
   W2_CALL(result_new(td->n_b, td->n_test, out));
   W2RunResult *r = *out;
   if (path[0] && w2_file_exists(path)) {
+    (*out)->recipe = p->s->finetune;
     W2Err e = w2_store_result_load(path, hash, out);
     if (e) w2_run_result_free(out);
     W2_CALL(e);
@@ -606,8 +718,10 @@ W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W
     const W2SizeSpec *size = w2_sweep_size(p->s, weak);
     W2_CHECK(size, W2_ERR_CONFIG, "weak supervisor '%s' is neither a size nor a supervisor", weak);
     W2Model *m = NULL;
+    W2_CALL_GOTO(e, fail,
+                 select_recipe(p, size, t, td, seed, 0, td->Xa, td->ya, td->n_a, "weak", r));
     W2_CALL_GOTO(e, fail, w2_pipe_pretrained(p, size, t, td, seed, &m));
-    Stage st = {.X = td->Xa, .d = td->d, .labels = td->ya, .n = td->n_a, .hyper = &p->s->finetune,
+    Stage st = {.X = td->Xa, .d = td->d, .labels = td->ya, .n = td->n_a, .hyper = &r->recipe,
                 .key = w2_key(seed, "weak-order", 0, 0)};
     e = finetune_result(p, m, td, &st, NULL, td->ya, w2_key(seed, "head", 1, 0), r);
     w2_model_destroy(&m);
@@ -629,6 +743,7 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
   uint64_t hash = w2_pipe_ceiling_hash(p, size, t, seed, unsup);
   W2_CALL(result_new(td->n_b, td->n_test, out));
   if (path[0] && w2_file_exists(path)) {
+    (*out)->recipe = p->s->finetune;
     W2Err e = w2_store_result_load(path, hash, out);
     if (e) w2_run_result_free(out);
     W2_CALL(e);
@@ -637,12 +752,16 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
   double t0 = now_s();
   W2Model *m = NULL;
   W2Err e = W2_OK;
+  W2RunResult *r = *out;
+  W2_CALL_GOTO(e, fail, select_recipe(p, size, t, td, seed, unsup, td->Xb, td->yb, td->n_b,
+                                      "ceiling", r));
   W2_CALL_GOTO(e, fail, start_model(p, size, t, td, seed, unsup, &m));
-  Stage st = {.X = td->Xb, .d = td->d, .labels = td->yb, .n = td->n_b, .hyper = &p->s->finetune,
+  Stage st = {.X = td->Xb, .d = td->d, .labels = td->yb, .n = td->n_b, .hyper = &r->recipe,
               .key = w2_key(seed, "ceiling-order", 0, 0)};
-  e = finetune_result(p, m, td, &st, NULL, td->yb, w2_key(seed, "head", 2, 0), *out);
+  e = finetune_result(p, m, td, &st, NULL, td->yb, w2_key(seed, "head", 2, 0), r);
   w2_model_destroy(&m);
   if (e) goto fail;
+  r->ft_acc = r->final.acc;
   plog(p, "  ceiling  %-8s %-10s seed %llu%s: test acc %.4f (%.1f s)", size->name, t->name,
        (unsigned long long)seed, unsup ? " unsup" : "", (*out)->final.acc, now_s() - t0);
   if (path[0]) W2_CALL_GOTO(e, fail, w2_store_result_save(path, *out, hash));

@@ -15,6 +15,17 @@
  *   unsup/<task>-<size>-s<seed>-<hash>.h5        checkpoint after generative finetuning
  *   weak/<task>-<weak>-s<seed>-<hash>.h5         weak labels on B and test + curve
  *   ceiling/<task>-<size>-s<seed>[-unsup]-<hash>.h5   ceiling result + curve
+ *
+ * Recipes: with `recipes` in the sweep (spec.h W2RecipeGrid), a weak supervisor's and a
+ * ceiling's finetuning recipe is chosen for its own (task, size, seed): every recipe of
+ * the grid is trained on a seeded (1 - val_frac) part of its split (A for the weak
+ * supervisor, B for the ceiling) and scored by ground-truth accuracy on the held-out rest;
+ * the best (first on ties; the grid's order is lr, then epochs, then anchor_decay, then
+ * body_lr_scale) is retrained on the whole split. The test split is never read for it.
+ * Students train with the recipe chosen for the ceiling of their size (the paper's
+ * practice). The selection is part of the weak and ceiling artifacts (their hashes cover
+ * the grid) and the chosen recipe is stored with them and in every cell row.
+ *
  * Each w2_pipe_* function loads its artifact when present, else computes it (computing
  * its own prerequisites the same way) and stores it atomically (temp file + rename). The
  * sweep runner schedules artifacts as tasks so that no two ranks compute the same one.
@@ -56,6 +67,18 @@ typedef struct W2RunResult {
   int n_b, n_test;
   float *prob_b;     /* (n_b) predictions on split B (the weak labels, for a supervisor) */
   float *prob_test;  /* (n_test) predictions on the test split */
+  /* Recipes (see "Recipes" above): the finetuning recipe this model was trained with
+   * (chosen, or the finetune stage when selection is off), its ground-truth accuracy on
+   * the held-out validation rows of its split (NaN without selection), its index in the
+   * recipe grid and the grid's size. */
+  W2StageHyper recipe;
+  double recipe_val_acc;
+  int recipe_index, recipe_count;
+  /* Ceilings: test accuracy of the finetuned model and of the ground-truth linear probe
+   * (NaN when not computed), their validation accuracies, and which one is the ceiling
+   * (1 = the probe). */
+  double ft_acc, lp_acc, ft_val_acc, lp_val_acc;
+  int chose_probe;
 } W2RunResult;
 
 void w2_run_result_free(W2RunResult **r);
@@ -114,6 +137,11 @@ void w2_pipe_weak_path(const W2Pipeline *p, const char *weak, const W2TaskSpec *
                        uint64_t seed, char *path, size_t len);
 void w2_pipe_ceiling_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
                           uint64_t seed, int unsup, char *path, size_t len);
+
+/* Recipe grid (spec.h W2RecipeGrid): its size (1 without selection) and recipe i, the
+ * finetune stage with the grid's values of combination i filled in. */
+int w2_recipe_count(const W2Sweep *s);
+void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h);
 
 /* PGR; NaN when ceiling == weak. */
 double w2_pgr(double weak, double student, double ceiling);

@@ -65,6 +65,12 @@ static double *metric_ptr(W2Metrics *m, int i) {
   return p[i];
 }
 
+#define NRECIPE 14
+static const char *const recipe_names[NRECIPE] = {
+    "recipe_lr", "recipe_epochs", "recipe_anchor_decay", "recipe_body_lr_scale",
+    "recipe_weight_decay", "recipe_batch", "recipe_val_acc", "recipe_index", "recipe_count",
+    "ft_acc", "lp_acc", "ft_val_acc", "lp_val_acc", "chose_probe"};
+
 static W2Err save_body(hid_t f, const char *path, const W2RunResult *r, uint64_t hash) {
   W2_CALL(w2_h5_attr_write_str_fixed(f, path, "format", FORMAT, H5T_CSET_ASCII));
   W2_CALL(w2_h5_attr_write_int(f, path, "version", VERSION));
@@ -75,6 +81,13 @@ static W2Err save_body(hid_t f, const char *path, const W2RunResult *r, uint64_t
   W2Metrics m = r->final;
   for (int i = 0; i < NMETRIC; i++)
     W2_CALL(w2_h5_attr_write_double(f, path, metric_names[i], *metric_ptr(&m, i)));
+  /* the recipe it was trained with, and the ceiling's choice (pipeline.h "Recipes") */
+  const W2StageHyper *h = &r->recipe;
+  double rv[] = {h->lr, h->epochs, h->anchor_decay, h->body_lr_scale > 0 ? h->body_lr_scale : 1,
+                 h->weight_decay, (double)h->batch, r->recipe_val_acc, r->recipe_index,
+                 r->recipe_count, r->ft_acc, r->lp_acc, r->ft_val_acc, r->lp_val_acc,
+                 r->chose_probe};
+  for (int i = 0; i < NRECIPE; i++) W2_CALL(w2_h5_attr_write_double(f, path, recipe_names[i], rv[i]));
   hsize_t nb = (hsize_t)r->n_b, nt = (hsize_t)r->n_test;
   W2_CALL(w2_h5_write_f32(f, path, "prob_b", 1, &nb, r->prob_b));
   W2_CALL(w2_h5_write_f32(f, path, "prob_test", 1, &nt, r->prob_test));
@@ -117,6 +130,29 @@ static W2Err load_body(hid_t f, const char *path, uint64_t hash, W2RunResult *r)
   W2_CALL(w2_h5_attr_read_double(f, path, "best_acc", &r->best_acc));
   for (int i = 0; i < NMETRIC; i++)
     W2_CALL(w2_h5_attr_read_double(f, path, metric_names[i], metric_ptr(&r->final, i)));
+  /* recipe attributes: absent in files written before recipes existed (their hash is the
+   * same when selection is off); r->recipe then keeps what the caller set (the finetune
+   * stage, which is what trained them); warm-up and schedule are never selected */
+  if (H5Aexists(f, recipe_names[0]) > 0) {
+    double rv[NRECIPE];
+    for (int i = 0; i < NRECIPE; i++)
+      W2_CALL(w2_h5_attr_read_double(f, path, recipe_names[i], &rv[i]));
+    W2StageHyper *rh = &r->recipe;
+    rh->lr = (float)rv[0];
+    rh->epochs = rv[1];
+    rh->anchor_decay = (float)rv[2];
+    rh->body_lr_scale = (float)rv[3];
+    rh->weight_decay = (float)rv[4];
+    rh->batch = (int)rv[5];
+    r->recipe_val_acc = rv[6];
+    r->recipe_index = (int)rv[7];
+    r->recipe_count = (int)rv[8];
+    r->ft_acc = rv[9];
+    r->lp_acc = rv[10];
+    r->ft_val_acc = rv[11];
+    r->lp_val_acc = rv[12];
+    r->chose_probe = (int)rv[13];
+  }
   W2_CALL(w2_h5_read_1d(f, path, "prob_b", H5T_NATIVE_FLOAT, (hsize_t)r->n_b, r->prob_b));
   W2_CALL(w2_h5_read_1d(f, path, "prob_test", H5T_NATIVE_FLOAT, (hsize_t)r->n_test,
                         r->prob_test));
