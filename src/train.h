@@ -32,6 +32,7 @@ typedef struct W2TrainSpec {
   W2Sched sched;       /* decay after warm-up, to 0 at the last step */
   uint64_t key;        /* data-order key */
   W2TargetFn target;   /* NULL: targets are rows of Y */
+  W2Loss loss;         /* W2_LOSS_BCE (0, default) or W2_LOSS_RKL against the targets */
   void *target_ctx;
   int target_needs_prob;
   int n_eval;          /* evaluation points (0: none); the last is always the final step */
