@@ -995,16 +995,15 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
     } else {
       /* cross-fitted probe scores: each row scored by a probe (its own CV) fitted on the
        * other folds' weak labels */
-      W2_CALL_GOTO(e, done, start_model(p, strong, t, td, seed, meth->unsup, &m));
-      double f0 = m->flops;
-      e = probe_features(p, m, td, &fb, &ft);
+      e = start_model(p, strong, t, td, seed, meth->unsup, &m);
+      double f0 = e ? 0 : m->flops, pf = 0;
+      if (!e) e = probe_features(p, m, td, &fb, &ft);
       if (!e) {
         W2ProbeOpts o;
         probe_opts(p, 0, &o);
         e = w2_probe_crossfit(fb, wr->prob_b, n, strong->width, p->s->probe.folds,
-                              w2_key(seed, "clean-lr", 0, 0), &o, score);
-        /* FLOPs: the features, and folds probes of about a full probe's cost */
-        extra_flops += m->flops - f0;
+                              w2_key(seed, "clean-lr", 0, 0), &o, score, &pf);
+        extra_flops += m->flops - f0 + pf; /* the features and the fold probes */
       }
       w2_model_destroy(&m);
     }

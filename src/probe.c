@@ -515,7 +515,7 @@ done:
 }
 
 W2Err w2_probe_crossfit(const float *F, const float *y, int n, int d, int folds, uint64_t key,
-                        const W2ProbeOpts *opts, float *out) {
+                        const W2ProbeOpts *opts, float *out, double *flops) {
   W2_CHECK(folds >= 2 && n >= 2 * folds, W2_ERR_ARG, "probe: %d rows in %d cross-fitting folds",
            n, folds);
   W2ProbeOpts o;
@@ -541,6 +541,7 @@ W2Err w2_probe_crossfit(const float *F, const float *y, int n, int d, int folds,
     e = w2_probe_fit(Ft, yt, nt, d, &o, &p);
     if (e) break;
     for (int i = f; i < n; i += folds) w2_probe_predict(p, F + (size_t)perm[i] * d, 1, out + perm[i]);
+    if (flops) *flops += p->flops;
     w2_probe_destroy(&p);
   }
 done:

@@ -84,9 +84,10 @@ void w2_probe_destroy(W2Probe **p);
 
 /* Cross-fitted predictions: rows are split into `folds` folds by key; each fold is
  * predicted by a probe (with its own cross-validated lambda over the other rows, opts)
- * fitted on the other folds, so no row's score comes from a probe that saw its label. */
+ * fitted on the other folds, so no row's score comes from a probe that saw its label.
+ * The fold probes' FLOPs are added to *flops (may be NULL). */
 W2Err w2_probe_crossfit(const float *F, const float *y, int n, int d, int folds, uint64_t key,
-                        const W2ProbeOpts *opts, float *out);
+                        const W2ProbeOpts *opts, float *out, double *flops);
 
 /* The objective J at theta = (w[0..d), b) on already standardised features Z (n x d
  * row-major, double) and its gradient (d + 1 entries; NULL = skip). Exposed for the tests. */

@@ -1171,11 +1171,14 @@ static W2Err check_chains(const Parse *p, const config_setting_t *root, const W2
           if (!w2_sweep_pair_runs(s, s->weak[a], s->strong[b])) continue;
           const W2SizeSpec *wz = w2_sweep_size(s, s->weak[a]), *sz = w2_sweep_size(s, s->strong[b]);
           double wp = wz ? w2_sweep_size_params(s, wz) : -1, sp = w2_sweep_size_params(s, sz);
+          char wb[48];
+          if (wz) snprintf(wb, sizeof wb, "%.4g", wp);
+          else snprintf(wb, sizeof wb, "a synthetic supervisor");
           REQUIRE(p, wp < cp && cp < sp, x,
                   "methods[%d].chain[%d]: '%s' (%.4g parameters) is not strictly between weak '%s' "
-                  "(%.4g) and strong '%s' (%.4g); a bootstrap chain must pass through sizes "
+                  "(%s) and strong '%s' (%.4g); a bootstrap chain must pass through sizes "
                   "strictly between every weak and every strong size it runs with",
-                  i, q, m->chain[q], cp, s->weak[a], wp, s->strong[b], sp);
+                  i, q, m->chain[q], cp, s->weak[a], wb, s->strong[b], sp);
         }
     }
   }

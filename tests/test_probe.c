@@ -200,7 +200,9 @@ static void test_cv(void) {
   for (int i = 0; i < n; i++) rnd[i] = w2_uniform(9, 0, (uint64_t)i) < 0.5 ? 1.f : 0.f;
   o.nlambda = 1;
   o.lambda_max = o.lambda_min = 1e-4;
-  W2T_OK(w2_probe_crossfit(F, rnd, n, d, 5, 12, &o, cf));
+  double cff = 0;
+  W2T_OK(w2_probe_crossfit(F, rnd, n, d, 5, 12, &o, cf, &cff));
+  W2T_CHECK(cff > 0, "cross-fitting counts its FLOPs");
   W2Probe *pi = NULL;
   W2T_OK(w2_probe_fit_lambda(F, rnd, n, d, 1e-4, &o, &pi));
   if (pi) w2_probe_predict(pi, F, n, in);
