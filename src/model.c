@@ -371,6 +371,15 @@ W2Err w2_model_loss(W2Model *m, double *loss) {
       float zi = z[il], az = fabsf(zi);
       float e = expf(-az);
       float s = zi >= 0 ? 1.f / (1.f + e) : e / (1.f + e);
+      if (m->loss == W2_LOSS_RKL) {
+        /* KL(f || t): log f = -softplus(-z), log(1-f) = -softplus(z) (no cancellation) */
+        double tt = fmin(fmax((double)t[il], 1e-6), 1.0 - 1e-6), l1p = log1p((double)e);
+        double lf = -((zi < 0 ? -zi : 0.0) + l1p), l1f = -((zi > 0 ? zi : 0.0) + l1p);
+        double f = s, kl = f * (lf - log(tt)) + (1 - f) * (l1f - log1p(-tt));
+        local += (double)w * kl;
+        d[il] = w * scale * (float)(f * (1 - f) * (zi - (log(tt) - log1p(-tt))));
+        continue;
+      }
       local += (double)w * ((zi > 0 ? zi : 0.f) - zi * t[il] + log1pf(e));
       d[il] = w * scale * (s - t[il]);
     }

@@ -40,9 +40,18 @@ typedef struct W2Arch {
 
 #define W2_MAX_LAYERS 64
 
-/* Loss of the head: BCE with logits on sigmoid outputs (every task and target
- * pretraining), or half the squared error on the raw logits (masked reconstruction). */
-typedef enum { W2_LOSS_BCE = 0, W2_LOSS_MSE = 1 } W2Loss;
+/* What w2_model_loss computes from the logits z and the loaded targets t (per output):
+ *   W2_LOSS_BCE  BCE(t, sigmoid(z)) = -t log f - (1-t) log(1-f), f = sigmoid(z); d/dz = f - t.
+ *                Every method whose loss is "CE against a (detached) target" uses it.
+ *   W2_LOSS_RKL  reverse KL(f || t) = f log(f/t) + (1-f) log((1-f)/(1-t)), the student's
+ *                distribution against the target's; d/dz = f (1-f) (z - logit t), which is
+ *                NOT the gradient of a CE against any fixed target (mode-seeking: the student
+ *                is pushed toward the target only as fast as its own confidence allows).
+ *                Targets are clamped to [1e-6, 1 - 1e-6] (a hard 0/1 target has infinite KL).
+*   W2_LOSS_MSE  half the squared error on the raw logits, over the entries of an element
+ *                mask (masked-input reconstruction, pretraining on a data file).
+ */
+typedef enum { W2_LOSS_BCE = 0, W2_LOSS_MSE = 1, W2_LOSS_RKL = 2 } W2Loss;
 
 typedef struct W2AdamW {
   float lr;           /* peak learning rate */
@@ -64,6 +73,7 @@ typedef struct W2Model {
   float *b[W2_MAX_LAYERS], *db[W2_MAX_LAYERS], *mb[W2_MAX_LAYERS], *vb[W2_MAX_LAYERS];
   long adam_t;                     /* AdamW step count (bias correction) */
   int freeze_body;                 /* 1: backward and update touch only the head (probes) */
+  W2Loss loss;                     /* what w2_model_loss computes (BCE unless set) */
   /* workspace for batch B (w2_model_set_batch) */
   int B;
   W2Mat act[W2_MAX_LAYERS + 1];    /* act[0] input, act[l+1] output of layer l */
@@ -73,7 +83,6 @@ typedef struct W2Model {
   W2Mat emask;                     /* (B, d_out) element weights of the MSE loss, valid when
                                       has_emask (w2_model_load_target_masked) */
   int has_emask;
-  W2Loss loss;                     /* the loss w2_model_loss computes (BCE unless set) */
   float *row_weight;               /* (B) per-row loss weights, 0 for padding rows */
   float *host_logits;              /* (B * d_out) gathered logits, row-major */
   float *host_tmp;                 /* (B * d_out) gather scratch */
@@ -131,10 +140,11 @@ W2Err w2_model_forward(W2Model *m);
 /* Gathers the logits to host_logits (B x d_out row-major) on every rank. Collective. */
 W2Err w2_model_gather_logits(W2Model *m);
 /* Loss of the loaded targets; writes dlogits. Returns the loss on every rank. Collective.
- *   W2_LOSS_BCE: mean over weighted rows of the summed BCE over outputs, divided by d_out.
+ *   W2_LOSS_BCE, W2_LOSS_RKL: mean over weighted rows of the summed loss over outputs,
+ *                divided by d_out.
  *   W2_LOSS_MSE: sum of w_ij (z_ij - t_ij)^2 / 2 over the weighted entries divided by the
  *                sum of w_ij, w_ij = row weight x element mask (mask 1 when none loaded).
- * Both count 5 FLOPs per loss element (model.c's convention). */
+ * All count 5 FLOPs per loss element (model.c's convention). */
 W2Err w2_model_loss(W2Model *m, double *loss);
 /* Backward from dlogits into dW/db (body skipped when freeze_body). Collective. */
 W2Err w2_model_backward(W2Model *m);

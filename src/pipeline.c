@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "dataset.h"
 #include "pretrain.h"
+#include "probe.h"
 #include "rng.h"
 #include "store.h"
 #include "supervisor.h"
@@ -349,8 +350,8 @@ static W2Err method_targets(void *ctx, int nrows, const int *rows, const float *
     /* learn only where the student is still unsure: |p - 1/2| < radius */
     for (int i = 0; i < nrows; i++) weight[i] = fabsf(prob[i] - 0.5f) < tg->radius ? 1.f : 0.f;
   }
-  /* W2_M_KL: KL(w || f) = CE(w, f) - H(w); H(w) is constant in the student, so its
-   * gradient is that of naive CE: same target. */
+  /* W2_M_KL: the target is the weak label; the loss is reverse KL(f || w) (run_stage
+   * selects W2_LOSS_RKL), whose gradient is not naive CE's */
   return W2_OK;
 }
 
@@ -432,7 +433,6 @@ typedef struct Stage {
   const W2MethodSpec *method; /* loss (NULL: plain CE) */
   double prior, radius;
   uint64_t key;            /* data order */
-  int probe;               /* 1: frozen body, head only */
 } Stage;
 
 static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
@@ -454,6 +454,7 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
   sp.target = method_targets;
   sp.target_ctx = &tg;
   sp.target_needs_prob = needs_prob(st->method);
+  sp.loss = st->method && st->method->kind == W2_M_KL ? W2_LOSS_RKL : W2_LOSS_BCE;
   if (ev) {
     sp.n_eval = ev->curve->n;
     sp.eval = eval_point;
@@ -461,12 +462,10 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
     ev->k = 0;
     ev->flops0 = m->flops;
   }
-  m->freeze_body = st->probe;
   W2Err e = W2_OK;
-  if (h->anchor_decay > 0 && !st->probe) e = w2_model_set_anchor(m);
+  if (h->anchor_decay > 0) e = w2_model_set_anchor(m);
   if (!e) e = w2_train(m, &sp, NULL);
   w2_model_clear_anchor(m);
-  m->freeze_body = 0;
   free(tg.scratch);
   W2_CALL(e);
   return W2_OK;
@@ -818,13 +817,19 @@ static W2Err train_student(W2Pipeline *p, W2Model *m, const W2TaskData *td, cons
   return W2_OK;
 }
 
-/* Cross-fitted labels: two models, each trained on one half of B's rows (labels `y`),
- * label the other half; `mean_test` gets the mean of their test predictions. */
-static W2Err crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                             const W2TaskData *td, uint64_t seed, int unsup, const float *y,
-                             int probe, uint64_t salt, float *out_b, float *mean_test,
-                             int count_pretrain, double *flops) {
-  int n = td->n_b, d = td->d, h = n / 2;
+/* Cross-fitted labels: B's rows are split into `folds` folds (a permutation keyed on seed
+ * and salt); for each fold a model of `size` is finetuned on the other folds' rows with
+ * labels `y` and labels the fold, so no row's label comes from a model that trained on it,
+ * and each model trains on (folds-1)/folds of B. `mean_test` (may be NULL) gets the mean of
+ * the fold models' test predictions. FLOPs of the fold models are added to *flops (the
+ * pretraining once when count_pretrain). */
+W2Err w2_pipe_crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                              const W2TaskData *td, uint64_t seed, int unsup, const float *y,
+                              int folds, uint64_t salt, float *out_b, float *mean_test,
+                              int count_pretrain, double *flops) {
+  int n = td->n_b, d = td->d;
+  W2_CHECK(folds >= 2 && n >= 2 * folds, W2_ERR_CONFIG,
+           "cross-fitting %d rows of B in %d folds: too few rows", n, folds);
   int *perm = malloc(sizeof(int) * (size_t)n);
   float *Xf = malloc(sizeof(float) * (size_t)n * d), *yf = malloc(sizeof(float) * (size_t)n);
   float *pt = malloc(sizeof(float) * (size_t)td->n_test), *po = malloc(sizeof(float) * (size_t)n);
@@ -836,28 +841,31 @@ static W2Err crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2Task
   }
   w2_permutation(w2_key(seed, "crossfit", salt, 0), 0, n, perm);
   if (mean_test) memset(mean_test, 0, sizeof(float) * (size_t)td->n_test);
-  for (int fold = 0; fold < 2; fold++) {
-    int lo = fold ? h : 0, hi = fold ? n : h; /* train rows perm[lo..hi) */
-    int nt = hi - lo, no = n - nt;
-    for (int i = 0; i < nt; i++) {
-      memcpy(Xf + (size_t)i * d, td->Xb + (size_t)perm[lo + i] * d, sizeof(float) * d);
-      yf[i] = y[perm[lo + i]];
+  for (int fold = 0; fold < folds; fold++) {
+    /* fold f = positions i of the permutation with i % folds == f */
+    int nt = 0;
+    for (int i = 0; i < n; i++) {
+      if (i % folds == fold) continue;
+      memcpy(Xf + (size_t)nt * d, td->Xb + (size_t)perm[i] * d, sizeof(float) * d);
+      yf[nt++] = y[perm[i]];
     }
     W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &m));
     double f0 = m->flops;
     W2_CALL_GOTO(e, done, w2_model_reset_head(m, 1, w2_key(seed, "head", 10 + salt, fold)));
-    Stage st = {.X = Xf, .d = d, .labels = yf, .n = nt, .hyper = probe ? &p->s->probe : &p->s->finetune,
-                .key = w2_key(seed, "crossfit-order", salt, fold), .probe = probe};
+    Stage st = {.X = Xf, .d = d, .labels = yf, .n = nt, .hyper = &p->s->finetune,
+                .key = w2_key(seed, "crossfit-order", salt, fold)};
     W2_CALL_GOTO(e, done, run_stage(p, m, &st, NULL));
     if (flops) *flops += m->flops - (fold || !count_pretrain ? f0 : 0);
-    /* label the other half */
-    for (int i = 0; i < no; i++)
-      memcpy(Xf + (size_t)i * d, td->Xb + (size_t)perm[fold ? i : h + i] * d, sizeof(float) * d);
+    /* label the held-out fold */
+    int no = 0;
+    for (int i = fold; i < n; i += folds)
+      memcpy(Xf + (size_t)no++ * d, td->Xb + (size_t)perm[i] * d, sizeof(float) * d);
     W2_CALL_GOTO(e, done, w2_model_predict(m, Xf, no, d, po));
-    for (int i = 0; i < no; i++) out_b[perm[fold ? i : h + i]] = po[i];
+    no = 0;
+    for (int i = fold; i < n; i += folds) out_b[perm[i]] = po[no++];
     if (mean_test) {
       W2_CALL_GOTO(e, done, w2_model_predict(m, td->Xt, td->n_test, td->d, pt));
-      for (int i = 0; i < td->n_test; i++) mean_test[i] += 0.5f * pt[i];
+      for (int i = 0; i < td->n_test; i++) mean_test[i] += pt[i] / folds;
     }
     w2_model_destroy(&m);
   }
@@ -869,6 +877,111 @@ done:
   free(pt);
   free(po);
   return e;
+}
+
+/* ----------------------------------------------------------------------------------- */
+/* linear probes (probe.h): solved to convergence on frozen features, lambda by CV */
+
+static void probe_opts(const W2Pipeline *p, uint64_t key, W2ProbeOpts *o) {
+  w2_probe_opts_default(o);
+  o->folds = p->s->probe.folds;
+  o->nlambda = p->s->probe.nlambda;
+  o->lambda_min = p->s->probe.lambda_min;
+  o->lambda_max = p->s->probe.lambda_max;
+  o->criterion = (W2ProbeCriterion)p->s->probe.criterion;
+  o->key = key;
+}
+
+/* Frozen last-hidden-layer features of m on B (*fb, n_b x width) and test (*ft); adds the
+ * forward FLOPs to m->flops. The caller frees both. */
+static W2Err probe_features(W2Pipeline *p, W2Model *m, const W2TaskData *td, float **fb,
+                            float **ft) {
+  int w = m->arch.width;
+  *fb = malloc(sizeof(float) * (size_t)td->n_b * w);
+  *ft = malloc(sizeof(float) * (size_t)td->n_test * w);
+  W2_CHECK(*fb && *ft, W2_ERR_MEM, "out of memory (features of %d + %d rows)", td->n_b, td->n_test);
+  W2_CALL(w2_model_set_batch(m, p->s->finetune.batch));
+  W2_CALL(w2_model_features(m, td->Xb, td->n_b, td->d, *fb));
+  W2_CALL(w2_model_features(m, td->Xt, td->n_test, td->d, *ft));
+  m->flops += w2_arch_forward_flops(&m->arch, (double)td->n_b + td->n_test);
+  return W2_OK;
+}
+
+/* A cross-validated probe on (fb, y) (labels y of B's rows: the probe's own CV picks lambda
+ * on them, nothing else is read), evaluated on test. A probe has no curve over SGD steps:
+ * `curve` gets ONE point (step 0, the probe's FLOPs, test metrics, agreement with y on B).
+ * prob_b / prob_test (may be NULL) get its predictions; *out (may be NULL) the probe. Adds
+ * the probe's FLOPs to *flops. */
+static W2Err probe_run(W2Pipeline *p, const W2TaskData *td, const float *fb, const float *ft,
+                       int w, const float *y, uint64_t key, const float *weak_test,
+                       float *prob_b, float *prob_test, W2Curve *curve, W2Probe **out,
+                       double *flops) {
+  W2ProbeOpts o;
+  probe_opts(p, key, &o);
+  W2Probe *pr = NULL;
+  W2_CALL(w2_probe_fit(fb, y, td->n_b, w, &o, &pr));
+  float *pb = malloc(sizeof(float) * (size_t)td->n_b), *pt = malloc(sizeof(float) * (size_t)td->n_test);
+  W2Err e = W2_OK;
+  if (!pb || !pt) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (probe)");
+    goto done;
+  }
+  w2_probe_predict(pr, fb, td->n_b, pb);
+  w2_probe_predict(pr, ft, td->n_test, pt);
+  W2Metrics mt;
+  w2_metrics_compute(pt, td->yt, weak_test, td->n_test, &mt);
+  mt.weak_fit = w2_agreement(pb, y, y, td->n_b, -1);
+  w2_curve_free(curve);
+  W2_CALL_GOTO(e, done, w2_curve_alloc(curve, 1));
+  double vals[W2_CURVE_NFIELDS] = {0, pr->flops, mt.acc, mt.auroc, mt.ece, mt.loss, mt.agree,
+                                   mt.agree_right, mt.agree_wrong, mt.weak_fit};
+  for (int f = 0; f < W2_CURVE_NFIELDS; f++) curve->v[f][0] = vals[f];
+  if (prob_b) memcpy(prob_b, pb, sizeof(float) * (size_t)td->n_b);
+  if (prob_test) memcpy(prob_test, pt, sizeof(float) * (size_t)td->n_test);
+  if (flops) *flops += pr->flops;
+done:
+  free(pb);
+  free(pt);
+  if (!e && out) *out = pr;
+  else w2_probe_destroy(&pr);
+  return e;
+}
+
+/* The ground-truth probe of `size` on split B: a probe (lambda by CV on B's ground truth)
+ * on the frozen features of the pretrained (or generatively finetuned) model. *out gets a
+ * run result like a ceiling's (1-point curve, final metrics, predictions on B and test,
+ * FLOPs including pretraining); *val_acc its cross-validated accuracy on B at the chosen
+ * lambda, a validation number that never reads the test split. Used by lp_gt; meant for
+ * choosing the ceiling on validation. */
+static W2Err gt_probe_result(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                             const W2TaskData *td, uint64_t seed, int unsup, W2RunResult **out,
+                             double *val_acc) {
+  W2Model *m = NULL;
+  float *fb = NULL, *ft = NULL;
+  W2Probe *pr = NULL;
+  W2Err e = W2_OK;
+  W2_CALL(result_new(td->n_b, td->n_test, out));
+  W2RunResult *r = *out;
+  W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &m));
+  W2_CALL_GOTO(e, done, probe_features(p, m, td, &fb, &ft));
+  double fl = m->flops;
+  W2_CALL_GOTO(e, done, probe_run(p, td, fb, ft, size->width, td->yb, w2_key(seed, "probe-cv", 1, 0),
+                                  NULL, r->prob_b, r->prob_test, &r->curve, &pr, &fl));
+  metrics_at(&r->curve, 0, &r->final);
+  r->best_acc = r->final.acc;
+  r->flops = fl;
+  r->params = w2_arch_params(&m->arch);
+  if (val_acc) *val_acc = pr->nlambda ? pr->cv_acc[pr->chosen] : NAN;
+done:
+  w2_probe_destroy(&pr);
+  w2_model_destroy(&m);
+  free(fb);
+  free(ft);
+  if (e) {
+    w2_run_result_free(out);
+    return w2_error_push(__FILE__, __LINE__, __func__, e);
+  }
+  return W2_OK;
 }
 
 /* kNN consistency: for each row, the mean hard weak label of its k nearest neighbours
@@ -930,7 +1043,8 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   snprintf(c->strong, sizeof c->strong, "%s", strong->name);
   snprintf(c->method, sizeof c->method, "%s", meth->name);
   c->seed = seed;
-  W2RunResult *wr = NULL, *cr = NULL;
+  W2RunResult *wr = NULL, *cr = NULL, *gp = NULL; /* gp: lp_gt's ground-truth probe */
+  float *fb = NULL, *ft = NULL;                   /* probe features of B and test */
   W2Model *m = NULL;
   W2Err e = W2_OK;
   int n = td->n_b, d = td->d;
@@ -956,13 +1070,15 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   c->selected_point = p->s->eval_points - 1;
 
   switch (meth->kind) {
-  case W2_M_LP_GT:
-    memcpy(labels, td->yb, sizeof(float) * (size_t)n);
-    /* fall through */
-  case W2_M_LP_WEAK:
-    st.hyper = &p->s->probe;
-    st.probe = 1;
+  case W2_M_LP_GT: {
+    /* a probe on ground truth: a reference, not weak-to-strong */
+    double val;
+    W2_CALL_GOTO(e, done, gt_probe_result(p, strong, t, td, seed, meth->unsup, &gp, &val));
+    extra_flops += gp->flops;
     break;
+  }
+  case W2_M_LP_WEAK:
+    break; /* below: a probe on the frozen pretrained features with the weak labels */
   case W2_M_ES_WEAK: {
     /* hold out a seeded fraction of B; stop where agreement with its weak labels peaks */
     int *perm = malloc(sizeof(int) * (size_t)n);
@@ -1008,8 +1124,8 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
                            "bootstrap chain size '%s' is not in sizes", meth->chain[q]);
         break;
       }
-      e = crossfit_labels(p, mid, t, td, seed, meth->unsup, labels, 0, 100 + q, next, mean_test,
-                          1, &extra_flops);
+      e = w2_pipe_crossfit_labels(p, mid, t, td, seed, meth->unsup, labels, meth->folds, 100 + q,
+                                  next, mean_test, 1, &extra_flops);
       if (!e) {
         memcpy(labels, next, sizeof(float) * (size_t)n);
         snprintf(c->chain[c->nchain], W2_NAME_MAX, "%s", mid->name);
@@ -1043,8 +1159,19 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
       free(F);
       w2_model_destroy(&m);
     } else {
-      e = crossfit_labels(p, strong, t, td, seed, meth->unsup, wr->prob_b, 1, 200, score, NULL,
-                          0, &extra_flops);
+      /* cross-fitted probe scores: each row scored by a probe (its own CV) fitted on the
+       * other folds' weak labels */
+      e = start_model(p, strong, t, td, seed, meth->unsup, &m);
+      double f0 = e ? 0 : m->flops, pf = 0;
+      if (!e) e = probe_features(p, m, td, &fb, &ft);
+      if (!e) {
+        W2ProbeOpts o;
+        probe_opts(p, 0, &o);
+        e = w2_probe_crossfit(fb, wr->prob_b, n, strong->width, p->s->probe.folds,
+                              w2_key(seed, "clean-lr", 0, 0), &o, score, &pf);
+        extra_flops += m->flops - f0 + pf; /* the features and the fold probes */
+      }
+      w2_model_destroy(&m);
     }
     if (e) {
       free(score);
@@ -1072,39 +1199,58 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
     st.n = w;
     break;
   }
+  case W2_M_SELFTRAIN:
+    /* strong-to-strong self-training by cross-fitting: each iteration relabels B with
+     * strong models that never trained on the row they label (K-fold), starting from the
+     * weak labels; the student below trains on the last labels */
+    for (int it = 0; it < meth->selftrain_iters && !e; it++) {
+      e = w2_pipe_crossfit_labels(p, strong, t, td, seed, meth->unsup, labels, meth->folds,
+                                  300 + (uint64_t)it, prob_b, NULL, 0, &extra_flops);
+      if (!e) memcpy(labels, prob_b, sizeof(float) * (size_t)n);
+    }
+    if (e) goto done;
+    st.prior = label_prior(labels, n);
+    break;
   default:
     break;
   }
 
-  /* the main student run */
+  /* the main student run (a probe for lp_*: solved on frozen features, a 1-point curve) */
   W2_CALL_GOTO(e, done, start_model(p, strong, t, td, seed, meth->unsup, &m));
   double flops_start = m->flops;
   int ftlp = meth->kind == W2_M_FTWEAK_LPGT;
-  W2_CALL_GOTO(e, done,
-               train_student(p, m, td, &st, wr->prob_test, hold_X, hold_y, nhold,
-                             w2_key(seed, "head", 3, 0), 1, c, hold_agree,
-                             meth->kind == W2_M_SELFTRAIN ? prob_b : NULL));
-  if (meth->kind == W2_M_SELFTRAIN) {
-    /* strong-to-strong: the student's own predictions on B become the next labels */
-    for (int it = 0; it < meth->selftrain_iters; it++) {
-      extra_flops += m->flops - flops_start;
-      memcpy(labels, prob_b, sizeof(float) * (size_t)n);
-      w2_model_destroy(&m);
-      W2_CALL_GOTO(e, done, start_model(p, strong, t, td, seed, meth->unsup, &m));
-      flops_start = m->flops;
-      st.key = w2_key(seed, "selftrain-order", (uint64_t)it, 0);
-      W2_CALL_GOTO(e, done, train_student(p, m, td, &st, wr->prob_test, NULL, NULL, 0,
-                                          w2_key(seed, "head", 4, (uint64_t)it), 1, c, NULL,
-                                          prob_b));
-    }
+  if (meth->kind == W2_M_LP_GT) {
+    w2_curve_free(&c->curve);
+    W2_CALL_GOTO(e, done, w2_curve_alloc(&c->curve, 1));
+    for (int f = 0; f < W2_CURVE_NFIELDS; f++) c->curve.v[f][0] = gp->curve.v[f][0];
+    /* agreement with the supervisor was not measured by the shared ground-truth probe */
+    W2Metrics mt;
+    w2_metrics_compute(gp->prob_test, td->yt, wr->prob_test, td->n_test, &mt);
+    c->curve.v[W2_C_AGREE][0] = mt.agree;
+    c->curve.v[W2_C_AGREE_RIGHT][0] = mt.agree_right;
+    c->curve.v[W2_C_AGREE_WRONG][0] = mt.agree_wrong;
+    extra_flops -= m->flops; /* gp->flops already counts the pretraining */
+  } else if (meth->kind == W2_M_LP_WEAK) {
+    W2_CALL_GOTO(e, done, probe_features(p, m, td, &fb, &ft));
+    W2_CALL_GOTO(e, done, probe_run(p, td, fb, ft, strong->width, labels,
+                                    w2_key(seed, "probe-cv", 0, 0), wr->prob_test, NULL, NULL,
+                                    &c->curve, NULL, &m->flops));
+  } else {
+    W2_CALL_GOTO(e, done,
+                 train_student(p, m, td, &st, wr->prob_test, hold_X, hold_y, nhold,
+                               w2_key(seed, "head", 3, 0), 1, c, hold_agree, NULL));
   }
   if (ftlp) {
-    /* then a linear probe on ground truth over the weak-finetuned body */
-    Stage lp = {.X = td->Xb, .d = td->d, .labels = td->yb, .n = n, .hyper = &p->s->probe,
-                .key = w2_key(seed, "lp-order", 0, 0), .probe = 1};
-    W2_CALL_GOTO(e, done, train_student(p, m, td, &lp, wr->prob_test, NULL, NULL, 0,
-                                        w2_key(seed, "head", 5, 0), 1, c, NULL, NULL));
+    /* then a probe on ground truth over the weak-finetuned body's features */
+    free(fb);
+    free(ft);
+    fb = ft = NULL;
+    W2_CALL_GOTO(e, done, probe_features(p, m, td, &fb, &ft));
+    W2_CALL_GOTO(e, done, probe_run(p, td, fb, ft, strong->width, td->yb,
+                                    w2_key(seed, "probe-cv", 2, 0), wr->prob_test, NULL, NULL,
+                                    &c->curve, NULL, &m->flops));
   }
+  if (c->curve.n == 1) c->selected_point = 0;
   double strong_flops = m->flops + extra_flops;
   /* the flops curve is cumulative over the cell's student finetuning */
   double fine_before = strong_flops - flops_start - c->curve.v[W2_C_FLOPS][c->curve.n - 1];
@@ -1143,6 +1289,9 @@ done:
   w2_model_destroy(&m);
   w2_run_result_free(&wr);
   w2_run_result_free(&cr);
+  w2_run_result_free(&gp);
+  free(fb);
+  free(ft);
   free(labels);
   free(X);
   free(hold_X);

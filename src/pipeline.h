@@ -125,6 +125,15 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
                    const char *weak, const W2SizeSpec *strong, const W2MethodSpec *method,
                    W2CellResult *out);
 
+/* K-fold cross-fitted labels of split B by models of `size` finetuned on labels y (one row
+ * per element of B): each fold is labelled by a model trained on the other folds, never
+ * on the rows it labels. mean_test (may be NULL): mean test prediction of the K models.
+ * Used by bootstrap (each intermediate) and selftrain (each iteration); see pipeline.c. */
+W2Err w2_pipe_crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                              const W2TaskData *td, uint64_t seed, int unsup, const float *y,
+                              int folds, uint64_t salt, float *out_b, float *mean_test,
+                              int count_pretrain, double *flops);
+
 /* Cache hashes: exactly the settings that determine each artifact. */
 uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                            uint64_t seed);

@@ -34,16 +34,27 @@ static double unsup_cost(const W2Sweep *s, const W2SizeSpec *z) {
   return w2_train_steps_for_epochs(n, B, s->unsup.epochs) * w2_arch_step_flops(&a, B, 0);
 }
 
+/* a cross-validated probe (probe.h) on the frozen features of z over B: the features, then
+ * folds x lambdas Newton solves (about 4 iterations each, Hessian n w^2 + w^3/3) */
+static double probe_cost(const W2Sweep *s, const W2SizeSpec *z, int d) {
+  W2Arch a = task_arch(s, z, d);
+  double n = s->split.n_b, w = z->width, r = w < n ? w : n;
+  double newton = 4.0 * (n * r * r + r * r * r / 3);
+  return w2_arch_forward_flops(&a, n + s->split.n_test) +
+         (s->probe.folds * s->probe.nlambda + 1) * newton;
+}
+
 static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2MethodSpec *m) {
-  int nb = s->split.n_b;
+  int nb = s->split.n_b, k = m->folds > 1 ? m->folds : 2;
   double ft = stage_cost(s, z, d, nb, &s->finetune, 0);
-  double probe = stage_cost(s, z, d, nb, &s->probe, 1);
+  double probe = probe_cost(s, z, d);
   switch (m->kind) {
   case W2_M_LP_WEAK:
   case W2_M_LP_GT: return probe;
   case W2_M_FTWEAK_LPGT: return ft + probe;
-  case W2_M_SELFTRAIN: return ft * (1 + m->selftrain_iters);
-  case W2_M_CLEAN_LR: return ft + probe;
+  case W2_M_SELFTRAIN:
+    return ft + m->selftrain_iters * k * stage_cost(s, z, d, nb - nb / k, &s->finetune, 0);
+  case W2_M_CLEAN_LR: return ft + 5 * probe;
   case W2_M_CLEAN_KNN: {
     W2Arch a = task_arch(s, z, d);
     return ft + w2_arch_forward_flops(&a, nb) + 2.0 * nb * (double)nb * z->width;
@@ -52,7 +63,7 @@ static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2Me
     double c = ft;
     for (int q = 0; q < m->nchain; q++) {
       const W2SizeSpec *mid = w2_sweep_size(s, m->chain[q]);
-      if (mid) c += stage_cost(s, mid, d, nb / 2, &s->finetune, 0) * 2;
+      if (mid) c += stage_cost(s, mid, d, nb - nb / k, &s->finetune, 0) * k;
     }
     return c;
   }

@@ -80,6 +80,16 @@ typedef struct W2StageHyper {
   float body_lr_scale;   /* hidden layers' lr relative to the head's (W2AdamW; 0 or 1 = same) */
 } W2StageHyper;
 
+/* Linear probes (probe.h): L2 logistic regression on standardised frozen features, solved
+ * to convergence; the penalty is chosen by k-fold cross-validation over a log grid on the
+ * labels the probe is trained on. No SGD settings: there are no epochs to choose. */
+typedef struct W2ProbeSpec {
+  int folds;             /* k of the cross-validation (5) */
+  int nlambda;           /* grid points from lambda_max down to lambda_min (13) */
+  double lambda_min, lambda_max; /* penalty on the mean loss (1e-4, 1e2) */
+  int criterion;         /* W2ProbeCriterion: 0 held-out CE, 1 held-out accuracy */
+} W2ProbeSpec;
+
 /* Pretraining: examples grow with parameters so that bigger models really learn more. */
 typedef struct W2PretrainSpec {
   W2StageHyper hyper;    /* hyper.epochs is passes over the pretraining set */
@@ -112,9 +122,9 @@ typedef enum {
   W2_M_ES_GT_ORACLE,     /* early stopping on test accuracy: an oracle, always marked */
   W2_M_BOOTSTRAP,        /* weak -> chain[0] -> ... -> strong, each labelling the next */
   W2_M_POE,              /* product of experts: target ∝ p_student * p_weak */
-  W2_M_KL,               /* KL(weak || student) */
+  W2_M_KL,               /* reverse KL(student || weak), a loss of its own (train.h) */
   W2_M_WINDOW,           /* CE only where student confidence < radius */
-  W2_M_SELFTRAIN,        /* strong-to-strong self-training iterations after naive */
+  W2_M_SELFTRAIN,        /* strong-to-strong self-training, cross-fitted relabelling */
   W2_M_CLEAN_KNN,        /* relabel/drop the weak labels least consistent with kNN on features */
   W2_M_CLEAN_LR,         /* ... with logistic regression on features */
   W2_M_COUNT
@@ -128,6 +138,7 @@ typedef struct W2MethodSpec {
   double alpha_warmup;   /* conf: fraction of steps over which α rises linearly (0.2) */
   double window_radius;  /* window: confidence radius; < 0 = median weak confidence */
   int selftrain_iters;   /* selftrain */
+  int folds;             /* bootstrap, selftrain: K of the K-fold cross-fitted relabelling */
   double clean_frac;     /* clean_*: fraction of weak labels relabelled or dropped */
   int clean_drop;        /* clean_*: 1 drop, 0 relabel */
   int knn_k;             /* clean_knn */
@@ -181,7 +192,7 @@ typedef struct W2Sweep {
   W2SplitSpec split;
   W2PretrainSpec pretrain;
   W2StageHyper finetune;           /* weak supervisor, ceiling and student finetuning */
-  W2StageHyper probe;              /* linear probes */
+  W2ProbeSpec probe;               /* linear probes */
   W2StageHyper unsup;              /* generative finetuning on task inputs */
   W2RecipeGrid recipes;            /* recipe selection for weak, ceiling and students */
   W2CheckSpec checks;              /* known-answer checks */

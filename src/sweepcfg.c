@@ -96,6 +96,7 @@ void w2_method_defaults(W2MethodSpec *m, W2MethodKind k) {
   m->alpha_warmup = 0.2;  /* paper: α ramps up over the first 20 % of training */
   m->window_radius = -1;  /* median weak-label confidence */
   m->selftrain_iters = 2;
+  m->folds = 5;           /* cross-fitting: each model trains on 80 % of B, labels the rest */
   m->clean_frac = 0.1;
   m->clean_drop = 0;
   m->knn_k = 10;
@@ -121,7 +122,8 @@ void w2_sweep_defaults(W2Sweep *s) {
   s->pretrain.max_examples = 1 << 21;
   s->pretrain.act = W2_ACT_RELU;
   stage_set(&s->finetune, 2.0, 32, 1e-3f, 0.0f, 0.05f, W2_SCHED_COSINE);
-  stage_set(&s->probe, 10.0, 64, 1e-2f, 0.0f, 0.0f, W2_SCHED_COSINE);
+  s->probe = (W2ProbeSpec){.folds = 5, .nlambda = 13, .lambda_min = 1e-4, .lambda_max = 1e2,
+                           .criterion = 0};
   stage_set(&s->unsup, 1.0, 32, 1e-4f, 0.0f, 0.05f, W2_SCHED_COSINE);
   s->eval_points = 10;
   s->recipes.val_frac = 0.2;
@@ -424,6 +426,13 @@ static const KeyDef stage_keys[] = {
     {"epochs", K_NUM, 0},  {"batch", K_INT, 0},  {"lr", K_NUM, 0},
     {"weight_decay", K_NUM, 0}, {"warmup", K_NUM, 0}, {"schedule", K_STR, 0},
     {"anchor_decay", K_NUM, 0}, {"body_lr_scale", K_NUM, 0}};
+static const KeyDef probe_keys[] = {
+    {"folds", K_INT, 0},      {"lambdas", K_INT, 0},   {"lambda_min", K_NUM, 0},
+    {"lambda_max", K_NUM, 0}, {"criterion", K_STR, 0},
+    /* the SGD settings of the probes before issue 11: refused with an explanation */
+    {"epochs", K_NUM, 0},     {"batch", K_INT, 0},     {"lr", K_NUM, 0},
+    {"weight_decay", K_NUM, 0}, {"warmup", K_NUM, 0},  {"schedule", K_STR, 0}};
+static const char *const probe_criterion_names[] = {"ce", "accuracy"}; /* W2ProbeCriterion */
 static const KeyDef pretrain_keys[] = {
     {"epochs", K_NUM, 0},       {"batch", K_INT, 0},  {"lr", K_NUM, 0},
     {"weight_decay", K_NUM, 0}, {"warmup", K_NUM, 0}, {"schedule", K_STR, 0},
@@ -441,6 +450,7 @@ static const KeyDef method_keys[] = {
     {"alpha_warmup", K_NUM, MK(W2_M_CONF)},
     {"radius", K_NUM, MK(W2_M_WINDOW)},
     {"iterations", K_INT, MK(W2_M_SELFTRAIN)},
+    {"folds", K_INT, MK(W2_M_BOOTSTRAP) | MK(W2_M_SELFTRAIN)},
     {"fraction", K_NUM, MK(W2_M_CLEAN_KNN) | MK(W2_M_CLEAN_LR)},
     {"drop", K_BOOL, MK(W2_M_CLEAN_KNN) | MK(W2_M_CLEAN_LR)},
     {"k", K_INT, MK(W2_M_CLEAN_KNN)},
@@ -720,6 +730,28 @@ static W2Err parse_stage(const Parse *p, const config_setting_t *g, const char *
     W2_CALL(get_f32(p, g, "anchor_decay", where, (Range){0, 1e4, 0, 0}, &h->anchor_decay));
   if (config_setting_get_member(g, "body_lr_scale"))
     W2_CALL(get_f32(p, g, "body_lr_scale", where, (Range){0, 1, 1, 0}, &h->body_lr_scale));
+  return W2_OK;
+}
+
+static W2Err parse_probe(const Parse *p, const config_setting_t *g, W2ProbeSpec *ps) {
+  if (!g) return W2_OK;
+  W2_CALL(check_keys(p, g, probe_keys, NELEM(probe_keys), "probe"));
+  static const char *const sgd[] = {"epochs", "batch", "lr", "weight_decay", "warmup", "schedule"};
+  for (int i = 0; i < NELEM(sgd); i++)
+    REQUIRE(p, !member(g, sgd[i]), member(g, sgd[i]),
+            "probe.%s: linear probes are no longer trained by SGD; they are solved to convergence "
+            "with a cross-validated L2 penalty (probe settings: folds, lambdas, lambda_min, "
+            "lambda_max, criterion; see sweeps/README.md)",
+            sgd[i]);
+  W2_CALL(get_int(p, g, "folds", "probe", 2, 50, &ps->folds));
+  W2_CALL(get_int(p, g, "lambdas", "probe", 1, 64, &ps->nlambda));
+  W2_CALL(get_num(p, g, "lambda_min", "probe", R_POS, &ps->lambda_min));
+  W2_CALL(get_num(p, g, "lambda_max", "probe", R_POS, &ps->lambda_max));
+  W2_CALL(get_enum(p, g, "criterion", "probe", probe_criterion_names,
+                   NELEM(probe_criterion_names), &ps->criterion));
+  const config_setting_t *e = member(g, "lambda_max");
+  REQUIRE(p, ps->lambda_max >= ps->lambda_min, e ? e : member(g, "lambda_min"),
+          "probe.lambda_max (%g) must be >= probe.lambda_min (%g)", ps->lambda_max, ps->lambda_min);
   return W2_OK;
 }
 
@@ -1109,6 +1141,14 @@ static W2Err parse_methods(const Parse *p, const config_setting_t *e, W2Sweep *s
             "%s.radius must be in (0, 0.5], or < 0 for the median weak-label confidence (got 0)",
             where);
     W2_CALL(get_int(p, it, "iterations", where, 1, 100, &m->selftrain_iters));
+    W2_CALL(get_int(p, it, "folds", where, 2, 20, &m->folds));
+    if (kind == W2_M_BOOTSTRAP || kind == W2_M_SELFTRAIN) {
+      const config_setting_t *fe = member(it, "folds");
+      /* every fold labels at least 5 rows and trains on at least 10 */
+      REQUIRE(p, s->split.n_b / m->folds >= 5 && s->split.n_b - s->split.n_b / m->folds >= 10,
+              fe ? fe : it, "%s.folds = %d is too many for data.n_b = %d rows", where, m->folds,
+              s->split.n_b);
+    }
     W2_CALL(get_num(p, it, "fraction", where, R_FRAC, &m->clean_frac));
     W2_CALL(get_bool(p, it, "drop", where, &m->clean_drop));
     W2_CALL(get_int(p, it, "k", where, 1, 1000, &m->knn_k));
@@ -1198,6 +1238,47 @@ static W2Err check_pairs(const Parse *p, const config_setting_t *root, const W2S
   return W2_OK;
 }
 
+/* A bootstrap chain must climb: each intermediate size strictly larger (in parameters) than
+ * the one before and than every weak model it is used with, and strictly smaller than every
+ * strong size it is used with (a synthetic supervisor counts as smaller than every size).
+ * Otherwise a step is a model supervising itself or a larger one, and the chain measures a
+ * loop, not bootstrapping (issue 11). "Used with" = the (weak, strong) pairs that run. */
+static W2Err check_chains(const Parse *p, const config_setting_t *root, const W2Sweep *s) {
+  const config_setting_t *me = member(root, "methods");
+  for (int i = 0; i < s->nmethods; i++) {
+    const W2MethodSpec *m = &s->methods[i];
+    if (m->kind != W2_M_BOOTSTRAP) continue;
+    const config_setting_t *ce = member(config_setting_get_elem(me, (unsigned)i), "chain");
+    for (int q = 0; q < m->nchain; q++) {
+      const config_setting_t *x = ce ? config_setting_get_elem(ce, (unsigned)q) : NULL;
+      const W2SizeSpec *mid = w2_sweep_size(s, m->chain[q]);
+      double cp = w2_sweep_size_params(s, mid);
+      if (q > 0) {
+        double pp = w2_sweep_size_params(s, w2_sweep_size(s, m->chain[q - 1]));
+        REQUIRE(p, cp > pp, x,
+                "methods[%d].chain[%d]: '%s' (%.4g parameters) is not larger than the size "
+                "before it, '%s' (%.4g): a bootstrap chain must increase",
+                i, q, m->chain[q], cp, m->chain[q - 1], pp);
+      }
+      for (int a = 0; a < s->nweak; a++)
+        for (int b = 0; b < s->nstrong; b++) {
+          if (!w2_sweep_pair_runs(s, s->weak[a], s->strong[b])) continue;
+          const W2SizeSpec *wz = w2_sweep_size(s, s->weak[a]), *sz = w2_sweep_size(s, s->strong[b]);
+          double wp = wz ? w2_sweep_size_params(s, wz) : -1, sp = w2_sweep_size_params(s, sz);
+          char wb[48];
+          if (wz) snprintf(wb, sizeof wb, "%.4g", wp);
+          else snprintf(wb, sizeof wb, "a synthetic supervisor");
+          REQUIRE(p, wp < cp && cp < sp, x,
+                  "methods[%d].chain[%d]: '%s' (%.4g parameters) is not strictly between weak '%s' "
+                  "(%s) and strong '%s' (%.4g); a bootstrap chain must pass through sizes "
+                  "strictly between every weak and every strong size it runs with",
+                  i, q, m->chain[q], cp, s->weak[a], wb, s->strong[b], sp);
+        }
+    }
+  }
+  return W2_OK;
+}
+
 /* ----------------------------------------------------------------------------------- */
 /* top level */
 
@@ -1229,9 +1310,10 @@ static W2Err parse_root(const Parse *p, const config_setting_t *root, W2Sweep *s
   W2_CALL(parse_world(p, member(root, "world"), &s->world));
   W2_CALL(parse_data(p, member(root, "data"), &s->split));
   W2_CALL(parse_pretrain(p, member(root, "pretrain"), &s->pretrain));
-  static const char *const stages[] = {"finetune", "probe", "unsup"};
-  W2StageHyper *hs[] = {&s->finetune, &s->probe, &s->unsup};
-  for (int i = 0; i < 3; i++) {
+  W2_CALL(parse_probe(p, member(root, "probe"), &s->probe));
+  static const char *const stages[] = {"finetune", "unsup"};
+  W2StageHyper *hs[] = {&s->finetune, &s->unsup};
+  for (int i = 0; i < 2; i++) {
     const config_setting_t *g = member(root, stages[i]);
     if (!g) continue;
     W2_CALL(check_keys(p, g, stage_keys, NELEM(stage_keys), stages[i]));
@@ -1257,6 +1339,7 @@ static W2Err parse_root(const Parse *p, const config_setting_t *root, W2Sweep *s
   W2_CALL(parse_names(p, root, "weak", 1, s));
   W2_CALL(parse_names(p, root, "strong", 0, s));
   W2_CALL(check_pairs(p, root, s));
+  W2_CALL(check_chains(p, root, s));
   return W2_OK;
 }
 
@@ -1393,14 +1476,14 @@ void w2_sweep_print(const W2Sweep *s, FILE *out) {
     switch (m->kind) {
     case W2_M_CONF: fprintf(out, ", alpha_max %g, alpha_warmup %g", m->alpha_max, m->alpha_warmup); break;
     case W2_M_WINDOW: fprintf(out, ", radius %g", m->window_radius); break;
-    case W2_M_SELFTRAIN: fprintf(out, ", iterations %d", m->selftrain_iters); break;
+    case W2_M_SELFTRAIN: fprintf(out, ", iterations %d, folds %d", m->selftrain_iters, m->folds); break;
     case W2_M_CLEAN_KNN: fprintf(out, ", k %d", m->knn_k); /* fall through */
     case W2_M_CLEAN_LR:
       fprintf(out, ", fraction %g, %s", m->clean_frac, m->clean_drop ? "drop" : "relabel");
       break;
     case W2_M_ES_WEAK: fprintf(out, ", holdout %g", m->es_holdout); break;
     case W2_M_BOOTSTRAP:
-      fprintf(out, ", chain");
+      fprintf(out, ", folds %d, chain", m->folds);
       for (int j = 0; j < m->nchain; j++) fprintf(out, " %s", m->chain[j]);
       break;
     default: break;
@@ -1412,7 +1495,10 @@ void w2_sweep_print(const W2Sweep *s, FILE *out) {
           s->pretrain.examples_per_param, s->pretrain.min_examples, s->pretrain.max_examples,
           w2_spec_act_name(s->pretrain.act));
   print_stage(out, "finetune", &s->finetune);
-  print_stage(out, "probe", &s->probe);
+  fprintf(out, "  probe     L2 logistic regression, %d-fold CV over %d lambdas in [%g, %g], "
+               "criterion %s\n",
+          s->probe.folds, s->probe.nlambda, s->probe.lambda_min, s->probe.lambda_max,
+          probe_criterion_names[s->probe.criterion]);
   print_stage(out, "unsup", &s->unsup);
   fprintf(out, "  eval_points %d\n", s->eval_points);
   fprintf(out, "  runner    max_attempts %d, progress_interval %g s, rank_memory_gb %g%s, "

@@ -75,6 +75,7 @@ W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
     goto done;
   }
   w2_model_reset_optimizer(m);
+  m->loss = sp->loss;
   double step_flops = w2_arch_step_flops(&m->arch, B, m->freeze_body);
   double loss_acc = 0;
   long loss_n = 0;

@@ -44,7 +44,9 @@ typedef struct W2TrainSpec {
   int target_needs_prob;
   W2BatchFn batch_fn;  /* non-NULL: builds inputs, targets and masks (X, Y, target unused) */
   void *batch_ctx;
-  W2Loss loss;         /* the model's loss during this run (W2_LOSS_BCE by default) */
+  W2Loss loss;         /* the model's loss during this run: W2_LOSS_BCE (0, default),
+                          W2_LOSS_RKL against the targets, or W2_LOSS_MSE (masked
+                          reconstruction) */
   int n_eval;          /* evaluation points (0: none); the last is always the final step */
   W2EvalFn eval;
   void *eval_ctx;

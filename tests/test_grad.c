@@ -8,7 +8,8 @@
  * takes other code paths in w2_mat_gemm). The batch gather and the target load are compared
  * with the rows they were given. The squared-error loss of masked reconstruction
  * (W2_LOSS_MSE with an element mask) is checked the same way, and entries outside the mask
- * must not matter. */
+ * must not matter. The reverse-KL loss (W2_LOSS_RKL, method kl) is checked the same way,
+ * and against hand-computed values where it differs from naive CE. */
 #include <math.h>
 #include <mpi.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ static void check_tensor(W2Model *m, float *p, const float *g, int n, float h, c
   W2T_CHECK(num2 > 1e-12, "%s: gradient is not identically zero (%g)", what, num2);
 }
 
-static void run_check(W2Act act, float h, int freeze, int d_out, int mse) {
+static void run_check(W2Act act, float h, int freeze, int d_out, W2Loss loss_kind) {
   W2Grid *g;
   W2T_OK(w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g));
   W2Arch arch = {.d_in = 5, .width = 7, .depth = 3, .d_out = d_out, .act = act};
@@ -61,6 +62,8 @@ static void run_check(W2Act act, float h, int freeze, int d_out, int mse) {
     for (int j = 0; j < m->W[l].n; j++) m->b[l][j] = 0.1f * (float)w2_normal(9, (uint64_t)l, (uint64_t)j);
   W2T_OK(w2_model_set_batch(m, B));
   m->freeze_body = freeze;
+  m->loss = loss_kind;
+  int mse = loss_kind == W2_LOSS_MSE;
   float X[B * 5], T[B * 3], wt[B], mask[B * 3];
   int rows[B];
   for (int i = 0; i < B * 5; i++) X[i] = (float)w2_normal(11, 0, (uint64_t)i);
@@ -94,10 +97,10 @@ static void run_check(W2Act act, float h, int freeze, int d_out, int mse) {
     int frozen = freeze && l < arch.depth;
     if (frozen) continue; /* frozen layers are checked below: their dW must be untouched */
     snprintf(what, sizeof what, "%s%s%s d_out %d W[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
-             freeze ? " (probe)" : "", mse ? " mse" : "", d_out, l);
+             freeze ? " (probe)" : "", loss_kind == W2_LOSS_RKL ? " reverse-KL" : mse ? " mse" : "", d_out, l);
     check_tensor(m, m->W[l].a, m->dW[l].a, m->W[l].m * m->W[l].n, h, what, 0);
     snprintf(what, sizeof what, "%s%s%s d_out %d b[%d]", act == W2_ACT_RELU ? "relu" : "tanh",
-             freeze ? " (probe)" : "", mse ? " mse" : "", d_out, l);
+             freeze ? " (probe)" : "", loss_kind == W2_LOSS_RKL ? " reverse-KL" : mse ? " mse" : "", d_out, l);
     check_tensor(m, m->b[l], m->db[l], m->W[l].n, h, what, 0);
   }
   if (freeze) {
@@ -142,17 +145,46 @@ static void run_check(W2Act act, float h, int freeze, int d_out, int mse) {
   w2_grid_destroy(&g);
 }
 
+/* Reverse KL at known points, and that its gradient is not naive CE's: one logit z, target t.
+ * KL(f||t) = f log(f/t) + (1-f) log((1-f)/(1-t)); at z = logit t it is 0 with gradient 0;
+ * at z = 0, t = 0.8: KL = log(0.5/0.8)/2 + log(0.5/0.2)/2 = 0.5 log(0.625 * 2.5) = 0.22314,
+ * dKL/dz = 0.25 * (0 - logit 0.8) = -0.34657 (BCE would give 0.5 - 0.8 = -0.3). */
+static void check_rkl_values(void) {
+  W2Grid *g;
+  W2T_OK(w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g));
+  W2Arch arch = {.d_in = 1, .width = 1, .depth = 1, .d_out = 1, .act = W2_ACT_RELU};
+  W2Model *m;
+  W2T_OK(w2_model_create(g, &arch, &m));
+  W2T_OK(w2_model_set_batch(m, 1));
+  m->loss = W2_LOSS_RKL;
+  float zs[2] = {0.f, (float)log(0.3 / 0.7)}, ts[2] = {0.8f, 0.3f};
+  double want_l[2] = {0.5 * log(0.625 * 2.5), 0}, want_d[2] = {-0.25 * log(4.0), 0};
+  for (int k = 0; k < 2; k++) {
+    m->act[m->nlayers].a[0] = zs[k];
+    w2_model_load_target(m, &ts[k], NULL, 1);
+    double l;
+    W2T_OK(w2_model_loss(m, &l));
+    W2T_CHECK(fabs(l - want_l[k]) < 1e-6 && fabs(m->dlogits.a[0] - want_d[k]) < 1e-6,
+              "reverse KL at z = %g, t = %g: loss %.7f (want %.7f), d/dz %.7f (want %.7f)",
+              (double)zs[k], (double)ts[k], l, want_l[k], (double)m->dlogits.a[0], want_d[k]);
+  }
+  w2_model_destroy(&m);
+  w2_grid_destroy(&g);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   /* d_out 3: every product through SGEMM; d_out 1: the head's products through SGEMV and
    * the outer-product loop of w2_mat_gemm */
   for (int d_out = 3; d_out >= 1; d_out -= 2) {
-    run_check(W2_ACT_TANH, 1e-2f, 0, d_out, 0);
-    run_check(W2_ACT_RELU, 1e-3f, 0, d_out, 0);
-    run_check(W2_ACT_TANH, 1e-2f, 1, d_out, 0);
-    run_check(W2_ACT_TANH, 1e-2f, 0, d_out, 1); /* masked reconstruction's loss */
-    run_check(W2_ACT_RELU, 1e-3f, 0, d_out, 1);
+    run_check(W2_ACT_TANH, 1e-2f, 0, d_out, W2_LOSS_BCE);
+    run_check(W2_ACT_RELU, 1e-3f, 0, d_out, W2_LOSS_BCE);
+    run_check(W2_ACT_TANH, 1e-2f, 1, d_out, W2_LOSS_BCE);
+    run_check(W2_ACT_TANH, 1e-2f, 0, d_out, W2_LOSS_RKL);
+    run_check(W2_ACT_TANH, 1e-2f, 0, d_out, W2_LOSS_MSE); /* masked reconstruction's loss */
+    run_check(W2_ACT_RELU, 1e-3f, 0, d_out, W2_LOSS_MSE);
   }
+  check_rkl_values();
   /* the loss itself: BCE at z=0 with t=0.5 is log 2 */
   int rc = w2t_summary();
   MPI_Finalize();

@@ -1,8 +1,10 @@
 /* test_pipeline.c — every method on a tiny world: it runs, its curves are complete, and the
  * property that defines it holds:
- *   conf with alpha_max = 0 equals naive bitwise; kl equals naive bitwise (same gradient);
+ *   conf with alpha_max = 0 equals naive bitwise; kl (reverse KL, its own gradient) does not;
  *   the GT-oracle early stop is >= the final accuracy of the same run (and is its best);
- *   lp_gt leaves the pretrained body untouched; bootstrap records its chain;
+ *   probes (lp_weak, lp_gt, ftweak_lpgt) are one solved point, not an SGD curve; a frozen
+ *   body stays bitwise unchanged; bootstrap records its chain and each step's accuracy;
+ *   cross-fitted labels (bootstrap, selftrain) of a row do not depend on that row's label;
  *   a synthetic supervisor's accuracy is 1 - its error rate; a cached rerun is bitwise
  *   equal to the computed run; PGR is (student - weak) / (ceiling - weak). */
 #include <math.h>
@@ -33,8 +35,8 @@ static void tiny_sweep(void) {
   S.pretrain.hyper.epochs = 2;
   S.finetune.epochs = 2;
   S.finetune.batch = 16;
-  S.probe.epochs = 2;
-  S.probe.batch = 16;
+  S.probe.folds = 3;
+  S.probe.nlambda = 5;
   S.unsup.epochs = 1;
   S.unsup.batch = 16;
   S.eval_points = 4;
@@ -65,6 +67,7 @@ static W2MethodSpec method(const char *name, W2MethodKind k) {
   m.alpha_warmup = 0.2;
   m.window_radius = -1;
   m.selftrain_iters = 1;
+  m.folds = 3;
   m.clean_frac = 0.1;
   m.knn_k = 5;
   m.es_holdout = 0.25;
@@ -113,10 +116,17 @@ int main(int argc, char **argv) {
     }
     W2T_OK(w2_pipe_cell(p, t, td, 1, "w4", strong, &m, &res[i]));
     W2CellResult *c = &res[i];
-    W2T_CHECK(c->curve.n == S.eval_points, "%s: %d curve points", all[i].name, c->curve.n);
+    int probe = m.kind == W2_M_LP_WEAK || m.kind == W2_M_LP_GT || m.kind == W2_M_FTWEAK_LPGT;
+    W2T_CHECK(c->curve.n == (probe ? 1 : S.eval_points), "%s: %d curve points", all[i].name,
+              c->curve.n);
     W2T_CHECK(c->student_acc >= 0 && c->student_acc <= 1, "%s: student acc %g", all[i].name,
               c->student_acc);
-    W2T_CHECK(c->curve.v[W2_C_STEP][c->curve.n - 1] > 0, "%s: steps recorded", all[i].name);
+    if (probe)
+      W2T_CHECK(c->curve.v[W2_C_STEP][0] == 0 && c->selected_point == 0 &&
+                    c->student_acc == c->curve.v[W2_C_ACC][0] && c->curve.v[W2_C_FLOPS][0] > 0,
+                "%s: a probe is one solved point (no SGD steps)", all[i].name);
+    else
+      W2T_CHECK(c->curve.v[W2_C_STEP][c->curve.n - 1] > 0, "%s: steps recorded", all[i].name);
     W2T_CHECK(fabs(c->pgr - (c->student_acc - c->weak_acc) / (c->ceiling_acc - c->weak_acc)) < 1e-12 ||
                   c->ceiling_acc == c->weak_acc,
               "%s: PGR formula", all[i].name);
@@ -124,12 +134,57 @@ int main(int argc, char **argv) {
               all[i].name);
   }
   W2CellResult *naive = &res[0], *kl = &res[9], *oracle = &res[6], *boot = &res[7];
-  W2T_CHECK(same_curve(naive, kl), "kl equals naive bitwise");
+  W2T_CHECK(!same_curve(naive, kl), "kl (reverse KL) is not naive CE");
   W2T_CHECK(oracle->student_acc >= naive->student_acc, "oracle early stop %g >= final %g",
             oracle->student_acc, naive->student_acc);
   W2T_CHECK(oracle->student_acc == oracle->student_best_acc, "oracle reports the best point");
   W2T_CHECK(boot->nchain == 3 && !strcmp(boot->chain[1], "w8") && !strcmp(boot->chain[2], "w16"),
             "bootstrap chain w4 -> w8 -> w16 (%d)", boot->nchain);
+  W2T_CHECK(boot->chain_acc[0] == boot->weak_acc && boot->chain_acc[1] > 0.4 &&
+                boot->chain_acc[1] <= 1 && boot->chain_acc[2] == boot->student_acc,
+            "bootstrap step accuracies %g %g %g", boot->chain_acc[0], boot->chain_acc[1],
+            boot->chain_acc[2]);
+
+  /* cross-fitting (bootstrap intermediates, selftrain relabelling): the label a row gets
+   * comes from a model that never saw that row's label, so changing it leaves the row's
+   * cross-fitted label bitwise unchanged; a model trained on all rows (hand-back) is
+   * not blind to it */
+  {
+    int n = td->n_b;
+    float *y = malloc(sizeof(float) * n), *a = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
+    for (int i = 0; i < n; i++) y[i] = td->yb[i];
+    W2T_OK(w2_pipe_crossfit_labels(p, strong, t, td, 1, 0, y, 3, 7, a, NULL, 0, NULL));
+    int changed_self = 0, changed_other = 0;
+    for (int r = 0; r < 6; r++) {
+      y[r] = 1.f - y[r];
+      W2T_OK(w2_pipe_crossfit_labels(p, strong, t, td, 1, 0, y, 3, 7, b, NULL, 0, NULL));
+      y[r] = 1.f - y[r];
+      changed_self += a[r] != b[r];
+      for (int i = 0; i < n; i++) changed_other += i != r && a[i] != b[i];
+    }
+    W2T_CHECK(changed_self == 0 && changed_other > 0,
+              "cross-fitted label of a row ignores its own label (%d changed) but not the "
+              "others' (%d changed)", changed_self, changed_other);
+    /* hand-back (what selftrain did before): the model that labels row 0 trained on it */
+    float hb[2];
+    for (int k = 0; k < 2; k++) {
+      W2Model *hm;
+      W2T_OK(w2_pipe_pretrained(p, strong, t, td, 1, &hm));
+      W2T_OK(w2_model_reset_head(hm, 1, 9));
+      if (k) y[0] = 1.f - y[0];
+      W2TrainSpec hs = {.X = td->Xb, .d = td->d, .Y = y, .n = n, .batch = 16, .steps = 40,
+                        .opt = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f}, .key = 4};
+      W2T_OK(w2_train(hm, &hs, NULL));
+      if (k) y[0] = 1.f - y[0];
+      W2T_OK(w2_model_predict(hm, td->Xb, 1, td->d, &hb[k]));
+      w2_model_destroy(&hm);
+    }
+    W2T_CHECK(hb[0] != hb[1], "a hand-back label depends on the row's own label (%g vs %g)",
+              (double)hb[0], (double)hb[1]);
+    free(y);
+    free(a);
+    free(b);
+  }
   W2T_CHECK(isfinite(naive->agree_weak_wrong), "agreement where the supervisor is wrong measured");
 
   /* conf with alpha_max = 0 is naive */

@@ -122,8 +122,12 @@ static void test_paper(void) {
     seen[sw.methods[i].kind] = 1;
     unsup += sw.methods[i].unsup;
   }
+  /* every kind but bootstrap: a chain must lie strictly between every weak and strong size
+   * it runs with, which paper.cfg's full triangle of pairs leaves no room for (see
+   * test_bootstrap_and_probe for a sweep that runs it) */
   for (int k = 0; k < W2_M_COUNT; k++)
-    W2T_CHECK(seen[k], "paper.cfg lacks method kind %s", w2_method_kind_name((W2MethodKind)k));
+    W2T_CHECK(seen[k] || k == W2_M_BOOTSTRAP, "paper.cfg lacks method kind %s",
+              w2_method_kind_name((W2MethodKind)k));
   W2T_CHECK(unsup >= 1, "paper.cfg has an unsup method");
   W2T_CHECK(sw.nsizes >= 8 && sw.nsupervisors >= 1, "paper ladder and supervisors");
   double lo = INFINITY, hi = 0;
@@ -172,6 +176,29 @@ static void test_file_task_and_shorthands(void) {
                 sw.finetune.batch == 32,
             "finetune: given values and the default batch");
   W2T_CHECK(sw.nseeds == 3, "default seeds");
+  w2_sweep_free(&sw);
+}
+
+/* A valid bootstrap chain (strictly between every running pair, increasing; a synthetic
+ * supervisor and a weak size larger than the strong one, whose pair does not run, are
+ * fine), its cross-fitting folds, and the probe group's settings. */
+static void test_bootstrap_and_probe(void) {
+  write_file("cfgtest/boot.cfg",
+             "sizes = ( { name = \"s8\"; width = 8; }, { name = \"s16\"; width = 16; },\n"
+             "  { name = \"s32\"; width = 32; }, { name = \"s64\"; width = 64; },\n"
+             "  { name = \"s128\"; width = 128; }, { name = \"s512\"; width = 512; } );\n"
+             "supervisors = ( { name = \"noise\"; kind = \"uniform\"; error_rate = 0.2; } );\n"
+             "weak = [\"s8\", \"s16\", \"noise\"];\nstrong = [\"s128\", \"s512\"];\n"
+             "methods = ( { name = \"b\"; kind = \"bootstrap\"; chain = [\"s32\", \"s64\"]; folds = 4; },\n"
+             "  { name = \"b2\"; kind = \"bootstrap\"; chain = [\"s64\"]; }, \"selftrain\", \"kl\" );\n"
+             "probe = { folds = 3; lambdas = 7; lambda_min = 1e-3; lambda_max = 10.0; criterion = \"accuracy\"; };\n");
+  W2T_OK(w2_sweep_load("cfgtest/boot.cfg", &sw));
+  W2T_CHECK(sw.nmethods == 4 && sw.methods[0].nchain == 2 && sw.methods[0].folds == 4 &&
+                sw.methods[1].folds == 5 && sw.methods[2].folds == 5,
+            "bootstrap chains and folds (default 5)");
+  W2T_CHECK(sw.probe.folds == 3 && sw.probe.nlambda == 7 && sw.probe.lambda_min == 1e-3 &&
+                sw.probe.lambda_max == 10.0 && sw.probe.criterion == 1,
+            "probe settings parsed");
   w2_sweep_free(&sw);
 }
 
@@ -227,6 +254,7 @@ int main(void) {
   test_quickstart();
   test_paper();
   test_file_task_and_shorthands();
+  test_bootstrap_and_probe();
   test_warnings_and_errors();
   return w2t_summary();
 }
