@@ -25,6 +25,7 @@
 #include "checkpoint.h"
 #include "commands.h"
 #include "dmat.h"
+#include "health.h"
 #include "results.h"
 #include "store.h"
 #include "sweepcfg.h"
@@ -327,6 +328,7 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
          cnt->present, plan->ncells, cnt->from_shards, cnt->nshards, cnt->nshards == 1 ? "" : "s",
          shards, cnt->already, workdir);
   printf("results: %s (%s)\n", s.output, missing ? "PARTIAL: cells missing" : "complete");
+  W2_CALL_GOTO(e, done, w2_health_print_file(stdout, s.output));
   if (missing)
     fprintf(stderr,
             "w2sweep: merge: %d of %d cells missing (listed above); %s is marked complete = 0. "

@@ -14,6 +14,7 @@
 #include "checkpoint.h" /* w2_tmp_path */
 #include "commands.h"
 #include "dataset.h"
+#include "health.h"
 #include "scheduler.h"
 #include "store.h"
 #include "sweepcfg.h"
@@ -302,6 +303,7 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
         printf("results: %s (%d of %d cells%s)\n", s.output, plan->ncells - missing, plan->ncells,
                missing ? "; partial" : "");
         print_summary(&s, plan, workdir);
+        e = w2_health_print_file(stdout, s.output);
       }
     }
     *exit_failed = sum.jobs_failed > 0;

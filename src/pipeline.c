@@ -93,6 +93,7 @@ static uint64_t hash_hyper(uint64_t h, const W2StageHyper *x) {
   H(h, sc);
   if (x->anchor_decay != 0) H(h, x->anchor_decay); /* absent when 0: keys unchanged */
   if (x->body_lr_scale > 0 && x->body_lr_scale != 1) H(h, x->body_lr_scale);
+  if (x->head_init) H(h, x->head_init);
   return h;
 }
 
@@ -435,6 +436,8 @@ typedef struct Stage {
   uint64_t key;            /* data order */
 } Stage;
 
+static W2Err head_from_probe(W2Pipeline *p, W2Model *m, const Stage *st);
+
 static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
   const W2StageHyper *h = st->hyper;
   W2TrainSpec sp = {0};
@@ -463,7 +466,8 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
     ev->flops0 = m->flops;
   }
   W2Err e = W2_OK;
-  if (h->anchor_decay > 0) e = w2_model_set_anchor(m);
+  if (h->head_init) e = head_from_probe(p, m, st);
+  if (!e && h->anchor_decay > 0) e = w2_model_set_anchor(m);
   if (!e) e = w2_train(m, &sp, NULL);
   w2_model_clear_anchor(m);
   free(tg.scratch);
@@ -634,7 +638,11 @@ static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSp
   r->recipe_count = K;
   r->recipe_index = 0;
   r->recipe = s->finetune;
-  if (!s->recipes.enabled) return W2_OK;
+  /* without selection a ceiling that is to be compared with the probe still needs the
+   * finetuned model's validation accuracy: a one-recipe "grid" */
+  int need_val = s->recipes.probe_ceiling && !strcmp(what, "ceiling");
+  if (!s->recipes.enabled && !need_val) return W2_OK;
+  if (!s->recipes.enabled) K = 1;
   int d = td->d;
   int nval = (int)lround(s->recipes.val_frac * n);
   if (nval < 1) nval = 1;
@@ -687,6 +695,10 @@ done:
   free(pv);
   return e ? w2_error_push(__FILE__, __LINE__, __func__, e) : W2_OK;
 }
+
+static W2Err gt_probe_result(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
+                             const W2TaskData *td, uint64_t seed, int unsup, W2RunResult **out,
+                             double *val_acc);
 
 W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W2TaskData *td,
                    uint64_t seed, W2RunResult **out) {
@@ -761,6 +773,27 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
   w2_model_destroy(&m);
   if (e) goto fail;
   r->ft_acc = r->final.acc;
+  if (p->s->recipes.probe_ceiling) {
+    /* the ceiling is the strong model's best on validation: finetuned, or the ground-truth
+     * probe on its frozen features (pipeline.h "Recipes"); both accuracies are kept */
+    W2RunResult *gp = NULL;
+    double val = NAN;
+    W2_CALL_GOTO(e, fail, gt_probe_result(p, size, t, td, seed, unsup, &gp, &val));
+    r->lp_acc = gp->final.acc;
+    r->lp_val_acc = val;
+    if (val > r->ft_val_acc) {
+      r->chose_probe = 1;
+      r->final = gp->final;
+      r->best_acc = gp->best_acc;
+      r->flops = gp->flops;
+      memcpy(r->prob_b, gp->prob_b, sizeof(float) * (size_t)td->n_b);
+      memcpy(r->prob_test, gp->prob_test, sizeof(float) * (size_t)td->n_test);
+      w2_curve_free(&r->curve);
+      r->curve = gp->curve;
+      memset(&gp->curve, 0, sizeof gp->curve);
+    }
+    w2_run_result_free(&gp);
+  }
   plog(p, "  ceiling  %-8s %-10s seed %llu%s: test acc %.4f (%.1f s)", size->name, t->name,
        (unsigned long long)seed, unsup ? " unsup" : "", (*out)->final.acc, now_s() - t0);
   if (path[0]) W2_CALL_GOTO(e, fail, w2_store_result_save(path, *out, hash));
@@ -881,6 +914,42 @@ done:
 
 /* ----------------------------------------------------------------------------------- */
 /* linear probes (probe.h): solved to convergence on frozen features, lambda by CV */
+
+static void probe_opts(const W2Pipeline *p, uint64_t key, W2ProbeOpts *o);
+
+/* LP-FT (W2StageHyper.head_init): the 1-output head becomes the cross-validated probe of
+ * the stage's training labels on the body's features, mapped back from standardised
+ * features: w_j / sd_j, b - sum_j w_j mean_j / sd_j. The probe's FLOPs count as the
+ * model's. */
+static W2Err head_from_probe(W2Pipeline *p, W2Model *m, const Stage *st) {
+  int w = m->arch.width, h = m->arch.depth;
+  W2_CHECK(m->arch.d_out == 1, W2_ERR_INTERNAL, "head_init = probe needs a 1-output head");
+  if (m->B < 1) W2_CALL(w2_model_set_batch(m, st->hyper->batch));
+  float *F = malloc(sizeof(float) * (size_t)st->n * w), *Wh = malloc(sizeof(float) * (size_t)w);
+  W2Probe *pr = NULL;
+  W2Err e = W2_OK;
+  if (!F || !Wh) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (head probe)");
+    goto done;
+  }
+  W2_CALL_GOTO(e, done, w2_model_features(m, st->X, st->n, st->d, F));
+  W2ProbeOpts o;
+  probe_opts(p, w2_key(st->key, "head-probe", 0, 0), &o);
+  W2_CALL_GOTO(e, done, w2_probe_fit(F, st->labels, st->n, w, &o, &pr));
+  double b = pr->b;
+  for (int j = 0; j < w; j++) {
+    Wh[j] = (float)(pr->w[j] * pr->inv_std[j]);
+    b -= pr->w[j] * pr->inv_std[j] * pr->mean[j];
+  }
+  w2_mat_set_from_full(&m->W[h], Wh);
+  m->b[h][0] = (float)b;
+  m->flops += pr->flops + w2_arch_forward_flops(&m->arch, st->n);
+done:
+  w2_probe_destroy(&pr);
+  free(F);
+  free(Wh);
+  return e ? w2_error_push(__FILE__, __LINE__, __func__, e) : W2_OK;
+}
 
 static void probe_opts(const W2Pipeline *p, uint64_t key, W2ProbeOpts *o) {
   w2_probe_opts_default(o);
@@ -1064,7 +1133,8 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   memcpy(X, td->Xb, sizeof(float) * (size_t)n * d);
   int ntrain = n, nhold = 0;
   double extra_flops = 0; /* FLOPs of auxiliary models (bootstrap, cleaning) */
-  Stage st = {.X = X, .d = d, .labels = labels, .n = n, .hyper = &p->s->finetune, .method = meth,
+  /* students train with the recipe chosen for the ceiling of their size */
+  Stage st = {.X = X, .d = d, .labels = labels, .n = n, .hyper = &cr->recipe, .method = meth,
               .prior = label_prior(wr->prob_b, n), .key = w2_key(seed, "student-order", 0, 0)};
   st.radius = meth->window_radius >= 0 ? meth->window_radius : median_confidence(wr->prob_b, n);
   c->selected_point = p->s->eval_points - 1;
@@ -1272,6 +1342,18 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   c->agree_weak_wrong = fm.agree_wrong;
   c->student_auroc = fm.auroc;
   c->student_ece = fm.ece;
+  c->ceiling_ft_acc = cr->ft_acc;
+  c->ceiling_lp_acc = cr->lp_acc;
+  c->ceiling_is_probe = cr->chose_probe;
+  const W2StageHyper *rh = &cr->recipe;
+  c->recipe_lr = rh->lr;
+  c->recipe_epochs = rh->epochs;
+  c->recipe_anchor_decay = rh->anchor_decay;
+  c->recipe_body_lr_scale = rh->body_lr_scale > 0 ? rh->body_lr_scale : 1;
+  c->recipe_head_init = rh->head_init;
+  int synthetic = w2_sweep_supervisor(p->s, weak) != NULL;
+  c->weak_recipe_lr = synthetic ? NAN : wr->recipe.lr;
+  c->weak_recipe_epochs = synthetic ? NAN : wr->recipe.epochs;
   c->weak_flops = wr->flops;
   c->strong_flops = strong_flops;
   c->weak_params = wr->params;

@@ -91,6 +91,13 @@ typedef struct W2CellResult {
   double weak_acc, ceiling_acc, student_acc, student_best_acc, pgr, pgr_best;
   double agree, agree_weak_right, agree_weak_wrong, student_auroc, student_ece;
   double weak_flops, strong_flops, weak_params, strong_params, wall_s;
+  /* the ceiling (pipeline.h "Recipes"): finetuned and ground-truth-probe test accuracies
+   * (NaN when the probe was not fitted) and whether ceiling_acc is the probe's (1) */
+  double ceiling_ft_acc, ceiling_lp_acc, ceiling_is_probe;
+  /* the student's finetuning recipe (the one chosen for its ceiling) and the weak
+   * supervisor's (NaN for synthetic supervisors); head_init 1 = LP-FT */
+  double recipe_lr, recipe_epochs, recipe_anchor_decay, recipe_body_lr_scale, recipe_head_init;
+  double weak_recipe_lr, weak_recipe_epochs;
   int selected_point; /* evaluation point reported as final (early stopping), 0-based */
   W2Curve curve;
   int nchain;         /* bootstrap: weak, intermediates..., strong */

@@ -223,6 +223,7 @@ W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
           if (wsz >= 0 && size_params(s, wsz) >= size_params(s, strong)) continue;
           for (int m = 0; m < s->nmethods && !e; m++) {
             const W2MethodSpec *ms = &s->methods[m];
+            if (!w2_sweep_cell_wanted(s, w, strong, m)) continue;
             W2Job j = job_new(W2_JOB_CELL);
             j.task = t;
             j.seed = sd;

@@ -17,6 +17,7 @@
 
 #include "blasenv.h"
 #include "checkpoint.h"
+#include "health.h"
 #include "pretrain.h"
 #include "rng.h"
 #include "store.h"
@@ -202,7 +203,10 @@ typedef struct {
 static const DField cell_doubles[] = {
     DF(weak_acc), DF(ceiling_acc), DF(student_acc), DF(student_best_acc), DF(pgr), DF(pgr_best),
     DF(agree), DF(agree_weak_right), DF(agree_weak_wrong), DF(student_auroc), DF(student_ece),
-    DF(weak_flops), DF(strong_flops), DF(weak_params), DF(strong_params), DF(wall_s)};
+    DF(weak_flops), DF(strong_flops), DF(weak_params), DF(strong_params), DF(wall_s),
+    DF(ceiling_ft_acc), DF(ceiling_lp_acc), DF(ceiling_is_probe), DF(recipe_lr),
+    DF(recipe_epochs), DF(recipe_anchor_decay), DF(recipe_body_lr_scale), DF(recipe_head_init),
+    DF(weak_recipe_lr), DF(weak_recipe_epochs)};
 #define NDOUBLES (int)(sizeof cell_doubles / sizeof cell_doubles[0])
 
 /* file names the HDF5 file in messages (loc is its root or a group in it). */
@@ -515,6 +519,32 @@ static void copy_name(char *dst, const char *src) {
   snprintf(dst, S32, "%s", src);
 }
 
+/* /health: the known-answer checks (health.h) from the cell rows; /health@passed also on
+ * the root as health_passed (-1: the sweep has no checks). */
+static W2Err write_health(hid_t f, const W2Sweep *s, const SummaryRow *rows, int n) {
+  int iw = -1, ic = -1, is = -1;
+  for (int k = 0; k < NDOUBLES; k++) {
+    if (!strcmp(cell_doubles[k].name, "weak_acc")) iw = k;
+    if (!strcmp(cell_doubles[k].name, "ceiling_acc")) ic = k;
+    if (!strcmp(cell_doubles[k].name, "student_acc")) is = k;
+  }
+  W2HealthCell *c = calloc((size_t)(n ? n : 1), sizeof *c);
+  W2_CHECK(c, W2_ERR_MEM, "out of memory (health)");
+  for (int i = 0; i < n; i++) {
+    c[i] = (W2HealthCell){rows[i].task, rows[i].weak_size, rows[i].strong_size, rows[i].method,
+                          (unsigned long long)rows[i].seed, rows[i].v[iw], rows[i].v[ic],
+                          rows[i].v[is]};
+  }
+  W2HealthRow *hr = NULL;
+  int nh = 0, passed = -1;
+  W2Err e = w2_health_compute(s, c, n, &hr, &nh, &passed);
+  if (!e && s->checks.enabled) e = w2_health_write(f, s->output, hr, nh, passed);
+  if (!e) e = w2_h5_attr_write_int(f, s->output, "health_passed", passed);
+  free(hr);
+  free(c);
+  return e;
+}
+
 W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
                           const char *workdir, const W2Provenance *prov, int *missing) {
   char tmp[W2_PATH_MAX + 64], path[W2_PATH_MAX + 512];
@@ -609,6 +639,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
   W2_CALL_GOTO(e, close, write_models(f, models, (size_t)nm));
   W2_CALL_GOTO(e, close, write_sizes(f, sizes, (size_t)s->nsizes));
   W2_CALL_GOTO(e, close, write_grid(f, s, rows, (size_t)nrow));
+  W2_CALL_GOTO(e, close, write_health(f, s, rows, nrow));
   W2_CALL_GOTO(e, close, write_provenance(f, s, prov));
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "schema_version", SCHEMA_VERSION));
   W2_CALL_GOTO(e, close, attr_put_str(f, s->output, "sweep_name", s->name));

@@ -78,6 +78,11 @@ typedef struct W2StageHyper {
   float anchor_decay;    /* finetuning: decay of the body toward its pretrained weights
                             (W2AdamW.anchor_decay; 0 = plain AdamW) */
   float body_lr_scale;   /* hidden layers' lr relative to the head's (W2AdamW; 0 or 1 = same) */
+  int head_init;         /* 0: the fresh head as initialised; 1 ("probe"): the head starts
+                            as the cross-validated linear probe of the stage's own training
+                            labels on the body's frozen features (LP-FT, Kumar et al. 2022),
+                            so finetuning starts from a good readout instead of tearing the
+                            pretrained features apart to fit a random one */
 } W2StageHyper;
 
 /* Linear probes (probe.h): L2 logistic regression on standardised frozen features, solved
@@ -110,6 +115,7 @@ typedef struct W2SupervisorSpec {
   W2SupervisorKind kind;
   double error_rate;     /* in [0, 0.5) */
   double confidence;     /* soft label given: p = confidence for the label it states */
+  int check;             /* 1: added by `checks` (known-answer cells only; see W2CheckSpec) */
 } W2SupervisorSpec;
 
 typedef enum {
@@ -223,6 +229,13 @@ void w2_sweep_free(W2Sweep *s);
 /* Lookups by name; NULL / -1 when absent. */
 const W2SizeSpec *w2_sweep_size(const W2Sweep *s, const char *name);
 const W2SupervisorSpec *w2_sweep_supervisor(const W2Sweep *s, const char *name);
+/* Known-answer checks: 1 when cell (weak w, strong size index z, method m) is one the
+ * sweep runs. Every cell of an ordinary weak name runs; a check supervisor's cells run only
+ * into the largest strong size with the first naive and the first conf method. */
+int w2_sweep_cell_wanted(const W2Sweep *s, int w, int z, int m);
+/* Index into s->sizes of the largest strong size (by parameters); -1 when none. */
+int w2_sweep_largest_strong(const W2Sweep *s);
+
 /* Method kind from its name ("naive", "conf", ...); -1 if unknown. */
 int w2_method_kind_from_name(const char *name);
 const char *w2_method_kind_name(W2MethodKind k);

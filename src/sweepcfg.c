@@ -425,7 +425,8 @@ static const KeyDef sup_keys[] = {
 static const KeyDef stage_keys[] = {
     {"epochs", K_NUM, 0},  {"batch", K_INT, 0},  {"lr", K_NUM, 0},
     {"weight_decay", K_NUM, 0}, {"warmup", K_NUM, 0}, {"schedule", K_STR, 0},
-    {"anchor_decay", K_NUM, 0}, {"body_lr_scale", K_NUM, 0}};
+    {"anchor_decay", K_NUM, 0}, {"body_lr_scale", K_NUM, 0}, {"head_init", K_STR, 0}};
+static const char *const head_init_names[] = {"random", "probe"};
 static const KeyDef probe_keys[] = {
     {"folds", K_INT, 0},      {"lambdas", K_INT, 0},   {"lambda_min", K_NUM, 0},
     {"lambda_max", K_NUM, 0}, {"criterion", K_STR, 0},
@@ -728,6 +729,9 @@ static W2Err parse_stage(const Parse *p, const config_setting_t *g, const char *
   h->sched = (W2Sched)sched;
   if (config_setting_get_member(g, "anchor_decay"))
     W2_CALL(get_f32(p, g, "anchor_decay", where, (Range){0, 1e4, 0, 0}, &h->anchor_decay));
+  if (config_setting_get_member(g, "head_init"))
+    W2_CALL(get_enum(p, g, "head_init", where, head_init_names, NELEM(head_init_names),
+                     &h->head_init));
   if (config_setting_get_member(g, "body_lr_scale"))
     W2_CALL(get_f32(p, g, "body_lr_scale", where, (Range){0, 1, 1, 0}, &h->body_lr_scale));
   return W2_OK;
@@ -870,6 +874,8 @@ static W2Err parse_recipes(const Parse *p, const config_setting_t *g, W2RecipeGr
   W2_CALL(get_num(p, g, "val_frac", "recipes", (Range){0.05, 0.5, 0, 0}, &r->val_frac));
   return W2_OK;
 }
+
+static W2Err add_checks(const Parse *p, const config_setting_t *root, W2Sweep *s);
 
 static W2Err parse_checks(const Parse *p, const config_setting_t *g, W2CheckSpec *c) {
   if (!g) return W2_OK;
@@ -1329,9 +1335,10 @@ static W2Err parse_root(const Parse *p, const config_setting_t *root, W2Sweep *s
     const config_setting_t *te = member(root, "tasks");
     const config_setting_t *at = te ? config_setting_get_elem(te, (unsigned)i)
                                     : member(member(root, "world"), "latent_dim");
-    REQUIRE(p, s->tasks[i].kind != W2_TASK_SPARSE || s->world.latent_dim >= 3, at,
-            "task '%s' is sparse, which needs world.latent_dim >= 3 (it is %d)",
-            s->tasks[i].name, s->world.latent_dim);
+    REQUIRE(p, s->tasks[i].kind != W2_TASK_SPARSE || w2_world_task_dim(&s->world) >= 3, at,
+            "task '%s' is sparse, which needs world.latent_dim >= 3 (and world.task_dim, "
+            "when set, >= 3; the task dimension is %d)",
+            s->tasks[i].name, w2_world_task_dim(&s->world));
   }
   W2_CALL(parse_sizes(p, root, s));
   W2_CALL(parse_supervisors(p, member(root, "supervisors"), s));
@@ -1340,6 +1347,65 @@ static W2Err parse_root(const Parse *p, const config_setting_t *root, W2Sweep *s
   W2_CALL(parse_names(p, root, "strong", 0, s));
   W2_CALL(check_pairs(p, root, s));
   W2_CALL(check_chains(p, root, s));
+  W2_CALL(add_checks(p, root, s));
+  return W2_OK;
+}
+
+static int first_method(const W2Sweep *s, W2MethodKind k) {
+  for (int i = 0; i < s->nmethods; i++)
+    if (s->methods[i].kind == k && !s->methods[i].unsup) return i;
+  return -1;
+}
+
+static double size_params_of(const W2Sweep *s, int z) {
+  W2Arch a = {.d_in = s->world.input_dim, .width = s->sizes[z].width,
+              .depth = s->sizes[z].depth, .d_out = 1, .act = s->pretrain.act};
+  return w2_arch_params(&a);
+}
+
+int w2_sweep_largest_strong(const W2Sweep *s) {
+  int best = -1;
+  for (int i = 0; i < s->nstrong; i++) {
+    for (int z = 0; z < s->nsizes; z++)
+      if (!strcmp(s->sizes[z].name, s->strong[i]) &&
+          (best < 0 || size_params_of(s, z) > size_params_of(s, best)))
+        best = z;
+  }
+  return best;
+}
+
+int w2_sweep_cell_wanted(const W2Sweep *s, int w, int z, int m) {
+  const W2SupervisorSpec *sup = w2_sweep_supervisor(s, s->weak[w]);
+  if (!sup || !sup->check) return 1;
+  if (z != w2_sweep_largest_strong(s)) return 0;
+  return m == first_method(s, W2_M_NAIVE) || m == first_method(s, W2_M_CONF);
+}
+
+/* `checks`: the synthetic supervisors of the known-answer cells (spec.h W2CheckSpec). */
+static W2Err add_checks(const Parse *p, const config_setting_t *root, W2Sweep *s) {
+  if (!s->checks.enabled) return W2_OK;
+  const config_setting_t *g = member(root, "checks");
+  REQUIRE(p, first_method(s, W2_M_NAIVE) >= 0, g,
+          "checks need a method of kind naive (without unsup) to train the check students");
+  int n = 1 + s->checks.nnoise;
+  REQUIRE(p, s->nsupervisors + n <= W2_MAX_SUPERVISORS, g,
+          "checks add %d supervisors; with the %d of the sweep that is over %d", n,
+          s->nsupervisors, W2_MAX_SUPERVISORS);
+  REQUIRE(p, s->nweak + n <= W2_MAX_SIZES + W2_MAX_SUPERVISORS, g,
+          "checks add %d weak supervisors: too many weak names", n);
+  for (int i = 0; i < n; i++) {
+    W2SupervisorSpec v = {.kind = W2_SUP_UNIFORM, .check = 1};
+    v.error_rate = i ? s->checks.noise[i - 1] : 0.0;
+    v.confidence = 1.0 - v.error_rate;
+    if (i)
+      snprintf(v.name, sizeof v.name, "check_u%02d", (int)lround(100 * v.error_rate));
+    else
+      snprintf(v.name, sizeof v.name, "check_gt");
+    REQUIRE(p, !w2_sweep_supervisor(s, v.name) && !w2_sweep_size(s, v.name), g,
+            "checks add a supervisor named '%s', which the sweep already uses", v.name);
+    s->supervisors[s->nsupervisors++] = v;
+    snprintf(s->weak[s->nweak++], W2_NAME_MAX, "%s", v.name);
+  }
   return W2_OK;
 }
 
@@ -1424,10 +1490,11 @@ W2Err w2_sweep_load(const char *path, W2Sweep *s) {
 
 static void print_stage(FILE *out, const char *label, const W2StageHyper *h) {
   fprintf(out, "  %-9s epochs %g, batch %d, lr %g, weight_decay %g, warmup %g, %s, "
-               "anchor_decay %g, body_lr_scale %g\n", label,
+               "anchor_decay %g, body_lr_scale %g, head_init %s\n", label,
           h->epochs, h->batch, (double)h->lr, (double)h->weight_decay, (double)h->warmup_frac,
           w2_spec_sched_name(h->sched), (double)h->anchor_decay,
-          h->body_lr_scale > 0 ? (double)h->body_lr_scale : 1.0);
+          h->body_lr_scale > 0 ? (double)h->body_lr_scale : 1.0,
+          h->head_init ? "probe" : "random");
 }
 
 void w2_sweep_print(const W2Sweep *s, FILE *out) {

@@ -1,0 +1,63 @@
+/* health.h — the known-answer checks of a sweep (spec.h W2CheckSpec), computed from its
+ * cells: numbers that must come out right before any other number of the sweep is read
+ * as a result.
+ *
+ * With `checks` in the sweep file the runner adds synthetic supervisors check_gt (ground
+ * truth: the same labels the ceiling trains on) and check_uNN (ground truth with NN % of
+ * the labels flipped uniformly at random), trained into the largest strong size L with the
+ * first naive and the first conf method. Per task, over seeds (95 % t-intervals):
+ *   (a) a_gt_pgr          PGR of the check_gt student measured against every trained weak
+ *                         size w of the sweep: (student_gt - weak_w) / (ceiling - weak_w),
+ *                         pairs with a gap under 1 point left out. Passes when the mean is
+ *                         within pgr_tol of 1.
+ *   (b) b_gt_minus_ceil   student_gt - ceiling, in points: the student code path on ground
+ *                         truth reproduces the ceiling. Passes when |mean| <= max(1 point,
+ *                         the interval's half-width).
+ *   (c) c_margin          student - supervisor (test accuracy, points) for each check_uNN,
+ *                         naive and conf: the sweep's noise-robustness figure; reported
+ *                         whatever it is (pass = -1), `beaten` = interval above 0.
+ *   (d) d_conf_minus_naive conf - naive student accuracy on each check_uNN (points).
+ * A sweep "passes" when every (a) and (b) row passes; figures and tables of a sweep that
+ * does not are flagged (results/SCHEMA.md, /health@passed). */
+#ifndef W2_HEALTH_H
+#define W2_HEALTH_H
+
+#include <hdf5.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* One cell's numbers, as the health table needs them. */
+typedef struct W2HealthCell {
+  const char *task, *weak, *strong, *method;
+  unsigned long long seed;
+  double weak_acc, ceiling_acc, student_acc;
+} W2HealthCell;
+
+#define W2_HEALTH_NAME 32
+typedef struct W2HealthRow {
+  char task[W2_HEALTH_NAME], check[W2_HEALTH_NAME], supervisor[W2_HEALTH_NAME],
+      method[W2_HEALTH_NAME];
+  double mean, lo, hi;   /* value and its 95 % t-interval over the values (points or PGR) */
+  int n;                 /* values (seeds x weak sizes for a, seeds otherwise) */
+  int pass;              /* 1 pass, 0 fail, -1 reported only (c, d, or no data) */
+  double ref;            /* c: supervisor's test accuracy below the ceiling (points) */
+  int beaten;            /* c: interval above 0 */
+} W2HealthRow;
+
+/* Computes the table from n cells. *rows is allocated (free it); *passed = 1 when every
+ * (a) and (b) row with data passes; 0 rows and *passed = -1 without checks. */
+W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2HealthRow **rows,
+                        int *nrows, int *passed);
+/* Writes /health (a table of W2HealthRow) with attribute passed into the open file f. */
+W2Err w2_health_write(hid_t f, const char *file, const W2HealthRow *rows, int n, int passed);
+/* The table as text (the end of `run` and `merge`). */
+void w2_health_print(FILE *out, const W2HealthRow *rows, int n, int passed);
+/* Reads /health of a results file and prints it; nothing when the file has none. */
+W2Err w2_health_print_file(FILE *out, const char *h5path);
+
+/* mean and 95 % t-interval half-width of v[0..n) (half = NaN when n < 2) */
+void w2_mean_ci95(const double *v, int n, double *mean, double *half);
+
+#endif
