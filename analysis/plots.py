@@ -112,7 +112,16 @@ def load(path):
         col = raw[k]
         rows[k] = np.array([decode(v) for v in col], dtype=object) if k in STR_FIELDS else \
             np.asarray(col, dtype=float if k != "seed" else int)
+    # the known-answer cells (weak check_*) have their own figure (fig_health), not a place
+    # among the weak supervisors of the paper's figures
+    keep = np.array([not w.startswith("check_") for w in rows["weak_size"]], dtype=bool)
+    rows = {k: v[keep] for k, v in rows.items()}
     return f, rows
+
+
+# Set by main from /health@passed: every figure of a sweep whose known-answer checks (a) or
+# (b) failed carries a banner (results/SCHEMA.md, /health).
+HEALTH_FAILED = False
 
 
 def order_by(names, key):
@@ -199,6 +208,9 @@ def pgr_refs(ax):
 
 
 def save(fig, out, name, written):
+    if HEALTH_FAILED:
+        fig.text(0.5, 1.0, "known-answer checks FAILED (see /health): not a result",
+                 ha="center", va="bottom", color="#c0392b", fontsize=11, fontweight="bold")
     path = os.path.join(out, name)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
@@ -665,6 +677,53 @@ def fig_pgrfit(f, t, out, written):
 # --------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------
+# Known-answer checks: the noise-robustness figure
+
+def fig_health(f, out, written):
+    """Student minus supervisor (points, 95 % interval over seeds) for each uniform-noise
+    check supervisor, naive and conf, one panel per task (/health rows c_margin)."""
+    if "health" not in f:
+        return
+    h = f["health"][:]
+    if not len(h):
+        return
+    chk = np.array([decode(x) for x in h["check"]])
+    sup = np.array([decode(x) for x in h["supervisor"]])
+    meth = np.array([decode(x) for x in h["method"]])
+    task = np.array([decode(x) for x in h["task"]])
+    c = chk == "c_margin"
+    if not c.any():
+        return
+    tasks = sorted(set(task[c]))
+    sups = sorted(set(sup[c]))
+    meths = [m for m in dict.fromkeys(meth[c])]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
+    for ax, tk in zip(axes[0], tasks):
+        for j, m in enumerate(meths):
+            xs, ys, lo, hi = [], [], [], []
+            for i, sp in enumerate(sups):
+                r = np.where(c & (task == tk) & (sup == sp) & (meth == m))[0]
+                if not len(r):
+                    continue
+                row = h[r[0]]
+                xs.append(i + (j - (len(meths) - 1) / 2) * 0.25)
+                ys.append(row["mean"])
+                lo.append(row["mean"] - row["lo"] if np.isfinite(row["lo"]) else 0)
+                hi.append(row["hi"] - row["mean"] if np.isfinite(row["hi"]) else 0)
+            ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", capsize=3, label=m)
+        ax.axhline(0, color="0.3", lw=0.8, ls=":")
+        ax.set_xticks(range(len(sups)))
+        ax.set_xticklabels(["%d %% noise" % int(s[-2:]) if s[-2:].isdigit() else s
+                            for s in sups])
+        ax.set_title(tk)
+        ax.set_ylabel("student − supervisor (points)")
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    fig.suptitle("noise robustness: largest student vs uniform-noise supervisors "
+                 "(95 % intervals over seeds)", y=1.06 if HEALTH_FAILED else 1.02)
+    save(fig, out, "noise_robustness.png", written)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog=PROG, description="Figures of Burns et al. (2023) from a "
                                  "w2sweep results file (see analysis/README.md).")
@@ -698,7 +757,12 @@ def main(argv=None):
         note("/fits was made from a partial sweep (%d note%s, e.g. '%s'; all in the /fits "
              "attribute 'notes')" % (len(items), "s" if len(items) != 1 else "",
                                      items[0] if items else "?"))
+    global HEALTH_FAILED
+    HEALTH_FAILED = "health" in f and int(np.asarray(f["health"].attrs.get("passed", -1))) == 0
+    if HEALTH_FAILED:
+        note("known-answer checks (a)/(b) failed (/health): every figure is flagged")
     written = []
+    fig_health(f, a.out, written)
     for task in tasks:
         t = Table(rows, task)
         if len(t.r["task"]):

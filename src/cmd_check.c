@@ -39,11 +39,15 @@ static void print_ok(const W2Sweep *s, FILE *out) {
   }
   int npairs = w2_sweep_npairs(s);
   fprintf(out,
-          "%s: ok (%ld cells = %d tasks x %d seeds x %d pairs x %d methods; %d sizes, "
+          "%s: ok (%ld cells = %d tasks x %d seeds x %d pairs x %d methods%s; %d sizes, "
           "%.3g..%.3g params, pretraining %.3g..%.3g FLOPs = %.1f orders of magnitude",
           s->source_path, w2_sweep_ncells(s), s->ntasks, s->nseeds, npairs, s->nmethods,
-          s->nsizes, pmin, pmax, flo, fhi, log10(fhi / flo));
-  int skipped = s->nweak * s->nstrong - npairs;
+          w2_sweep_ncheck_cells(s) ? " + known-answer checks" : "", s->nsizes, pmin, pmax, flo, fhi, log10(fhi / flo));
+  long nk = w2_sweep_ncheck_cells(s);
+  if (nk) fprintf(out, "; %ld known-answer cells", nk);
+  int nchk = 0;
+  for (int i = 0; i < s->nsupervisors; i++) nchk += s->supervisors[i].check;
+  int skipped = (s->nweak - nchk) * s->nstrong - npairs;
   if (skipped > 0) fprintf(out, "; %d weak>=strong pairs skipped", skipped);
   fprintf(out, ")\n");
 }

@@ -185,15 +185,31 @@ int w2_sweep_pair_runs(const W2Sweep *s, const char *weak, const char *strong) {
   return w && w2_sweep_size_params(s, w) < w2_sweep_size_params(s, st);
 }
 
+static int is_check(const W2Sweep *s, const char *weak) {
+  const W2SupervisorSpec *v = w2_sweep_supervisor(s, weak);
+  return v && v->check;
+}
+
 int w2_sweep_npairs(const W2Sweep *s) {
   int n = 0;
   for (int i = 0; i < s->nweak; i++)
-    for (int j = 0; j < s->nstrong; j++) n += w2_sweep_pair_runs(s, s->weak[i], s->strong[j]);
+    for (int j = 0; j < s->nstrong; j++)
+      n += !is_check(s, s->weak[i]) && w2_sweep_pair_runs(s, s->weak[i], s->strong[j]);
   return n;
 }
 
+long w2_sweep_ncheck_cells(const W2Sweep *s) {
+  long n = 0;
+  int z = w2_sweep_largest_strong(s);
+  for (int i = 0; i < s->nweak; i++)
+    for (int m = 0; m < s->nmethods; m++)
+      n += is_check(s, s->weak[i]) && w2_sweep_cell_wanted(s, i, z, m);
+  return (long)s->ntasks * s->nseeds * n;
+}
+
 long w2_sweep_ncells(const W2Sweep *s) {
-  return (long)s->ntasks * s->nseeds * w2_sweep_npairs(s) * s->nmethods;
+  return (long)s->ntasks * s->nseeds * w2_sweep_npairs(s) * s->nmethods +
+         w2_sweep_ncheck_cells(s);
 }
 
 /* ----------------------------------------------------------------------------------- */

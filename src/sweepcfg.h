@@ -43,6 +43,8 @@ int w2_sweep_pair_runs(const W2Sweep *s, const char *weak, const char *strong);
 int w2_sweep_npairs(const W2Sweep *s);
 /* Cells of the sweep: tasks x seeds x pairs that run x methods. */
 long w2_sweep_ncells(const W2Sweep *s);
+/* The known-answer cells among them (spec.h W2CheckSpec). */
+long w2_sweep_ncheck_cells(const W2Sweep *s);
 
 /* Names of the enum values used in sweep files ("?" when out of range), and the reverse
  * lookups (-1 when unknown). */
