@@ -112,6 +112,15 @@ def load(path):
         col = raw[k]
         rows[k] = np.array([decode(v) for v in col], dtype=object) if k in STR_FIELDS else \
             np.asarray(col, dtype=float if k != "seed" else int)
+    # PGR only where it means something (results/SCHEMA.md): w2sweep stores NaN when the gap
+    # is below max(1 point, 2 SE) or negative; files written before that guard may hold a
+    # finite PGR over a negative or zero gap, which must not enter any figure either
+    undefined = ~(rows["ceiling_acc"] - rows["weak_acc"] > 0)
+    if "pgr_status" in ds.dtype.names:
+        undefined |= np.array([len(decode(v).strip("\0")) > 0 for v in raw["pgr_status"]],
+                              dtype=bool)
+    for k in ("pgr", "pgr_best"):
+        rows[k] = np.where(undefined, np.nan, rows[k])
     return f, rows
 
 

@@ -83,6 +83,12 @@
 
 enum { W2_FIT_SCALING = 0, W2_FIT_PGR = 1 };
 #define W2_FIT_NPAR 3
+/* A scaling fit with a free irreducible error E needs this many sizes; with 3-4 sizes E is
+ * held at 0 (err = A*C^-alpha, 2 parameters); with fewer the fit is saturated (refused). */
+#define W2_FIT_MIN_SIZES_FREE_E 5
+/* Fewer distinct bootstrap replicates than this make a coarse interval (3 seeds have 10
+ * possible replicates, 4 have 35): `w2sweep fit` warns. */
+#define W2_FIT_FEW_BOOT_DISTINCT 50
 
 typedef struct {
   double huber_delta; /* scaling fits: Huber delta on log error; <= 0 (default): 1.345 *
@@ -125,7 +131,9 @@ typedef struct {
   double lo_pct[W2_FIT_NPAR], hi_pct[W2_FIT_NPAR]; /* plain percentile bootstrap interval */
   double level;       /* interval level (0.95) */
   double interval_k;  /* widening factor k applied to lo_pct/hi_pct (NaN without) */
-  int free_par[W2_FIT_NPAR]; /* 1 = fitted, 0 = held at 0 (PGR terms without spread) */
+  int free_par[W2_FIT_NPAR]; /* 1 = fitted, 0 = held at 0 (PGR terms without spread;
+                                SCALING: E with fewer than W2_FIT_MIN_SIZES_FREE_E sizes, its
+                                theta 0 and its intervals NaN) */
   double ref0, ref1;  /* SCALING: c_ref (FLOPs), ref1 unused; PGR: cw_ref, cs_ref */
   double delta;       /* Huber delta used */
   double loss;        /* summed Huber loss at the optimum */
@@ -138,15 +146,22 @@ typedef struct {
   int n_points, n_levels, n_groups;
   int n_starts, n_starts_converged; /* grid starts tried / converged */
   int n_at_best;      /* converged starts within 1e-6 (relative) of the best loss */
+  int n_cells;        /* SCALING: distinct sizes; PGR: distinct (weak, strong) cells */
+  int saturated;      /* 1: no more n_cells than free parameters (the curve would pass
+                         through the means): w2_fit refused with W2_ERR_DATA */
   int n_boot, n_boot_converged;     /* replicates drawn / kept */
+  int n_boot_distinct; /* distinct kept replicates (distinct seed multiplicities): with S
+                          seeds at most C(2S-1, S), e.g. 10 for S = 3 */
   double *boot;       /* n_boot_converged x 3, row-major, natural parameters (theta) */
 } W2FitResult;
 
 /* Fit `d` (all points, or those with mask[i] != 0 when mask is not NULL) and, when
  * opts->n_boot > 0 and there are >= 2 groups, bootstrap intervals.
  * Raises W2_ERR_DATA (the message says why) when the data cannot determine the model:
- * SCALING needs >= 3 distinct levels, positive compute and errors in (0, 1];
- * PGR needs >= 2 points, positive computes, finite PGR.
+ * SCALING needs positive compute, errors in (0, 1] and >= 3 distinct levels (with 3-4
+ * levels E is held at 0, free_par[0] = 0); PGR needs >= 2 points, positive computes, finite
+ * PGR; and either needs more distinct levels (PGR: cells) than free parameters, else
+ * out->saturated = 1 with the error (the message starts "saturated:").
  * A fit that does not converge is NOT an error: out->converged says so.
  * out->boot is allocated; release with w2_fit_result_free. */
 W2Err w2_fit(const W2FitData *d, const int *mask, const W2FitOptions *opts, W2FitResult *out);
