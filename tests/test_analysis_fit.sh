@@ -204,6 +204,13 @@ p=f['fits/pgr/taskA/naive'].attrs
 assert int(p['saturated'])==1 and int(p['fitted'])==0, dict(p)
 \""
 
+# figures of such a file: saturated PGR fits get no (empty) panel, no "nan" annotation
+$PY "$SRC/analysis/plots.py" "$T/s3.h5" --out "$T/figs3" >"$T/out" 2>&1
+rc=$?
+check "plots of a saturated file: exit 0 ($(tail -2 "$T/out"))" "[ $rc -eq 0 ]"
+check "saturated PGR fits are named, not drawn" \
+  "grep -q 'PGR fits for taskA not drawn: .*naive (saturated)' '$T/out' && [ ! -e '$T/figs3/pgrfit_taskA.png' ] && [ -s '$T/figs3/scaling_taskA.png' ]"
+
 # ---- 4. malformed inputs: exit 2, one line, named file; /fits survives a failure
 echo "not hdf5" >"$T/text.h5"
 $PY - "$T" <<'EOF'
