@@ -112,6 +112,15 @@ def load(path):
         col = raw[k]
         rows[k] = np.array([decode(v) for v in col], dtype=object) if k in STR_FIELDS else \
             np.asarray(col, dtype=float if k != "seed" else int)
+    # PGR only where it means something (results/SCHEMA.md): w2sweep stores NaN when the gap
+    # is below max(1 point, 2 SE) or negative; files written before that guard may hold a
+    # finite PGR over a negative or zero gap, which must not enter any figure either
+    undefined = ~(rows["ceiling_acc"] - rows["weak_acc"] > 0)
+    if "pgr_status" in ds.dtype.names:
+        undefined |= np.array([len(decode(v).strip("\0")) > 0 for v in raw["pgr_status"]],
+                              dtype=bool)
+    for k in ("pgr", "pgr_best"):
+        rows[k] = np.where(undefined, np.nan, rows[k])
     # the known-answer cells (weak check_*) have their own figure (fig_health), not a place
     # among the weak supervisors of the paper's figures
     keep = np.array([not w.startswith("check_") for w in rows["weak_size"]], dtype=bool)
@@ -496,10 +505,29 @@ def scaling_fn(p, c):
 
 
 def fmt_ci(g, k, fmt):
+    """value [lo, hi]; a parameter held at 0 or not identified says so, never 'nan'."""
     v, lo, hi = attr(g, k), attr(g, k + "_lo"), attr(g, k + "_hi")
+    if not int(attr(g, k + "_fitted", 1)):
+        if k == "E":
+            return "0 (held: %d sizes < 5)" % int(attr(g, "n_sizes", 0))
+        return "(not identified)"
+    if not np.isfinite(v):
+        return "n/a"
     if not np.isfinite(lo):
         return (fmt % v)
     return (fmt % v) + " [" + (fmt % lo) + ", " + (fmt % hi) + "]"
+
+
+def backtest_text(g):
+    """mean |err| of the backtests that were possible; 'not possible (N sizes)' otherwise."""
+    parts = []
+    for h in (1, 2):
+        bg = g.get("backtest_%d" % h)
+        if bg is not None and int(attr(bg, "ok", 0)):
+            parts.append("-%d: %.3f" % (h, float(attr(bg, "mean_abs_err"))))
+    if parts:
+        return "backtest |err| " + ", ".join(parts)
+    return "backtest: not possible (%d sizes)" % int(attr(g, "n_sizes", 0))
 
 
 def fig_scaling(f, task, out, written):
@@ -554,9 +582,9 @@ def fig_scaling(f, task, out, written):
                 ax.plot(xs, scaling_fn(pb, xs), color=colr, lw=1.8, ls=ls,
                         label="fit without largest %d (mean |err| %.3f)" % (
                             h, attr(bg, "mean_abs_err")))
-            txt = "E = %s\nalpha = %s\nA = %s\n%d sizes x %d seeds" % (
+            txt = "E = %s\nalpha = %s\nA = %s\n%d sizes x %d seeds\n%s" % (
                 fmt_ci(g, "E", "%.4f"), fmt_ci(g, "alpha", "%.3f"), fmt_ci(g, "A", "%.3g"),
-                attr(g, "n_sizes", 0), attr(g, "n_seeds", 0))
+                attr(g, "n_sizes", 0), attr(g, "n_seeds", 0), backtest_text(g))
             ax.text(0.03, 0.03, txt, transform=ax.transAxes, fontsize=9, va="bottom",
                     bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
         else:
@@ -590,7 +618,17 @@ def fig_pgrfit(f, t, out, written):
     path = "fits/pgr/%s" % t.task.replace("/", "_")
     if path not in f:
         return note("skipping PGR fits for %s: no %s (run `w2sweep fit` first)" % (t.task, path))
-    methods = sorted(f[path])
+    # only fitted methods get a panel; saturated or skipped ones are named in a note, never
+    # drawn as an empty panel
+    allm = sorted(f[path])
+    methods = [m for m in allm if int(attr(f[path][m], "fitted", 0)) and
+               "points" in f[path][m] and len(f[path][m]["points"])]
+    unfitted = ["%s (%s)" % (m, "saturated" if int(attr(f[path][m], "saturated", 0)) else
+                             "skipped") for m in allm if m not in methods]
+    if unfitted:
+        note("PGR fits for %s not drawn: %s" % (t.task, ", ".join(unfitted)))
+    if not methods:
+        return note("skipping PGR fits for %s: no method has a PGR fit" % t.task)
     ncol = min(3, len(methods))
     nrow = int(math.ceil(len(methods) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(5.6 * ncol, 4.4 * nrow), squeeze=False,
@@ -599,12 +637,7 @@ def fig_pgrfit(f, t, out, written):
     for k, m in enumerate(methods):
         ax = axes[k // ncol][k % ncol]
         g = f[path][m]
-        pts = g["points"][:] if "points" in g else np.zeros(0)
-        if len(pts) == 0 or not attr(g, "fitted", 0):
-            ax.text(0.5, 0.5, "%s: not fitted\n%s" % (m, attr(g, "note", "")), ha="center",
-                    transform=ax.transAxes, fontsize=9)
-            ax.set_axis_off()
-            continue
+        pts = g["points"][:]
         weak = np.array([decode(s) for s in pts["weak"]])
         strong = np.array([decode(s) for s in pts["size"]])
         wf = np.asarray(pts["weak_flops"], float)
@@ -647,10 +680,8 @@ def fig_pgrfit(f, t, out, written):
                 ax.fill_between(xs, bd[0], bd[1], color=col[w], alpha=0.10)
             handles[w] = (Line2D([], [], color=col[w], marker="o", lw=1.6),
                           weak_label(w, wflops))
-        bt = [attr(g.get("backtest_%d" % h), "mean_abs_err") if g.get("backtest_%d" % h)
-              is not None else np.nan for h in (1, 2)]
-        ax.text(0.03, 0.97, "p0 %s\nps %s /decade\nbacktest |err| %.3f / %.3f" % (
-            fmt_ci(g, "p0", "%.2f"), fmt_ci(g, "ps", "%.3f"), bt[0], bt[1]),
+        ax.text(0.03, 0.97, "p0 %s\nps %s /decade\n%s" % (
+            fmt_ci(g, "p0", "%.2f"), fmt_ci(g, "ps", "%.3f"), backtest_text(g)),
             transform=ax.transAxes, va="top", fontsize=8.5,
             bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
         pgr_refs(ax)

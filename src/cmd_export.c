@@ -15,13 +15,16 @@
 /* column order: the documented ones first, then the rest of /summary */
 static const char *const cols[] = {
     "task", "seed", "weak_size", "strong_size", "method", "weak_acc", "ceiling_acc",
-    "student_acc", "student_best_acc", "pgr", "pgr_best", "agree_weak_wrong", "weak_flops",
+    "student_acc", "student_best_acc", "pgr", "pgr_best", "gap", "gap_se", "pgr_status",
+    "agree_weak_wrong", "weak_flops",
     "strong_flops", "agree", "agree_weak_right", "student_auroc", "student_ece", "weak_params",
     "strong_params", "wall_s"};
 #define NCOL (int)(sizeof cols / sizeof cols[0])
-#define NSTR_COL 5 /* task, seed(int), weak, strong, method handled specially */
 
-static int is_str(int c) { return c == 0 || c == 2 || c == 3 || c == 4; }
+/* string columns (32 bytes); "seed" (column 1) is the one int column, the rest float64 */
+static int is_str(int c) {
+  return c == 0 || c == 2 || c == 3 || c == 4 || !strcmp(cols[c], "pgr_status");
+}
 
 /* Reads one column of the compound dataset into buf (strings: 32 bytes each). */
 static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void *buf) {

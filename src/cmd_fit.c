@@ -232,11 +232,12 @@ typedef struct {
   int kind;          /* W2_FIT_SCALING or W2_FIT_PGR */
   Name task, name;   /* name = role (scaling) or method (PGR) */
   int fitted;        /* 0: skipped, note says why */
+  int saturated;     /* skipped because no more sizes (cells) than parameters (fit.h) */
   char note[256];
   int complete;      /* every (size, seed) / (pair, seed) present */
   char coverage[96]; /* e.g. "13 of 15 (size, seed)" */
   int n_excluded;    /* points left out (zero error, NaN PGR, synthetic supervisor) */
-  char excluded_why[96];
+  char excluded_why[192];
   /* points (owned) */
   int n;
   double *x0, *x1, *y;
@@ -336,6 +337,7 @@ static W2Err run_job(Job *j, const W2FitOptions *base) {
   W2Err e = w2_fit(&d, NULL, &o, &j->fit);
   if (e == W2_ERR_DATA) { /* too little data for this fit: a note, not a failure */
     snprintf(j->note, sizeof j->note, "%s", w2_error_message());
+    j->saturated = j->fit.saturated;
     w2_error_clear();
     return W2_OK;
   }
@@ -508,7 +510,10 @@ static W2Err build_pgr_jobs(const CellRow *c, size_t nc, Job **jobs_out, int *nj
       pair[i] = p;
     }
     j->n_excluded = nnan + nsynth;
-    why2(j->excluded_why, sizeof j->excluded_why, nnan, "cell(s) with NaN PGR (ceiling = weak)",
+    /* undefined PGR (NaN: a gap below max(1 point, 2 SE) or negative, pgr_status) never
+     * enters a fit */
+    why2(j->excluded_why, sizeof j->excluded_why, nnan,
+         "cell(s) with undefined PGR (gap below noise or negative)",
          nsynth, "cell(s) without compute (synthetic supervisor)");
     int present, grid;
     completeness(pair, sid, j->n, &present, &grid);
@@ -626,7 +631,7 @@ static W2Err write_fit_attrs(hid_t g, const W2FitResult *f) {
     W2_CALL(attr_double(g, nm, f->lo_pct[k]));
     snprintf(nm, sizeof nm, "%s_hi_pct", p);
     W2_CALL(attr_double(g, nm, f->hi_pct[k]));
-    if (f->kind == W2_FIT_PGR) {
+    if (f->kind == W2_FIT_PGR || k == 0) { /* SCALING: E_fitted = 0 when held at 0 */
       snprintf(nm, sizeof nm, "%s_fitted", p);
       W2_CALL(attr_int(g, nm, f->free_par[k]));
     }
@@ -650,6 +655,8 @@ static W2Err write_fit_attrs(hid_t g, const W2FitResult *f) {
   W2_CALL(attr_int(g, "n_starts_at_best", f->n_at_best));
   W2_CALL(attr_int(g, "n_boot", f->n_boot));
   W2_CALL(attr_int(g, "n_boot_converged", f->n_boot_converged));
+  W2_CALL(attr_int(g, "n_boot_distinct", f->n_boot_distinct));
+  W2_CALL(attr_int(g, "n_cells", f->n_cells));
   W2_CALL(attr_double(g, "level", f->level));
   W2_CALL(attr_double(g, "interval_k", f->interval_k));
   return W2_OK;
@@ -758,6 +765,7 @@ static W2Err write_job(hid_t fits, const Job *j) {
                         "(_lo_pct/_hi_pct) widened about the estimate by interval_k = "
                         "t_{S-1}/z*sqrt(S/(S-1)) for S seeds (log scale for E, A)"));
   W2_CALL_GOTO(err, done, attr_int(g, "fitted", j->fitted));
+  W2_CALL_GOTO(err, done, attr_int(g, "saturated", j->saturated));
   W2_CALL_GOTO(err, done, attr_str(g, "note", j->note));
   W2_CALL_GOTO(err, done, attr_int(g, "complete", j->complete));
   W2_CALL_GOTO(err, done, attr_str(g, "coverage", j->coverage));
@@ -914,6 +922,29 @@ static void fmt_bt(char *out, size_t cap, const W2Backtest *b) {
   else snprintf(out, cap, "%8.4f", b->mean_abs_err);
 }
 
+/* Lines under a fit's row for what it cannot know: E held at 0, backtests that were not
+ * possible, a bootstrap with few distinct replicates. */
+static void print_limits(const Job *j) {
+  const W2FitResult *f = &j->fit;
+  if (j->kind == W2_FIT_SCALING && !f->free_par[0])
+    printf("    E held at 0: %d sizes < %d, fitted as a pure power law err = A*C^-alpha\n",
+           f->n_levels, W2_FIT_MIN_SIZES_FREE_E);
+  if (!j->bt[0].ok) printf("    backtest: %s\n", j->bt[0].note);
+  else if (!j->bt[1].ok) printf("    backtest -2: %s\n", j->bt[1].note);
+  if (f->n_boot_converged > 0 && f->n_boot_distinct < W2_FIT_FEW_BOOT_DISTINCT)
+    printf("    warning: the bootstrap had %d distinct replicates (of %d, %d seeds): its "
+           "intervals are coarse\n", f->n_boot_distinct, f->n_boot_converged, f->n_groups);
+}
+
+/* The row of a fit that was not made: saturated ones say so in capitals (never a silent
+ * "conv yes"), the rest "skipped" with the reason. */
+static void print_skipped(const Job *j) {
+  const char *why = j->note;
+  if (j->saturated && !strncmp(why, "saturated: ", 11)) why += 11;
+  printf("%-14s %-13s  %s: %s\n", j->task, j->name, j->saturated ? "SATURATED, not fitted" : "skipped",
+         why);
+}
+
 static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
   int any_sc = 0, any_pg = 0, min_seeds = 1 << 30;
   for (int k = 0; k < nj; k++) {
@@ -925,8 +956,9 @@ static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
   if (any_sc) {
     printf("\nScaling fits: err(C) = E + A*C^-alpha   (err = 1 - test accuracy; C = training "
            "FLOPs)\n");
-    printf("Huber loss on log error, summed; best of 112 starts; 95%% CI: bootstrap over seeds "
-           "(B=%d), widened for few seeds\n", o->n_boot);
+    printf("Huber loss on log error, summed; best of 112 starts (28 with E held at 0); 95%% CI: "
+           "bootstrap over seeds\n(B=%d), widened for few seeds; E >= 0 and alpha > 0; a free E "
+           "needs >= %d sizes\n", o->n_boot, W2_FIT_MIN_SIZES_FREE_E);
     printf("backtest = mean |predicted - measured| error at the held-out largest 1 / 2 sizes\n");
     printf("%-14s %-13s %5s %4s %4s  %-28s %-28s %-30s %8s %8s\n", "task", "role", "sizes",
            "pts", "conv", "E [95% CI]", "alpha [95% CI]", "A [95% CI]", "bt -1", "bt -2");
@@ -934,11 +966,12 @@ static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
       const Job *j = &jobs[k];
       if (j->kind != W2_FIT_SCALING) continue;
       if (!j->fitted) {
-        printf("%-14s %-13s  skipped: %s\n", j->task, j->name, j->note);
+        print_skipped(j);
         continue;
       }
       const W2FitResult *f = &j->fit;
-      fmt_ci(e, sizeof e, f->theta[0], f->lo[0], f->hi[0], "%.4f");
+      if (f->free_par[0]) fmt_ci(e, sizeof e, f->theta[0], f->lo[0], f->hi[0], "%.4f");
+      else snprintf(e, sizeof e, "0 (held: %d sizes < %d)", f->n_levels, W2_FIT_MIN_SIZES_FREE_E);
       fmt_ci(al, sizeof al, f->theta[2], f->lo[2], f->hi[2], "%.4f");
       fmt_ci(a, sizeof a, f->theta[1], f->lo[1], f->hi[1], "%.3g");
       fmt_bt(b1, sizeof b1, &j->bt[0]);
@@ -946,6 +979,7 @@ static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
       printf("%-14s %-13s %5d %4d %4s  %-28s %-28s %-30s %8s %8s%s\n", j->task, j->name,
              f->n_levels, f->n_points, f->converged ? "yes" : "NO", e, al, a, b1, b2,
              j->complete ? "" : "  (partial)");
+      print_limits(j);
     }
   }
   if (any_pg) {
@@ -961,7 +995,7 @@ static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
       const Job *j = &jobs[k];
       if (j->kind != W2_FIT_PGR) continue;
       if (!j->fitted) {
-        printf("%-14s %-13s  skipped: %s\n", j->task, j->name, j->note);
+        print_skipped(j);
         continue;
       }
       const W2FitResult *f = &j->fit;
@@ -975,6 +1009,7 @@ static void print_tables(const Job *jobs, int nj, const W2FitOptions *o) {
       printf("%-14s %-13s %4d %4s  %-26s %-26s %-26s %8s %8s%s\n", j->task, j->name,
              f->n_points, f->converged ? "yes" : "NO", p[0], p[1], p[2], b1, b2,
              j->complete ? "" : "  (partial)");
+      print_limits(j);
     }
   }
   if (min_seeds < 2 && o->n_boot > 0)
@@ -1166,6 +1201,7 @@ static void pack_job(Buf *b, const Job *j) {
   put(b, &j->status, sizeof j->status);
   put(b, j->errmsg, sizeof j->errmsg);
   put(b, &j->fitted, sizeof j->fitted);
+  put(b, &j->saturated, sizeof j->saturated);
   put(b, j->note, sizeof j->note);
   if (!j->fitted) return;
   put_fit(b, &j->fit);
@@ -1188,7 +1224,8 @@ static int unpack_job(const char *p, size_t n, Job *j) {
   size_t at = 0;
   if (!get(p, n, &at, &j->status, sizeof j->status) ||
       !get(p, n, &at, j->errmsg, sizeof j->errmsg) ||
-      !get(p, n, &at, &j->fitted, sizeof j->fitted) || !get(p, n, &at, j->note, sizeof j->note))
+      !get(p, n, &at, &j->fitted, sizeof j->fitted) ||
+      !get(p, n, &at, &j->saturated, sizeof j->saturated) || !get(p, n, &at, j->note, sizeof j->note))
     return 0;
   if (!j->fitted) return at == n;
   memset(&j->fit, 0, sizeof j->fit);

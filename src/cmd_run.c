@@ -92,14 +92,18 @@ static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *work
     mean_ci(wa, k, &mw, &hw, &u);
     mean_ci(ca, k, &mc, &hc, &u);
     mean_ci(sa, k, &ms, &hs, &u);
-    mean_ci(pg, k, &mp, &hp, &u);
+    mean_ci(pg, k, &mp, &hp, &u); /* finite PGRs only: undefined ones never enter */
     const W2MethodSpec *m = &s->methods[j->method];
-    printf("%-10s %-9s %-9s %-14s %5d %8.2f %8.2f %8.2f ± %5.2f %8.3f ± %6.3f%s\n",
-           s->tasks[j->task].name, s->weak[j->weak], s->sizes[j->size].name, m->name, k,
+    char nseeds[24];
+    snprintf(nseeds, sizeof nseeds, "%d/%d", u, k);
+    printf("%-10s %-9s %-9s %-14s %5s %8.2f %8.2f %8.2f ± %5.2f %8.3f ± %6.3f%s\n",
+           s->tasks[j->task].name, s->weak[j->weak], s->sizes[j->size].name, m->name, nseeds,
            100 * mw, 100 * mc, 100 * ms, isfinite(hs) ? 100 * hs : 0.0, mp,
            isfinite(hp) ? hp : 0.0, m->kind == W2_M_ES_GT_ORACLE ? "  (oracle)" : "");
   }
-  printf("(± : 95 %% t-interval over seeds; PGR = (student - weak) / (ceiling - weak))\n");
+  printf("(± : 95 %% t-interval over seeds; PGR = (student - weak) / (ceiling - weak), "
+         "undefined where the gap\n ceiling - weak is below max(1 point, 2 standard errors) "
+         "or negative; seeds = seeds with a defined PGR / seeds)\n");
   free(seen);
   free(acc);
 }

@@ -5,6 +5,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,14 @@ static void prob_free(Prob *p) {
 }
 
 /* Prediction (on the residual's scale: ln err or PGR) and its gradient wrt the full
- * internal parameter vector u. */
+ * internal parameter vector u. SCALING: u = (ln E, ln A', ln alpha), so E >= 0 and
+ * alpha > 0 are constraints the optimiser cannot break; E held at 0 is u[0] = -inf. */
 static double model_eval(const Prob *p, const double *u, int i, double *g) {
   if (p->kind == W2_FIT_SCALING) {
     /* ln(E + A' e^{-alpha t}) = LSE(z1, z2) = max + log1p(e^{-|z1 - z2|}), evaluated
      * stably with one exp; the softmax weights s1, s2 (the gradient) reuse it. */
-    double z1 = u[0], z2 = u[1] - u[2] * p->t0[i];
+    double alpha = exp(u[2]);
+    double z1 = u[0], z2 = u[1] - alpha * p->t0[i];
     double t = exp(-fabs(z1 - z2));
     double lp = (z1 > z2 ? z1 : z2) + log1p(t);
     if (g) {
@@ -79,7 +82,7 @@ static double model_eval(const Prob *p, const double *u, int i, double *g) {
       double s1 = z1 > z2 ? big : small, s2 = z1 > z2 ? small : big;
       g[0] = s1;
       g[1] = s2;
-      g[2] = -p->t0[i] * s2;
+      g[2] = -p->t0[i] * alpha * s2;
     }
     return lp;
   }
@@ -231,7 +234,8 @@ typedef struct {
 
 /* Gradient and exact Hessian of the summed Huber loss over the free parameters at u.
  * Hessian = sum_i w_i [h''(r_i) grad_i grad_i^T + h'(r_i) Hess(pred_i)], h'' = 1 on the
- * quadratic branch and 0 beyond; for SCALING Hess(pred) = s1 s2 v v^T, v = (1, -1, t). */
+ * quadratic branch and 0 beyond; for SCALING Hess(pred) = s1 s2 v v^T + s2 Hess(z2),
+ * v = (1, -1, t alpha), Hess(z2) = -t alpha in the (ln alpha, ln alpha) entry only. */
 static void loss_hessian(const Prob *p, const double *u, double *g, double *H) {
   int k = p->nfree;
   double gp[W2_FIT_NPAR];
@@ -241,14 +245,16 @@ static void loss_hessian(const Prob *p, const double *u, double *g, double *H) {
     if (!(p->w[i] > 0)) continue;
     double r = model_eval(p, u, i, gp) - p->ty[i];
     double hd = w2_huber_deriv(r, p->delta), h2 = fabs(r) <= p->delta ? 1.0 : 0.0;
-    double v[W2_FIT_NPAR] = {1.0, -1.0, p->t0[i]};
-    double curv = p->kind == W2_FIT_SCALING ? gp[0] * gp[1] : 0.0;
+    int sc = p->kind == W2_FIT_SCALING;
+    double v[W2_FIT_NPAR] = {1.0, -1.0, sc ? p->t0[i] * exp(u[2]) : 0.0};
+    double curv = sc ? gp[0] * gp[1] : 0.0;
     for (int a = 0; a < k; a++) {
       int ia = p->idx[a];
       g[a] += p->w[i] * hd * gp[ia];
       for (int b = 0; b < k; b++) {
         int ib = p->idx[b];
-        H[a * k + b] += p->w[i] * (h2 * gp[ia] * gp[ib] + hd * curv * v[ia] * v[ib]);
+        double z2 = sc && ia == 2 && ib == 2 ? gp[2] : 0.0; /* s2 * (-t alpha) */
+        H[a * k + b] += p->w[i] * (h2 * gp[ia] * gp[ib] + hd * (curv * v[ia] * v[ib] + z2));
       }
     }
   }
@@ -344,7 +350,7 @@ static void run_lm(Solver *s, Prob *p, const double *u0, const W2FitOptions *o, 
   out->iterations = (int)gsl_multifit_nlinear_niter(s->ws);
   out->loss = prob_loss(p, out->u, NULL, &out->ratio);
   int finite = isfinite(out->loss);
-  for (int j = 0; j < W2_FIT_NPAR; j++) finite = finite && isfinite(out->u[j]);
+  for (int k = 0; k < p->nfree; k++) finite = finite && isfinite(out->u[p->idx[k]]);
   /* GSL_EMAXITER / GSL_ENOPROG only say the driver stopped; whether the point is a
    * minimum is decided by the stationarity ratio. Other statuses are failures. */
   int status_ok = status == GSL_SUCCESS || status == GSL_EMAXITER || status == GSL_ENOPROG;
@@ -354,6 +360,11 @@ static void run_lm(Solver *s, Prob *p, const double *u0, const W2FitOptions *o, 
 
 /* ---------------------------------------------------------------------------------- */
 /* Helpers                                                                            */
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -403,8 +414,8 @@ static int n_distinct(const double *t, const double *w, int n) {
 static void to_natural(const Prob *p, const double *u, double *theta) {
   if (p->kind == W2_FIT_SCALING) {
     theta[0] = exp(u[0]);
-    theta[1] = exp(u[1] + u[2] * log(p->ref0));
-    theta[2] = u[2];
+    theta[2] = exp(u[2]);
+    theta[1] = exp(u[1] + theta[2] * log(p->ref0));
   } else {
     for (int j = 0; j < W2_FIT_NPAR; j++) theta[j] = u[j];
   }
@@ -417,8 +428,8 @@ double w2_fit_predict(int kind, const double *theta, double ref0, double ref1, d
   return theta[0] + theta[1] * log10(x0 / ref0) + theta[2] * log10(x1 / ref1);
 }
 
-/* Widens [lo, hi] about c by k (on the log scale when positive, i.e. errors, E, A),
- * never narrowing it. */
+/* Widens [lo, hi] about c by k (on the log scale when positive, i.e. errors, E, A, alpha,
+ * never below 0 for them), never narrowing it. */
 static void widen(double c, double k, int logscale, double *lo, double *hi) {
   double l = *lo, h = *hi;
   if (logscale && c > 0 && l > 0 && h > 0) {
@@ -428,6 +439,8 @@ static void widen(double c, double k, int logscale, double *lo, double *hi) {
   } else {
     l = c - k * (c - l);
     h = c + k * (h - c);
+    /* a positive quantity with a replicate at its bound 0: the bound stays the limit */
+    if (logscale && *lo >= 0 && l < 0) l = 0;
   }
   *lo = fmin(l, *lo);
   *hi = fmax(h, *hi);
@@ -513,10 +526,7 @@ static int prob_identifiable(Prob *p, int set_free, const int *level_dense, int 
         k++;
       }
     free(seen);
-    if (set_free) {
-      p->nfree = 3;
-      for (int j = 0; j < 3; j++) p->idx[j] = j;
-    }
+    /* the free set (E free or held at 0) is chosen by w2_fit from the number of sizes */
     return k >= 3;
   }
   int has_w = n_distinct(p->t0, p->w, p->n) >= 2, has_s = n_distinct(p->t1, p->w, p->n) >= 2;
@@ -568,14 +578,14 @@ static void fit_from_grid(Solver *s, Prob *p, const W2FitOptions *o, int coarse,
      * alpha such that the reducible part changes by 0.1 .. 16 nats over the data. */
     static const double de[] = {-4, -2, -1, -0.3}, da[] = {-3, -1.5, -0.5, 0.5},
                         ka[] = {0.1, 0.3, 1, 2, 4, 8, 16};
-    int ne = 4, na = 4, nk = 7;
+    int ne = p->u[0] == -INFINITY ? 1 : 4, na = 4, nk = 7; /* E held at 0: no E axis */
     losses = malloc((size_t)(ne * na * nk) * sizeof *losses);
     /* coarse: every other value on each axis (16 starts), for the preliminary fit */
     int step = coarse ? 2 : 1;
-    for (int ie = coarse; ie < ne; ie += step)
+    for (int ie = ne > 1 ? coarse : 0; ie < ne; ie += step)
       for (int ia = coarse; ia < na; ia += step)
         for (int ik = 0; ik < nk; ik += step) {
-          double u0[3] = {ymin + de[ie], ymed + da[ia], ka[ik] / span};
+          double u0[3] = {ymin + de[ie], ymed + da[ia], log(ka[ik] / span)};
           run_lm(s, p, u0, o, &run);
           nst++;
           if (run.converged) {
@@ -663,6 +673,7 @@ W2Err w2_fit(const W2FitData *d, const int *mask, const W2FitOptions *opts, W2Fi
   Solver s = {0};
   gsl_rng *rng = NULL;
   int *gmap = NULL, *gvals = NULL, *lmap = NULL, *lvals = NULL, *cnt = NULL;
+  uint64_t *rep_hash = NULL;
   double *keep = NULL;
   gsl_error_handler_t *old_handler = gsl_set_error_handler_off();
 
@@ -684,27 +695,55 @@ W2Err w2_fit(const W2FitData *d, const int *mask, const W2FitOptions *opts, W2Fi
   out->ref0 = p.ref0;
   out->ref1 = d->kind == W2_FIT_PGR ? p.ref1 : NAN;
 
+  /* Saturation (fit.h): a family needs more distinct sizes (PGR: (weak, strong) cells)
+   * than free parameters, or the curve just passes through the means; a free E needs
+   * W2_FIT_MIN_SIZES_FREE_E sizes, with fewer E is held at 0 (a pure power law). */
   if (d->kind == W2_FIT_SCALING) {
+    int efree = n_levels >= W2_FIT_MIN_SIZES_FREE_E;
+    p.nfree = 0;
+    if (efree) p.idx[p.nfree++] = 0;
+    else p.u[0] = -INFINITY; /* E = exp(u[0]) = 0 */
+    p.idx[p.nfree++] = 1;
+    p.idx[p.nfree++] = 2;
+    out->n_cells = n_levels;
     if (n_levels < 3) {
+      out->saturated = 1;
       err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA,
-                           "needs >= 3 sizes to fit E, A, alpha; has %d", n_levels);
+                           "saturated: %d size%s cannot test even a 2-parameter power law "
+                           "(needs >= 3 sizes; a free E needs >= %d)",
+                           n_levels, n_levels == 1 ? "" : "s", W2_FIT_MIN_SIZES_FREE_E);
       goto done;
     }
-    prob_identifiable(&p, 1, lmap, n_levels);
   } else {
     if (!prob_identifiable(&p, 1, lmap, n_levels) || n_points < 2) {
       err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA,
                            "needs >= 2 cells to fit PGR; has %d", n_points);
       goto done;
     }
+    /* distinct (strong, weak) cells among the points */
+    int nc = 0;
+    for (int i = 0; i < n; i++) {
+      if (!(keep[i] > 0)) continue;
+      int j;
+      for (j = 0; j < i; j++)
+        if (keep[j] > 0 && d->level[j] == d->level[i] &&
+            (!d->sub || d->sub[j] == d->sub[i]))
+          break;
+      nc += j == i;
+    }
+    out->n_cells = nc;
+    if (nc <= p.nfree) {
+      out->saturated = 1;
+      for (int k = 0; k < p.nfree; k++) out->free_par[p.idx[k]] = 1;
+      err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA,
+                           "saturated: %d (weak, strong) cell%s for %d parameter%s (needs >= %d "
+                           "cells to fit PGR)", nc, nc == 1 ? "" : "s", p.nfree,
+                           p.nfree == 1 ? "" : "s", p.nfree + 1);
+      goto done;
+    }
   }
   for (int j = 0; j < W2_FIT_NPAR; j++) out->free_par[j] = 0;
   for (int k = 0; k < p.nfree; k++) out->free_par[p.idx[k]] = 1;
-  if (n_points < p.nfree) {
-    err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA,
-                         "%d points cannot determine %d parameters", n_points, p.nfree);
-    goto done;
-  }
   W2_CALL_GOTO(err, done, solver_init(&s, &p));
   choose_delta(&s, &p, &o, d->kind == W2_FIT_SCALING ? o.huber_delta : o.pgr_delta);
   out->delta = p.delta;
@@ -727,6 +766,7 @@ W2Err w2_fit(const W2FitData *d, const int *mask, const W2FitOptions *opts, W2Fi
       goto done;
     }
     gsl_rng_set(rng, o.seed);
+    ALLOC_GOTO(err, done, rep_hash, o.n_boot);
     int kept = 0;
     for (int b = 0; b < o.n_boot; b++) {
       memset(cnt, 0, (size_t)n_groups * sizeof *cnt);
@@ -741,10 +781,16 @@ W2Err w2_fit(const W2FitData *d, const int *mask, const W2FitOptions *opts, W2Fi
       }
       if (!run.converged) continue;
       to_natural(&p, run.u, out->boot + 3 * kept);
+      /* which seeds, how often: replicates with the same counts are the same replicate */
+      uint64_t h = 1469598103934665603ULL;
+      for (int g = 0; g < n_groups; g++) h = (h ^ (uint64_t)cnt[g]) * 1099511628211ULL;
+      rep_hash[kept] = h;
       kept++;
     }
     out->n_boot = o.n_boot;
     out->n_boot_converged = kept;
+    qsort(rep_hash, (size_t)kept, sizeof *rep_hash, cmp_u64);
+    for (int b = 0; b < kept; b++) out->n_boot_distinct += b == 0 || rep_hash[b] != rep_hash[b - 1];
     if (kept >= 2) {
       double *col;
       ALLOC_GOTO(err, done, col, kept);
@@ -760,10 +806,14 @@ W2Err w2_fit(const W2FitData *d, const int *mask, const W2FitOptions *opts, W2Fi
       out->interval_k =
           gsl_cdf_tdist_Pinv(q, S - 1) / gsl_cdf_ugaussian_Pinv(q) * sqrt(S / (S - 1));
       for (int j = 0; j < W2_FIT_NPAR; j++) {
+        if (d->kind == W2_FIT_SCALING && !out->free_par[j]) { /* E held at 0: no interval */
+          out->lo_pct[j] = out->hi_pct[j] = NAN;
+          continue;
+        }
         out->lo[j] = out->lo_pct[j];
         out->hi[j] = out->hi_pct[j];
-        /* E and A are positive: widened on the log scale */
-        widen(out->theta[j], out->interval_k, d->kind == W2_FIT_SCALING && j < 2, &out->lo[j],
+        /* E, A and alpha are positive: widened on the log scale */
+        widen(out->theta[j], out->interval_k, d->kind == W2_FIT_SCALING, &out->lo[j],
               &out->hi[j]);
       }
       free(col);
@@ -780,6 +830,7 @@ done:
   free(lmap);
   free(lvals);
   free(cnt);
+  free(rep_hash);
   free(keep);
   if (err) w2_fit_result_free(out);
   return err;
@@ -839,10 +890,13 @@ W2Err w2_fit_backtest(const W2FitData *d, int n_held_out, const W2FitOptions *op
   for (int j = 0; j < nl; j++) lr[j].key /= cntl[j];
   qsort(lr, (size_t)nl, sizeof *lr, cmp_level_rank);
 
+  /* what is left must itself be fittable without saturating (w2_fit's rules): >= 3 sizes
+   * for a scaling law (a pure power law below W2_FIT_MIN_SIZES_FREE_E), >= 2 strong sizes
+   * for PGR (and more cells than parameters, checked by the refit) */
   int need = d->kind == W2_FIT_SCALING ? 3 : 2;
   if (nl - n_held_out < need) {
     snprintf(out->note, sizeof out->note,
-             "%d %ssizes: holding out %d leaves fewer than the %d needed to fit", nl,
+             "not possible (%d %ssizes): holding out %d leaves fewer than the %d a fit needs", nl,
              d->kind == W2_FIT_SCALING ? "" : "strong ", n_held_out, need);
     goto done;
   }
@@ -855,7 +909,8 @@ W2Err w2_fit_backtest(const W2FitData *d, int n_held_out, const W2FitOptions *op
   err = w2_fit(d, mask, opts, &out->fit);
   if (err == W2_ERR_DATA) {
     /* not enough left to fit is a finding of the backtest, not a failure of the command */
-    snprintf(out->note, sizeof out->note, "refit failed: %s", w2_error_message());
+    snprintf(out->note, sizeof out->note, "not possible (%d %ssizes): %s", nl,
+             d->kind == W2_FIT_SCALING ? "" : "strong ", w2_error_message());
     w2_error_clear();
     err = W2_OK;
     goto done;

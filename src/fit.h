@@ -7,7 +7,13 @@
  *   W2_FIT_SCALING   err(C) = E + A * C^(-alpha)
  *       C   = training compute in FLOPs (> 0), err = test error = 1 - accuracy, in (0, 1].
  *       residual r = log(pred) - log(err), pred written as LSE(e, a - alpha*ln(C/c_ref))
- *       with E = exp(e), A = exp(a) * c_ref^alpha, so E, A > 0 without constraints.
+ *       with E = exp(e), A = exp(a) * c_ref^alpha, alpha = exp(b), so E >= 0, A > 0 and
+ *       alpha > 0 are constraints the optimiser cannot break (alpha -> 0 and E -> 0 are
+ *       reachable as limits; a fit at alpha ~ 0 says the error does not fall with compute).
+ *       Saturation: a fit needs more distinct sizes than free parameters, or the curve only
+ *       passes through the means. A free E needs >= W2_FIT_MIN_SIZES_FREE_E (5) sizes; with
+ *       3-4 sizes E is held at 0 (err = A*C^-alpha, 2 parameters, free_par[0] = 0); with
+ *       fewer the fit is refused and marked saturated.
  *       This is Chinchilla's approach 3 (Hoffmann et al. 2022) as re-done by Besiroglu et al.
  *       (Epoch AI, 2024): Huber loss on log error, summed over points, not averaged
  *       (averaging shrinks the gradient and stops optimisers early), a grid of 112
@@ -32,7 +38,9 @@
  *       clip real behaviour; over the compute ranges of Burns et al. (2023, Figs. 3, 5)
  *       PGR moves roughly linearly in log compute; and three parameters are what a sweep
  *       of a handful of sizes can identify. A term is dropped (held at 0) when its compute
- *       takes fewer than two distinct values (e.g. a single weak size).
+ *       takes fewer than two distinct values (e.g. a single weak size). Saturation: it
+ *       needs more distinct (weak, strong) cells than free terms, else it is refused and
+ *       marked saturated.
  *       PGR is a ratio whose denominator (ceiling - weak accuracy) can be small, which
  *       makes heavy-tailed outliers; the loss is therefore Huber with delta chosen as for
  *       the scaling fit (1.345 * robust sigma) unless the caller sets pgr_delta.
@@ -55,7 +63,9 @@
  * (a seed drawn twice counts twice); replicates start from the full-data optimum and
  * fall back to the full grid when that start does not converge; replicates that still do
  * not converge are dropped and counted. lo_pct/hi_pct are the percentile intervals
- * (type-7 quantiles of the replicates).
+ * (type-7 quantiles of the replicates). n_boot_distinct counts the distinct kept replicates
+ * (distinct seed multiplicities): S seeds allow at most C(2S-1, S) (10 for S = 3), so a
+ * 1000-replicate bootstrap over 3 seeds is 10 replicates repeated.
  * With S seeds a percentile bootstrap acts like a z interval built from a standard error
  * with S-1 degrees of freedom and only (S-1)/S of the variance, so it covers less than its
  * level: measured 71 % at S=3, 83 % at S=5, 90 % at S=10, 93 % at S=20 for a nominal 95 %
@@ -68,7 +78,9 @@
  * Backtest: the fit is repeated without the points of the largest h "levels" (sizes,
  * ordered by compute; for PGR the strong sizes) and predicts each held-out cell at the
  * geometric-mean compute of that cell; the measurement is the mean over that cell's
- * points (error for scaling, PGR for PGR).
+ * points (error for scaling, PGR for PGR). The refit follows w2_fit's rules on what is
+ * left (E held at 0 below 5 sizes), and a backtest is "not possible (N sizes)" (ok = 0)
+ * when fewer than 3 sizes (PGR: 2 strong sizes, and more cells than terms) remain.
  *
  * Randomness: gsl_rng mt19937 seeded from W2FitOptions.seed only, so results are
  * reproducible and independent of the order in which fits are run.
@@ -83,6 +95,12 @@
 
 enum { W2_FIT_SCALING = 0, W2_FIT_PGR = 1 };
 #define W2_FIT_NPAR 3
+/* A scaling fit with a free irreducible error E needs this many sizes; with 3-4 sizes E is
+ * held at 0 (err = A*C^-alpha, 2 parameters); with fewer the fit is saturated (refused). */
+#define W2_FIT_MIN_SIZES_FREE_E 5
+/* Fewer distinct bootstrap replicates than this make a coarse interval (3 seeds have 10
+ * possible replicates, 4 have 35): `w2sweep fit` warns. */
+#define W2_FIT_FEW_BOOT_DISTINCT 50
 
 typedef struct {
   double huber_delta; /* scaling fits: Huber delta on log error; <= 0 (default): 1.345 *
@@ -125,7 +143,9 @@ typedef struct {
   double lo_pct[W2_FIT_NPAR], hi_pct[W2_FIT_NPAR]; /* plain percentile bootstrap interval */
   double level;       /* interval level (0.95) */
   double interval_k;  /* widening factor k applied to lo_pct/hi_pct (NaN without) */
-  int free_par[W2_FIT_NPAR]; /* 1 = fitted, 0 = held at 0 (PGR terms without spread) */
+  int free_par[W2_FIT_NPAR]; /* 1 = fitted, 0 = held at 0 (PGR terms without spread;
+                                SCALING: E with fewer than W2_FIT_MIN_SIZES_FREE_E sizes, its
+                                theta 0 and its intervals NaN) */
   double ref0, ref1;  /* SCALING: c_ref (FLOPs), ref1 unused; PGR: cw_ref, cs_ref */
   double delta;       /* Huber delta used */
   double loss;        /* summed Huber loss at the optimum */
@@ -138,15 +158,22 @@ typedef struct {
   int n_points, n_levels, n_groups;
   int n_starts, n_starts_converged; /* grid starts tried / converged */
   int n_at_best;      /* converged starts within 1e-6 (relative) of the best loss */
+  int n_cells;        /* SCALING: distinct sizes; PGR: distinct (weak, strong) cells */
+  int saturated;      /* 1: no more n_cells than free parameters (the curve would pass
+                         through the means): w2_fit refused with W2_ERR_DATA */
   int n_boot, n_boot_converged;     /* replicates drawn / kept */
+  int n_boot_distinct; /* distinct kept replicates (distinct seed multiplicities): with S
+                          seeds at most C(2S-1, S), e.g. 10 for S = 3 */
   double *boot;       /* n_boot_converged x 3, row-major, natural parameters (theta) */
 } W2FitResult;
 
 /* Fit `d` (all points, or those with mask[i] != 0 when mask is not NULL) and, when
  * opts->n_boot > 0 and there are >= 2 groups, bootstrap intervals.
  * Raises W2_ERR_DATA (the message says why) when the data cannot determine the model:
- * SCALING needs >= 3 distinct levels, positive compute and errors in (0, 1];
- * PGR needs >= 2 points, positive computes, finite PGR.
+ * SCALING needs positive compute, errors in (0, 1] and >= 3 distinct levels (with 3-4
+ * levels E is held at 0, free_par[0] = 0); PGR needs >= 2 points, positive computes, finite
+ * PGR; and either needs more distinct levels (PGR: cells) than free parameters, else
+ * out->saturated = 1 with the error (the message starts "saturated:").
  * A fit that does not converge is NOT an error: out->converged says so.
  * out->boot is allocated; release with w2_fit_result_free. */
 W2Err w2_fit(const W2FitData *d, const int *mask, const W2FitOptions *opts, W2FitResult *out);
@@ -188,7 +215,7 @@ W2Err w2_fit_backtest(const W2FitData *d, int n_held_out, const W2FitOptions *op
 void w2_backtest_free(W2Backtest *b);
 
 /* Summed weighted Huber loss and its gradient with respect to the INTERNAL parameters
- * (SCALING: e = ln E, a = ln(A c_ref^-alpha), alpha; PGR: p0, pw, ps) at u. Exposed for
+ * (SCALING: e = ln E, a = ln(A c_ref^-alpha), b = ln alpha; PGR: p0, pw, ps) at u. Exposed for
  * tests (gradient vs finite differences). w may be NULL (all 1). grad may be NULL. */
 double w2_fit_loss(const W2FitData *d, const double *w, double delta, double ref0,
                    double ref1, const double *u, double *grad);

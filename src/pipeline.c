@@ -32,6 +32,33 @@ double w2_pgr(double weak, double student, double ceiling) {
   return den != 0 ? (student - weak) / den : NAN;
 }
 
+double w2_paired_acc_diff_se(const float *pa, const float *pb, const float *y, int n) {
+  if (n < 2) return NAN;
+  double s = 0, s2 = 0;
+  for (int i = 0; i < n; i++) {
+    int d = ((pa[i] > 0.5f) == (y[i] > 0.5f)) - ((pb[i] > 0.5f) == (y[i] > 0.5f));
+    s += d;
+    s2 += d * d;
+  }
+  double mean = s / n, var = (s2 - n * mean * mean) / (n - 1);
+  return sqrt(var > 0 ? var : 0) / sqrt((double)n);
+}
+
+double w2_pgr_guarded(double weak, double student, double ceiling, double gap_se,
+                      const char **status) {
+  double gap = ceiling - weak, min_gap = fmax(W2_PGR_MIN_GAP, 2 * gap_se); /* fmax drops NaN */
+  if (gap < 0) {
+    *status = "negative_gap";
+    return NAN;
+  }
+  if (!(gap >= min_gap)) {
+    *status = "gap_below_noise";
+    return NAN;
+  }
+  *status = "";
+  return (student - weak) / gap;
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -183,7 +210,7 @@ void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h) {
 uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                            uint64_t seed) {
   const W2Sweep *s = p->s;
-  uint64_t h = hstr(W2_FNV_OFFSET, "weak-v1");
+  uint64_t h = hstr(W2_FNV_OFFSET, "weak-v2");
   h = hash_task(h, s, t);
   H(h, seed);
   const W2SupervisorSpec *sup = w2_sweep_supervisor(s, weak);
@@ -217,7 +244,7 @@ static uint64_t unsup_hash(const W2Pipeline *p, const W2SizeSpec *size, const W2
 
 uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
                               const W2TaskSpec *t, uint64_t seed, int unsup) {
-  uint64_t h = hstr(W2_FNV_OFFSET, "ceiling-v1");
+  uint64_t h = hstr(W2_FNV_OFFSET, "ceiling-v2");
   uint64_t ph = unsup ? unsup_hash(p, size, t, seed) : pretrained_hash(p, size, t, seed);
   H(h, ph);
   h = hash_task(h, p->s, t);
@@ -465,13 +492,21 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
     ev->k = 0;
     ev->flops0 = m->flops;
   }
+  W2TrainStats stats = {0};
   W2Err e = W2_OK;
   if (h->head_init) e = head_from_probe(p, m, st);
   if (!e && h->anchor_decay > 0) e = w2_model_set_anchor(m);
-  if (!e) e = w2_train(m, &sp, NULL);
+  if (!e) e = w2_train(m, &sp, &stats);
   w2_model_clear_anchor(m);
   free(tg.scratch);
   W2_CALL(e);
+  if (ev) {
+    /* a stage shorter than eval_points steps is evaluated after every step: its curve
+     * has the points actually made (the rest of the allocation is unused) */
+    W2_CHECK(ev->k == stats.n_evals && ev->k >= 1, W2_ERR_INTERNAL,
+             "%d evaluation points made of %d planned", ev->k, stats.n_evals);
+    ev->curve->n = ev->k;
+  }
   return W2_OK;
 }
 
@@ -1137,7 +1172,6 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   Stage st = {.X = X, .d = d, .labels = labels, .n = n, .hyper = &cr->recipe, .method = meth,
               .prior = label_prior(wr->prob_b, n), .key = w2_key(seed, "student-order", 0, 0)};
   st.radius = meth->window_radius >= 0 ? meth->window_radius : median_confidence(wr->prob_b, n);
-  c->selected_point = p->s->eval_points - 1;
 
   switch (meth->kind) {
   case W2_M_LP_GT: {
@@ -1326,6 +1360,7 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   double fine_before = strong_flops - flops_start - c->curve.v[W2_C_FLOPS][c->curve.n - 1];
   for (int k = 0; k < c->curve.n; k++) c->curve.v[W2_C_FLOPS][k] += fine_before;
 
+  c->selected_point = c->curve.n - 1; /* the curve may be shorter than eval_points */
   if (meth->kind == W2_M_ES_WEAK) c->selected_point = argmax_first(hold_agree, c->curve.n);
   if (meth->kind == W2_M_ES_GT_ORACLE)
     c->selected_point = argmax_first(c->curve.v[W2_C_ACC], c->curve.n);
@@ -1335,8 +1370,14 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   c->ceiling_acc = cr->final.acc;
   c->student_acc = fm.acc;
   c->student_best_acc = c->curve.v[W2_C_ACC][argmax_first(c->curve.v[W2_C_ACC], c->curve.n)];
-  c->pgr = w2_pgr(c->weak_acc, c->student_acc, c->ceiling_acc);
-  c->pgr_best = w2_pgr(c->weak_acc, c->student_best_acc, c->ceiling_acc);
+  /* PGR only where the gap is above its noise (w2_pgr_guarded), the gap next to it */
+  double se = w2_paired_acc_diff_se(cr->prob_test, wr->prob_test, td->yt, td->n_test);
+  const char *why = "";
+  c->pgr = w2_pgr_guarded(c->weak_acc, c->student_acc, c->ceiling_acc, se, &why);
+  c->pgr_best = w2_pgr_guarded(c->weak_acc, c->student_best_acc, c->ceiling_acc, se, &why);
+  c->gap = 100 * (c->ceiling_acc - c->weak_acc);
+  c->gap_se = 100 * se;
+  snprintf(c->pgr_status, sizeof c->pgr_status, "%s", why);
   c->agree = fm.agree;
   c->agree_weak_right = fm.agree_right;
   c->agree_weak_wrong = fm.agree_wrong;
@@ -1364,9 +1405,10 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   }
   c->wall_s = now_s() - t0;
   plog(p, "  cell     %-10s %s -> %s %-12s seed %llu: student %.4f (weak %.4f, ceiling %.4f, "
-          "PGR %.3f) %.1f s",
+          "PGR %.3f%s%s) %.1f s",
        t->name, weak, strong->name, meth->name, (unsigned long long)seed, c->student_acc,
-       c->weak_acc, c->ceiling_acc, c->pgr, c->wall_s);
+       c->weak_acc, c->ceiling_acc, c->pgr, c->pgr_status[0] ? ": " : "", c->pgr_status,
+       c->wall_s);
 done:
   w2_model_destroy(&m);
   w2_run_result_free(&wr);

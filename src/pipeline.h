@@ -89,6 +89,8 @@ typedef struct W2CellResult {
   char task[W2_NAME_MAX], weak[W2_NAME_MAX], strong[W2_NAME_MAX], method[W2_NAME_MAX];
   uint64_t seed;
   double weak_acc, ceiling_acc, student_acc, student_best_acc, pgr, pgr_best;
+  double gap, gap_se;  /* ceiling - weak accuracy and its paired standard error, in points */
+  char pgr_status[24]; /* why pgr/pgr_best are NaN (w2_pgr_guarded), "" when defined */
   double agree, agree_weak_right, agree_weak_wrong, student_auroc, student_ece;
   double weak_flops, strong_flops, weak_params, strong_params, wall_s;
   /* the ceiling (pipeline.h "Recipes"): finetuned and ground-truth-probe test accuracies
@@ -161,5 +163,21 @@ void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h);
 
 /* PGR; NaN when ceiling == weak. */
 double w2_pgr(double weak, double student, double ceiling);
+
+/* PGR only where it means something (issue 11): a gap ceiling - weak below the noise of
+ * its own measurement flips or inflates PGR, so such a PGR is undefined.
+ *
+ * Standard error of the accuracy difference acc(a) - acc(b) of two models on the same n
+ * rows, from their paired per-row correctness: sd(d) / sqrt(n), d_i = [a right on row i] -
+ * [b right on row i] (sample sd, n - 1; "right" as in w2_accuracy). NaN when n < 2. */
+double w2_paired_acc_diff_se(const float *pa, const float *pb, const float *y, int n);
+
+#define W2_PGR_MIN_GAP 0.01 /* the smallest gap that defines PGR: 1 accuracy point */
+/* PGR (student - weak) / (ceiling - weak) when the gap ceiling - weak (fractions) is at
+ * least max(W2_PGR_MIN_GAP, 2 * gap_se), else NaN (a NaN gap_se counts as 0). *status is
+ * set to "" when PGR is defined, "negative_gap" when the gap is < 0, "gap_below_noise"
+ * otherwise. */
+double w2_pgr_guarded(double weak, double student, double ceiling, double gap_se,
+                      const char **status);
 
 #endif

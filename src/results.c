@@ -202,7 +202,7 @@ typedef struct {
 #define DF(x) {#x, offsetof(W2CellResult, x)}
 static const DField cell_doubles[] = {
     DF(weak_acc), DF(ceiling_acc), DF(student_acc), DF(student_best_acc), DF(pgr), DF(pgr_best),
-    DF(agree), DF(agree_weak_right), DF(agree_weak_wrong), DF(student_auroc), DF(student_ece),
+    DF(gap), DF(gap_se), DF(agree), DF(agree_weak_right), DF(agree_weak_wrong), DF(student_auroc), DF(student_ece),
     DF(weak_flops), DF(strong_flops), DF(weak_params), DF(strong_params), DF(wall_s),
     DF(ceiling_ft_acc), DF(ceiling_lp_acc), DF(ceiling_is_probe), DF(recipe_lr),
     DF(recipe_epochs), DF(recipe_anchor_decay), DF(recipe_body_lr_scale), DF(recipe_head_init),
@@ -220,6 +220,7 @@ static W2Err write_cell(hid_t loc, const char *file, const W2CellResult *c, int 
   for (int i = 0; i < NDOUBLES; i++)
     W2_CALL(w2_h5_attr_write_double(loc, file, cell_doubles[i].name,
                                     *(const double *)((const char *)c + cell_doubles[i].off)));
+  W2_CALL(attr_put_str(loc, file, "pgr_status", c->pgr_status));
   W2_CALL(w2_h5_attr_write_int(loc, file, "selected_point", c->selected_point));
   W2_CALL(w2_h5_attr_write_int(loc, file, "rank", rank));
   W2_CALL(w2_h5_attr_write_int(loc, file, "attempts", attempts));
@@ -252,6 +253,7 @@ static W2Err read_cell(hid_t loc, const char *file, W2CellResult *c) {
   for (int i = 0; i < NDOUBLES; i++)
     W2_CALL(w2_h5_attr_read_double(loc, file, cell_doubles[i].name,
                                    (double *)((char *)c + cell_doubles[i].off)));
+  W2_CALL(attr_get_name(loc, file, "pgr_status", c->pgr_status, sizeof c->pgr_status));
   W2_CALL(w2_h5_attr_read_int(loc, file, "selected_point", &c->selected_point));
   hsize_t n = 0;
   W2_CALL(w2_h5_inspect(loc, file, "step", 1, &n, NULL, NULL));
@@ -304,6 +306,7 @@ typedef struct SummaryRow {
   int32_t seed;
   char weak_size[S32], strong_size[S32], method[S32];
   double v[NDOUBLES]; /* in cell_doubles order */
+  char pgr_status[S32];
 } SummaryRow;
 
 typedef struct ModelRow {
@@ -353,6 +356,7 @@ static W2Err write_summary(hid_t f, const SummaryRow *rows, size_t n) {
   H5Tinsert(t, "method", offsetof(SummaryRow, method), s);
   for (int i = 0; i < NDOUBLES; i++)
     H5Tinsert(t, cell_doubles[i].name, offsetof(SummaryRow, v) + sizeof(double) * i, H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "pgr_status", offsetof(SummaryRow, pgr_status), s);
   W2Err e = table_write(f, "summary", t, n, rows);
   H5Tclose(t);
   H5Tclose(s);
@@ -591,6 +595,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       copy_name(r->strong_size, c.strong);
       copy_name(r->method, c.method);
       for (int k = 0; k < NDOUBLES; k++) r->v[k] = *(const double *)((const char *)&c + cell_doubles[k].off);
+      copy_name(r->pgr_status, c.pgr_status);
       w2_curve_free(&c.curve);
     } else if ((j->type == W2_JOB_WEAK || j->type == W2_JOB_CEILING) && p) {
       const W2TaskSpec *t = &s->tasks[j->task];

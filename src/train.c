@@ -24,9 +24,27 @@ float w2_train_lr(const W2TrainSpec *sp, long s) {
   }
 }
 
+int w2_train_eval_count(long steps, int n_eval) {
+  if (n_eval <= 0 || steps <= 0) return 0;
+  return steps < n_eval ? (int)steps : n_eval;
+}
+
 long w2_train_eval_step(long steps, int n_eval, int k) {
-  /* evenly spaced, last = steps: ceil((k+1) * steps / n_eval) */
-  return ((long)(k + 1) * steps + n_eval - 1) / n_eval;
+  /* m points log-spaced between step 1 and step `steps`: round(steps^(j/(m-1))), pushed up
+   * to one past the previous point where rounding collides (small j) and capped so the
+   * points left still fit (m <= steps), so the steps are strictly increasing and the last
+   * is `steps`. O(k); w2_train asks once per point. */
+  int m = w2_train_eval_count(steps, n_eval);
+  if (m <= 1 || k >= m - 1) return steps;
+  long prev = 0;
+  double ls = log((double)steps);
+  for (int j = 0; j <= k; j++) {
+    long s = lround(exp(ls * j / (m - 1)));
+    if (s < prev + 1) s = prev + 1;
+    if (s > steps - (m - 1 - j)) s = steps - (m - 1 - j);
+    prev = s;
+  }
+  return prev;
 }
 
 typedef struct Order {
@@ -79,7 +97,8 @@ W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
   double step_flops = w2_arch_step_flops(&m->arch, B, m->freeze_body);
   double loss_acc = 0;
   long loss_n = 0;
-  int next_eval = 0;
+  int n_points = w2_train_eval_count(sp->steps, sp->n_eval), next_eval = 0;
+  long next_step = n_points ? w2_train_eval_step(sp->steps, sp->n_eval, 0) : -1;
   for (long s = 0; s < sp->steps; s++) {
     for (int i = 0; i < B; i++) rows[i] = order_row(&ord, s * (long)B + i);
     if (sp->batch_fn) {
@@ -123,8 +142,7 @@ W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
     m->flops += step_flops;
     loss_acc += loss;
     loss_n++;
-    if (sp->n_eval > 0 && next_eval < sp->n_eval &&
-        s + 1 == w2_train_eval_step(sp->steps, sp->n_eval, next_eval)) {
+    if (s + 1 == next_step) {
       double mean = loss_acc / loss_n;
       if (sp->eval) W2_CALL_GOTO(err, done, sp->eval(sp->eval_ctx, m, s + 1, mean));
       /* evaluation may have used the workspace at another batch size */
@@ -133,12 +151,14 @@ W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
       loss_acc = 0;
       loss_n = 0;
       next_eval++;
+      next_step = next_eval < n_points ? w2_train_eval_step(sp->steps, sp->n_eval, next_eval) : -1;
     }
   }
   if (stats) {
     if (loss_n) stats->final_loss = loss_acc / loss_n;
     stats->flops = step_flops * sp->steps;
     stats->steps = sp->steps;
+    stats->n_evals = next_eval;
   }
 done:
   m->loss = loss0;

@@ -1,5 +1,5 @@
 /* train.h — one training run of a W2Model: AdamW, warm-up + decay schedule, minibatches in
- * a seeded order, per-batch loss targets, evaluation at evenly spaced points.
+ * a seeded order, per-batch loss targets, evaluation at log-spaced points.
  *
  * Data order: step s uses positions s*B .. s*B+B-1 of an endless sequence of epochs, epoch
  * e being the permutation w2_permutation(key, e) of the n training rows, so a run is a pure
@@ -47,7 +47,8 @@ typedef struct W2TrainSpec {
   W2Loss loss;         /* the model's loss during this run: W2_LOSS_BCE (0, default),
                           W2_LOSS_RKL against the targets, or W2_LOSS_MSE (masked
                           reconstruction) */
-  int n_eval;          /* evaluation points (0: none); the last is always the final step */
+  int n_eval;          /* evaluation points asked for (0: none): min(n_eval, steps) are made,
+                          log-spaced (w2_train_eval_step), the last always the final step */
   W2EvalFn eval;
   void *eval_ctx;
 } W2TrainSpec;
@@ -56,13 +57,21 @@ typedef struct W2TrainStats {
   double final_loss;   /* mean training loss over the last evaluation interval */
   double flops;        /* training FLOPs of this run (evaluation excluded) */
   long steps;
+  int n_evals;         /* evaluation points made: w2_train_eval_count(steps, n_eval) */
 } W2TrainStats;
 
 /* Steps for a number of epochs over n rows at batch B (at least 1). */
 long w2_train_steps_for_epochs(int n, int batch, double epochs);
 /* Learning rate at step s (0-based) of spec. */
 float w2_train_lr(const W2TrainSpec *spec, long s);
-/* The step (1-based) of evaluation point k (0-based) of n_eval over steps. */
+/* Evaluation points a run of `steps` steps makes when n_eval are asked for:
+ * min(n_eval, steps) (0 when n_eval <= 0), so a stage shorter than n_eval steps is
+ * evaluated after every step and its curve is that much shorter. */
+int w2_train_eval_count(long steps, int n_eval);
+/* The step (1-based) of evaluation point k (0-based, k < w2_train_eval_count) of a run of
+ * `steps` steps: log-spaced from step 1 to `steps` (round(steps^(k/(m-1))) for m points,
+ * adjusted to be strictly increasing), so curves start at the first steps and a typical
+ * stage (60 epochs, 10 points) has 4-5 points inside its first epoch; the last is `steps`. */
 long w2_train_eval_step(long steps, int n_eval, int k);
 
 /* Runs the training. The model's batch workspace is (re)set to spec->batch. Collective over

@@ -2,3 +2,6 @@
 w2_add_test(NAME test_pipeline SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_pipeline.c LABELS unit
   TIMEOUT 600)
 w2_add_test(NAME test_metrics SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_metrics.c LABELS unit)
+# PGR guard (gap below noise / negative: NaN with the reason) and stages shorter than
+# eval_points (evaluated after every step, real accuracies).
+w2_add_test(NAME test_pgr_guard SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_pgr_guard.c LABELS unit)

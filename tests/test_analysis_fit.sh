@@ -78,9 +78,14 @@ for task in ("taskA", "taskB"):
         want(len(bt) == 3 and sorted(bt["n_held_out"].tolist()) == [1, 2, 2], "backtest rows %s" % bt)
         want(set(bt["held_out"].tolist()) == {b"s4", b"s5"}, "held-out sizes are the largest")
         want(np.all(np.isfinite(bt["predicted"])) and np.allclose(bt["abs_err"], abs(bt["predicted"] - bt["measured"])), "backtest values")
-        # extrapolation one or two decades out is accurate to a few points of error
-        want(np.all(bt["abs_err"] < 0.03), "backtest errors %s" % bt["abs_err"])
+        # extrapolation one decade out is accurate to a few points of error; without the two
+        # largest, 4 sizes are left and E is held at 0 (a free E needs 5 sizes)
+        want(np.all(bt["abs_err"][bt["n_held_out"] == 1] < 0.03), "backtest errors %s" % bt["abs_err"])
         want(int(g["backtest_1"].attrs["ok"]) == 1 and g["backtest_1"].attrs["held_out"] == b"s5", "backtest_1")
+        want(int(a["E_fitted"]) == 1 and int(g["backtest_1"].attrs["E_fitted"]) == 1, "E free with 6 / 5 sizes")
+        want(int(g["backtest_2"].attrs["E_fitted"]) == 0 and g["backtest_2"].attrs["E"] == 0, "E held at 0 with 4 sizes")
+        # 4 seeds allow C(7,4) = 35 distinct replicates
+        want(0 < int(a["n_boot_distinct"]) <= 35 and int(a["saturated"]) == 0, "n_boot_distinct %s" % a["n_boot_distinct"])
         want(g["points"].shape == (24,), "points")
     for m, t in truth["methods"].items():
         g = fits["pgr/%s/%s" % (task, m)]
@@ -175,6 +180,36 @@ assert int(f['fits'].attrs['partial'])==1
 assert int(f['fits/scaling/taskA/weak'].attrs['complete'])==0 and int(f['fits/scaling/taskA/weak'].attrs['n_points'])==17
 assert int(f['fits/scaling/taskA/ceiling'].attrs['complete'])==1
 \""
+
+# ---- 3b. what a fit cannot know (issue 11 item 9): 3 sizes x 3 seeds. Scaling: E held at
+# 0 (a free E needs 5 sizes), no backtest possible, 10 distinct bootstrap replicates with a
+# warning. PGR: 3 (weak, strong) cells for p0, pw, ps: saturated, refused, marked.
+$PY "$SRC/analysis/make_synthetic_results.py" "$T/s3.h5" --tasks 1 --sizes 3 --seeds 3 >/dev/null
+"$W" fit "$T/s3.h5" --boot 1000 >"$T/out" 2>"$T/err"
+rc=$?
+check "3 sizes: exit 0 (got $rc: $(cat "$T/err"))" "[ $rc -eq 0 ]"
+check "3 sizes: E held at 0 is printed" "grep -q 'E held at 0: 3 sizes < 5' '$T/out'"
+check "3 sizes: backtest not possible is printed" "grep -q 'backtest: not possible (3 sizes)' '$T/out'"
+check "3 seeds: few distinct replicates are printed" "grep -q 'bootstrap had 10 distinct replicates' '$T/out'"
+check "3 cells for 3 PGR parameters: SATURATED is printed" "grep -Eq '^taskA +naive +SATURATED, not fitted: 3 .weak, strong. cells for 3 parameters' '$T/out'"
+check "no PGR fit says conv yes" "! grep -Eq '^taskA +(naive|conf) .* yes ' '$T/out'"
+check "3 sizes: /fits says so" "$PY -c \"
+import h5py
+f=h5py.File('$T/s3.h5','r')
+a=f['fits/scaling/taskA/ceiling'].attrs
+assert int(a['E_fitted'])==0 and a['E']==0 and int(a['n_boot_distinct'])==10 and int(a['saturated'])==0, dict(a)
+assert a['alpha']>0 and a['alpha_lo']>0
+assert int(f['fits/scaling/taskA/ceiling/backtest_1'].attrs['ok'])==0
+p=f['fits/pgr/taskA/naive'].attrs
+assert int(p['saturated'])==1 and int(p['fitted'])==0, dict(p)
+\""
+
+# figures of such a file: saturated PGR fits get no (empty) panel, no "nan" annotation
+$PY "$SRC/analysis/plots.py" "$T/s3.h5" --out "$T/figs3" >"$T/out" 2>&1
+rc=$?
+check "plots of a saturated file: exit 0 ($(tail -2 "$T/out"))" "[ $rc -eq 0 ]"
+check "saturated PGR fits are named, not drawn" \
+  "grep -q 'PGR fits for taskA not drawn: .*naive (saturated)' '$T/out' && [ ! -e '$T/figs3/pgrfit_taskA.png' ] && [ -s '$T/figs3/scaling_taskA.png' ]"
 
 # ---- 4. malformed inputs: exit 2, one line, named file; /fits survives a failure
 echo "not hdf5" >"$T/text.h5"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_e2e.sh — the README's default path on the tiny sweep: run on 2 ranks, fit, draw.
+# test_e2e.sh — the README's default path on a tiny sweep (tests/sweeps/e2e.cfg: tiny.cfg
+# with the third strong size a fit needs): run on 2 ranks, fit, draw.
 # Checks that the results file, /fits and one PNG per figure type and task appear, and that
 # the figures of methods the sweep has (naive, conf) are not skipped. (The full quickstart
 # is the same path with a bigger sweep file; CI runs this bounded form.)
@@ -17,8 +18,8 @@ pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "NOT OK: $*"; }
-out=$work/tiny.h5
-if $mpi --oversubscribe -n 2 "$w2" run "$src/tests/sweeps/tiny.cfg" --output "$out" \
+out=$work/e2e.h5
+if $mpi --oversubscribe -n 2 "$w2" run "$src/tests/sweeps/e2e.cfg" --output "$out" \
   --cache "$work/cache" >"$work/run.log" 2>&1; then ok; else bad "run"; tail "$work/run.log"; fi
 grep -q "PGR" "$work/run.log" && ok || bad "run prints the summary table"
 if "$w2" fit "$out" >"$work/fit.log" 2>&1; then ok; else bad "fit"; tail "$work/fit.log"; fi
@@ -29,7 +30,11 @@ if /usr/bin/python3 "$src/analysis/plots.py" "$out" --out "$work/fig" >"$work/pl
 for task in linear nonlinear; do
   for fig in fig3 fig5 fig7 fig8 scaling pgrfit; do
     f="$work/fig/${fig}_${task}.png"
-    if [ -s "$f" ] && [ "$(head -c 4 "$f" | tail -c 3)" = "PNG" ]; then ok; else bad "$f is a PNG"; fi
+    # this world's gaps are within test-set noise, so every PGR is undefined (pgr_status)
+    # and no PGR fit exists: pgrfit is then skipped with a note, never drawn empty
+    if [ "$fig" = pgrfit ] && [ ! -e "$f" ] &&
+      grep -q "skipping PGR fits for $task: no method has a PGR fit" "$work/plots.log"; then ok
+    elif [ -s "$f" ] && [ "$(head -c 4 "$f" | tail -c 3)" = "PNG" ]; then ok; else bad "$f is a PNG"; fi
   done
 done
 echo "$pass passed, $fail failed"

@@ -178,13 +178,16 @@ static void test_exact_recovery(void) {
             "degenerate interval [%g, %g]", f.lo[2], f.hi[2]);
   w2_fit_result_free(&f);
 
-  /* backtests on noise-free data extrapolate exactly */
+  /* backtests on noise-free data: without the largest size (5 left, E free) the refit
+   * extrapolates exactly; without two (4 left) E is held at 0, so it cannot */
   for (int h = 1; h <= 2; h++) {
     W2Backtest b;
     W2T_OK(w2_fit_backtest(&d, h, &o, &b));
     W2T_CHECK(b.ok && b.n_rows == h, "backtest -%d: ok %d rows %d (%s)", h, b.ok, b.n_rows,
               b.note);
-    for (int j = 0; j < b.n_rows; j++) {
+    W2T_CHECK(b.fit.free_par[0] == (h == 1) && (h == 1 || b.fit.theta[0] == 0.0),
+              "backtest -%d on %d sizes: E %s", h, 6 - h, h == 1 ? "free" : "held at 0");
+    for (int j = 0; j < b.n_rows && h == 1; j++) {
       double truth = TE + TA() * pow(b.rows[j].x0, -TALPHA);
       W2T_CHECK(b.rows[j].abs_err < 1e-7 && rel(b.rows[j].measured, truth) < 1e-12,
                 "backtest -%d row %d: predicted %g measured %g", h, j, b.rows[j].predicted,
@@ -456,6 +459,127 @@ static void test_bad_input(void) {
   pts_free(&p);
 }
 
+/* Saturation (issue 11 item 9): a free E needs >= 5 sizes, 3-4 sizes fit a pure power law
+ * (E held at 0, said so), fewer sizes (PGR: cells) than parameters + 1 are refused and
+ * marked, and a backtest needs a fittable remainder. */
+static void test_saturation(void) {
+  W2FitOptions o;
+  w2_fit_options_default(&o);
+  o.n_boot = 200;
+  W2FitResult f;
+  for (int ns = 3; ns <= 5; ns++) {
+    Pts p;
+    make_scaling(&p, ns, 3, 0.0, NULL);
+    /* a pure power law (E = 0): the 2-parameter fit recovers it exactly */
+    for (int i = 0; i < p.n; i++) p.err[i] = TA() * pow(p.c[i], -TALPHA);
+    W2FitData d = scaling_data(&p);
+    W2T_OK(w2_fit(&d, NULL, &o, &f));
+    int efree = ns >= 5;
+    W2T_CHECK(f.free_par[0] == efree && f.free_par[1] && f.free_par[2] && !f.saturated &&
+                  f.n_cells == ns,
+              "%d sizes: E %s (free_par %d %d %d)", ns, efree ? "free" : "held at 0",
+              f.free_par[0], f.free_par[1], f.free_par[2]);
+    W2T_CHECK(efree || (f.theta[0] == 0.0 && isnan(f.lo[0]) && isnan(f.hi[0])),
+              "%d sizes: E = %g, no interval", ns, f.theta[0]);
+    W2T_CHECK(f.converged && fabs(f.theta[2] - TALPHA) < 1e-6 && rel(f.theta[1], TA()) < 1e-5,
+              "%d sizes: power law recovered (alpha %.8f, A rel err %g, converged %d, ratio %g)",
+              ns, f.theta[2], rel(f.theta[1], TA()), f.converged, f.grad_ratio);
+    W2T_CHECK(efree || f.n_starts == 28, "%d sizes: 28 starts without the E axis (%d)", ns,
+              f.n_starts);
+    w2_fit_result_free(&f);
+    /* backtest -1 leaves ns - 1 sizes: possible from 4 sizes up */
+    W2Backtest b;
+    W2T_OK(w2_fit_backtest(&d, 1, &o, &b));
+    W2T_CHECK(b.ok == (ns >= 4), "%d sizes: backtest -1 %s (%s)", ns,
+              ns >= 4 ? "possible" : "not possible", b.note);
+    W2T_CHECK(ns >= 4 || strstr(b.note, "not possible (3 sizes)") != NULL, "note: %s", b.note);
+    w2_backtest_free(&b);
+    pts_free(&p);
+  }
+  /* 2 sizes: refused as saturated */
+  Pts p;
+  make_scaling(&p, 2, 3, 0.0, NULL);
+  W2FitData d = scaling_data(&p);
+  W2T_CHECK(w2_fit(&d, NULL, &o, &f) == W2_ERR_DATA && f.saturated == 1 &&
+                !strncmp(w2_error_message(), "saturated", 9),
+            "2 sizes: saturated (%d: %s)", f.saturated, w2_error_message());
+  w2_error_clear();
+  pts_free(&p);
+  /* PGR, one supervisor and two strong sizes: 2 cells for p0 and ps, saturated */
+  make_pgr(&p, 3, 3, 0.0, 1, NULL);
+  int mask[9];
+  for (int i = 0; i < p.n; i++) mask[i] = p.size[i] != 2; /* keep (0,1); drop (0,2) */
+  d = pgr_data(&p);
+  W2T_CHECK(p.n == 6, "PGR points %d", p.n);
+  W2T_CHECK(w2_fit(&d, NULL, &o, &f) == W2_ERR_DATA && f.saturated && f.n_cells == 2,
+            "PGR, 2 cells for 2 parameters: saturated (%s)", w2_error_message());
+  w2_error_clear();
+  (void)mask;
+  pts_free(&p);
+  make_pgr(&p, 4, 3, 0.0, 1, NULL); /* 3 cells for p0, ps: fittable */
+  d = pgr_data(&p);
+  W2T_OK(w2_fit(&d, NULL, &o, &f));
+  W2T_CHECK(!f.saturated && f.n_cells == 3 && f.converged, "PGR, 3 cells: fitted");
+  w2_fit_result_free(&f);
+  pts_free(&p);
+}
+
+/* Constraints alpha > 0 and E >= 0 (issue 11 item 9): errors that RISE with compute would
+ * give an unconstrained fit alpha < 0; here alpha stays positive, intervals included. */
+static void test_constraints(void) {
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 11);
+  Pts p;
+  make_scaling(&p, 5, 4, 0.02, r);
+  for (int i = 0; i < p.n; i++) p.err[i] *= 0.2 * pow(p.c[i] / 1e15, 0.03) / (TE + TA() * pow(p.c[i], -TALPHA));
+  W2FitData d = scaling_data(&p);
+  W2FitOptions o;
+  w2_fit_options_default(&o);
+  o.n_boot = 200;
+  W2FitResult f;
+  W2T_OK(w2_fit(&d, NULL, &o, &f));
+  printf("rising errors: E %.4g [%.4g, %.4g] alpha %.4g [%.4g, %.4g] converged %d\n", f.theta[0],
+         f.lo[0], f.hi[0], f.theta[2], f.lo[2], f.hi[2], f.converged);
+  /* the constrained optimum is at the bound alpha -> 0 (exp(ln alpha) may underflow to 0) */
+  W2T_CHECK(f.theta[2] >= 0 && f.theta[2] < 1e-3 && f.theta[0] >= 0 && f.theta[1] > 0,
+            "alpha %g >= 0 (at its bound), E %g >= 0", f.theta[2], f.theta[0]);
+  W2T_CHECK(f.lo[2] >= 0 && f.lo[0] >= 0, "intervals respect the constraints: alpha lo %g, E lo %g",
+            f.lo[2], f.lo[0]);
+  int neg = 0;
+  for (int b = 0; b < f.n_boot_converged; b++) neg += f.boot[3 * b + 2] < 0 || f.boot[3 * b] < 0;
+  W2T_CHECK(neg == 0, "%d of %d bootstrap replicates break a constraint", neg, f.n_boot_converged);
+  w2_fit_result_free(&f);
+  pts_free(&p);
+  gsl_rng_free(r);
+}
+
+/* The bootstrap says how many distinct replicates it had: 3 seeds allow C(5,3) = 10. */
+static void test_distinct_replicates(void) {
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 5);
+  Pts p;
+  make_scaling(&p, 5, 3, 0.03, r);
+  W2FitData d = scaling_data(&p);
+  W2FitOptions o;
+  w2_fit_options_default(&o);
+  W2FitResult f;
+  W2T_OK(w2_fit(&d, NULL, &o, &f));
+  W2T_CHECK(f.n_boot == 1000 && f.n_boot_distinct == 10,
+            "3 seeds, 1000 replicates: %d distinct (10 possible)", f.n_boot_distinct);
+  W2T_CHECK(f.n_boot_distinct < W2_FIT_FEW_BOOT_DISTINCT, "3 seeds count as few");
+  w2_fit_result_free(&f);
+  pts_free(&p);
+  make_scaling(&p, 5, 6, 0.03, r); /* 6 seeds: C(11,6) = 462 possible */
+  d = scaling_data(&p);
+  o.n_boot = 300;
+  W2T_OK(w2_fit(&d, NULL, &o, &f));
+  W2T_CHECK(f.n_boot_distinct > W2_FIT_FEW_BOOT_DISTINCT && f.n_boot_distinct <= f.n_boot_converged,
+            "6 seeds, 300 replicates: %d distinct", f.n_boot_distinct);
+  w2_fit_result_free(&f);
+  pts_free(&p);
+  gsl_rng_free(r);
+}
+
 int main(void) {
   test_huber_and_gradient();
   test_exact_recovery();
@@ -463,6 +587,9 @@ int main(void) {
   test_outlier();
   test_pgr();
   test_bad_input();
+  test_saturation();
+  test_constraints();
+  test_distinct_replicates();
   test_coverage();
   return w2t_summary();
 }
