@@ -85,11 +85,22 @@ static void test_quickstart(void) {
   W2T_CHECK(sw.unsup.epochs == 1.0 && sw.unsup.batch == 32, "unsup defaults");
   W2T_CHECK(sw.max_attempts == 2 && sw.file_locking == 0, "runner defaults");
   W2T_CHECK(sw.world.input_noise == 0.0, "input_noise default");
-  /* every weak / strong name resolves, every pair the file lists runs */
-  for (int i = 0; i < sw.nweak; i++)
-    W2T_CHECK(w2_sweep_size(&sw, sw.weak[i]) != NULL, "weak %s is a size", sw.weak[i]);
-  W2T_CHECK(w2_sweep_npairs(&sw) == sw.nweak * sw.nstrong, "no skipped pair");
-  W2T_CHECK(w2_sweep_ncells(&sw) == (long)sw.ntasks * sw.nseeds * sw.nweak * sw.nstrong * sw.nmethods,
+  /* every weak / strong name resolves (a size, or a known-answer check supervisor), every
+   * pair the file lists runs; the checks add a ground-truth supervisor and one per noise
+   * rate, trained only into the largest strong size with naive and conf */
+  int nchk = 0;
+  for (int i = 0; i < sw.nweak; i++) {
+    const W2SupervisorSpec *v = w2_sweep_supervisor(&sw, sw.weak[i]);
+    nchk += v && v->check;
+    W2T_CHECK(w2_sweep_size(&sw, sw.weak[i]) != NULL || (v && v->check), "weak %s is a size",
+              sw.weak[i]);
+  }
+  W2T_CHECK(sw.checks.enabled && nchk == 1 + sw.checks.nnoise, "checks add %d supervisors", nchk);
+  W2T_CHECK(w2_sweep_npairs(&sw) == (sw.nweak - nchk) * sw.nstrong, "no skipped pair");
+  W2T_CHECK(w2_sweep_ncheck_cells(&sw) == (long)sw.ntasks * sw.nseeds * nchk * 2,
+            "known-answer cells: naive and conf of each check supervisor");
+  W2T_CHECK(w2_sweep_ncells(&sw) == (long)sw.ntasks * sw.nseeds * (sw.nweak - nchk) * sw.nstrong *
+                                            sw.nmethods + w2_sweep_ncheck_cells(&sw),
             "cell count");
   /* the ladder spans >= 3 orders of magnitude of pretraining compute */
   double lo = INFINITY, hi = 0;

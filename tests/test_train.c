@@ -135,7 +135,7 @@ int main(int argc, char **argv) {
     W2Model *m;
     W2T_OK(w2_model_create(g, &arch, &m));
     w2_model_init(m, 4);
-    W2TrainSpec spv = {.X = X, .Y = Y, .n = N, .batch = 32, .steps = 3, .opt = {.lr = 1e-3f},
+    W2TrainSpec spv = {.X = X, .d = D, .Y = Y, .n = N, .batch = 32, .steps = 3, .opt = {.lr = 1e-3f},
                        .n_eval = 10, .eval = log_eval, .eval_ctx = &sh};
     W2TrainStats st;
     W2T_OK(w2_train(m, &spv, &st));
