@@ -185,28 +185,6 @@ static uint64_t hash_recipes(uint64_t h, const W2Sweep *s) {
   return h;
 }
 
-int w2_recipe_count(const W2Sweep *s) {
-  const W2RecipeGrid *g = &s->recipes;
-  if (!g->enabled) return 1;
-  int c = 1;
-  c *= g->nlr ? g->nlr : 1;
-  c *= g->nepochs ? g->nepochs : 1;
-  c *= g->nanchor ? g->nanchor : 1;
-  c *= g->nbody ? g->nbody : 1;
-  return c;
-}
-
-void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h) {
-  const W2RecipeGrid *g = &s->recipes;
-  *h = s->finetune;
-  if (!g->enabled) return;
-  /* mixed radix, body_lr_scale fastest: lr is the slowest-varying axis */
-  if (g->nbody) { h->body_lr_scale = g->body_lr_scale[i % g->nbody]; i /= g->nbody; }
-  if (g->nanchor) { h->anchor_decay = g->anchor[i % g->nanchor]; i /= g->nanchor; }
-  if (g->nepochs) { h->epochs = g->epochs[i % g->nepochs]; i /= g->nepochs; }
-  if (g->nlr) h->lr = g->lr[i % g->nlr];
-}
-
 uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                            uint64_t seed) {
   const W2Sweep *s = p->s;

@@ -156,11 +156,6 @@ void w2_pipe_weak_path(const W2Pipeline *p, const char *weak, const W2TaskSpec *
 void w2_pipe_ceiling_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
                           uint64_t seed, int unsup, char *path, size_t len);
 
-/* Recipe grid (spec.h W2RecipeGrid): its size (1 without selection) and recipe i, the
- * finetune stage with the grid's values of combination i filled in. */
-int w2_recipe_count(const W2Sweep *s);
-void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h);
-
 /* PGR; NaN when ceiling == weak. */
 double w2_pgr(double weak, double student, double ceiling);
 

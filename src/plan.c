@@ -46,7 +46,8 @@ static double probe_cost(const W2Sweep *s, const W2SizeSpec *z, int d) {
 
 static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2MethodSpec *m) {
   int nb = s->split.n_b, k = m->folds > 1 ? m->folds : 2;
-  double ft = stage_cost(s, z, d, nb, &s->finetune, 0);
+  double ft = stage_cost(s, z, d, nb, &s->finetune, 0) +
+              (s->finetune.head_init ? probe_cost(s, z, d) : 0); /* LP-FT's probe */
   double probe = probe_cost(s, z, d);
   switch (m->kind) {
   case W2_M_LP_WEAK:
@@ -152,6 +153,27 @@ static W2Err pretrain_job(Builder *b, int task, int size, int seed, int *index) 
   return add_job(b, &j, index);
 }
 
+/* A weak supervisor's or ceiling's finetuning: with recipe selection every recipe of the
+ * grid first trains on (1 - val_frac) of the split (the grid's mean epochs stand in for
+ * each); LP-FT adds a cross-validated probe per training run; a probe ceiling one more. */
+static double select_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling) {
+  double one = stage_cost(s, z, d, n, &s->finetune, 0);
+  int K = s->recipes.enabled ? w2_recipe_count(s) : (ceiling && s->recipes.probe_ceiling);
+  double c = one;
+  if (K) {
+    double ep = 0;
+    for (int i = 0; i < K; i++) {
+      W2StageHyper h;
+      w2_recipe_at(s, i, &h);
+      ep += h.epochs;
+    }
+    c += K * (1 - s->recipes.val_frac) * one * (ep / K) / (s->finetune.epochs > 0 ? s->finetune.epochs : 1);
+  }
+  if (s->finetune.head_init) c += (K + 1) * probe_cost(s, z, d);
+  if (ceiling && s->recipes.probe_ceiling) c += probe_cost(s, z, d);
+  return c;
+}
+
 static W2Err weak_job(Builder *b, int task, int seed, int weak, int *index) {
   const W2Sweep *s = b->s;
   W2Job j = job_new(W2_JOB_WEAK);
@@ -163,7 +185,7 @@ static W2Err weak_job(Builder *b, int task, int seed, int weak, int *index) {
     W2_CALL(pretrain_job(b, task, sz, seed, &j.deps[j.ndeps++]));
     j.size = sz;
     j.ranks = w2_plan_size_ranks(s, &s->sizes[sz]);
-    j.cost = stage_cost(s, &s->sizes[sz], b->d[task], s->split.n_a, &s->finetune, 0);
+    j.cost = select_cost(s, &s->sizes[sz], b->d[task], s->split.n_a, 0);
   } else {
     j.cost = (double)s->split.n_b + s->split.n_test; /* a synthetic supervisor: labels only */
   }
@@ -181,7 +203,7 @@ static W2Err ceiling_job(Builder *b, int task, int seed, int size, int unsup, in
   j.unsup = unsup;
   j.ranks = w2_plan_size_ranks(s, &s->sizes[size]);
   W2_CALL(pretrain_job(b, task, size, seed, &j.deps[j.ndeps++]));
-  j.cost = stage_cost(s, &s->sizes[size], b->d[task], s->split.n_b, &s->finetune, 0) +
+  j.cost = select_cost(s, &s->sizes[size], b->d[task], s->split.n_b, 1) +
            (unsup ? unsup_cost(s, &s->sizes[size]) : 0);
   snprintf(j.id, sizeof j.id, "ceiling/%s/s%llu/%s%s", s->tasks[task].name,
            (unsigned long long)s->seeds[seed], s->sizes[size].name, unsup ? "/unsup" : "");

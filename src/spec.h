@@ -229,6 +229,10 @@ void w2_sweep_free(W2Sweep *s);
 /* Lookups by name; NULL / -1 when absent. */
 const W2SizeSpec *w2_sweep_size(const W2Sweep *s, const char *name);
 const W2SupervisorSpec *w2_sweep_supervisor(const W2Sweep *s, const char *name);
+/* Recipe grid (W2RecipeGrid): its size (1 without selection) and recipe i, the finetune
+ * stage with the grid's values of combination i filled in. */
+int w2_recipe_count(const W2Sweep *s);
+void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h);
 /* Known-answer checks: 1 when cell (weak w, strong size index z, method m) is one the
  * sweep runs. Every cell of an ordinary weak name runs; a check supervisor's cells run only
  * into the largest strong size with the first naive and the first conf method. */
