@@ -39,18 +39,7 @@ static void usage(FILE *out) {
 
 /* Mean and 95 % t-interval half-width of the finite values. */
 static void mean_ci(const double *v, int n, double *mean, double *half, int *used) {
-  double s = 0, s2 = 0;
-  int k = 0;
-  for (int i = 0; i < n; i++)
-    if (isfinite(v[i])) {
-      s += v[i];
-      k++;
-    }
-  *used = k;
-  *mean = k ? s / k : NAN;
-  for (int i = 0; i < n; i++)
-    if (isfinite(v[i])) s2 += (v[i] - *mean) * (v[i] - *mean);
-  *half = k > 1 ? gsl_cdf_tdist_Pinv(0.975, k - 1) * sqrt(s2 / (k - 1) / k) : NAN;
+  *used = w2_mean_ci95(v, n, mean, half);
 }
 
 /* Per (task, weak, strong, method): accuracies and PGR over seeds, from the cell files. */

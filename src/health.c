@@ -7,13 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-void w2_mean_ci95(const double *v, int n, double *mean, double *half) {
+int w2_mean_ci95(const double *v, int n, double *mean, double *half) {
   double m = 0, ss = 0;
-  for (int i = 0; i < n; i++) m += v[i];
-  m = n ? m / n : NAN;
-  for (int i = 0; i < n; i++) ss += (v[i] - m) * (v[i] - m);
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (isfinite(v[i])) {
+      m += v[i];
+      k++;
+    }
+  m = k ? m / k : NAN;
+  for (int i = 0; i < n; i++)
+    if (isfinite(v[i])) ss += (v[i] - m) * (v[i] - m);
   *mean = m;
-  *half = n >= 2 ? gsl_cdf_tdist_Pinv(0.975, n - 1) * sqrt(ss / (n - 1) / n) : NAN;
+  *half = k >= 2 ? gsl_cdf_tdist_Pinv(0.975, k - 1) * sqrt(ss / (k - 1) / k) : NAN;
+  return k;
 }
 
 static const char *method_name(const W2Sweep *s, W2MethodKind k) {

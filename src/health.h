@@ -57,7 +57,8 @@ void w2_health_print(FILE *out, const W2HealthRow *rows, int n, int passed);
 /* Reads /health of a results file and prints it; nothing when the file has none. */
 W2Err w2_health_print_file(FILE *out, const char *h5path);
 
-/* mean and 95 % t-interval half-width of v[0..n) (half = NaN when n < 2) */
-void w2_mean_ci95(const double *v, int n, double *mean, double *half);
+/* Mean and 95 % t-interval half-width of the finite values of v[0..n) (half = NaN with
+ * fewer than 2); returns how many were finite. */
+int w2_mean_ci95(const double *v, int n, double *mean, double *half);
 
 #endif
