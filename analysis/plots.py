@@ -111,7 +111,7 @@ def load(path):
     for k in SUMMARY_FIELDS:
         col = raw[k]
         rows[k] = np.array([decode(v) for v in col], dtype=object) if k in STR_FIELDS else \
-            np.asarray(col, dtype=float if k != "seed" else int)
+            np.asarray(col, dtype=float if k != "seed" else np.int64)  # seeds: uint64, < 2^63
     # PGR only where it means something (results/SCHEMA.md): w2sweep stores NaN when the gap
     # is below max(1 point, 2 SE) or negative; files written before that guard may hold a
     # finite PGR over a negative or zero gap, which must not enter any figure either

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <hdf5.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static const char *const cols[] = {
     "strong_params", "wall_s"};
 #define NCOL (int)(sizeof cols / sizeof cols[0])
 
-/* string columns (32 bytes); "seed" (column 1) is the one int column, the rest float64 */
+/* string columns (32 bytes); "seed" (column 1) is the one integer column (uint64: seeds are
+ * 64-bit), the rest float64 */
 static int is_str(int c) {
   return c == 0 || c == 2 || c == 3 || c == 4 || !strcmp(cols[c], "pgr_status");
 }
@@ -32,7 +34,7 @@ static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void *buf) {
   int idx = H5Tget_member_index(ft, cols[c]);
   H5Tclose(ft);
   W2_CHECK(idx >= 0, W2_ERR_DATA, "%s: /summary has no column '%s'", file, cols[c]);
-  size_t size = is_str(c) ? 32 : c == 1 ? sizeof(int) : sizeof(double);
+  size_t size = is_str(c) ? 32 : c == 1 ? sizeof(uint64_t) : sizeof(double);
   hid_t mt = H5Tcreate(H5T_COMPOUND, size);
   hid_t st = -1;
   if (is_str(c)) {
@@ -40,7 +42,7 @@ static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void *buf) {
     H5Tset_size(st, 32);
     H5Tset_strpad(st, H5T_STR_NULLPAD);
   }
-  H5Tinsert(mt, cols[c], 0, is_str(c) ? st : c == 1 ? H5T_NATIVE_INT : H5T_NATIVE_DOUBLE);
+  H5Tinsert(mt, cols[c], 0, is_str(c) ? st : c == 1 ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE);
   herr_t rc = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
   H5Tclose(mt);
   if (st >= 0) H5Tclose(st);
@@ -106,7 +108,7 @@ static W2Err run(int argc, char **argv) {
     goto done;
   }
   for (int c = 0; c < NCOL && !e; c++) {
-    size_t size = is_str(c) ? 32 : c == 1 ? sizeof(int) : sizeof(double);
+    size_t size = is_str(c) ? 32 : c == 1 ? sizeof(uint64_t) : sizeof(double);
     data[c] = calloc(n ? n : 1, size);
     if (!data[c]) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
     else e = read_col(d, file, c, n, data[c]);
@@ -131,7 +133,7 @@ static W2Err run(int argc, char **argv) {
         s[32] = '\0';
         csv_str(o, s);
       } else if (c == 1) {
-        fprintf(o, "%d", ((int *)data[c])[r]);
+        fprintf(o, "%llu", (unsigned long long)((uint64_t *)data[c])[r]);
       } else {
         double v = ((double *)data[c])[r];
         if (isnan(v)) fputs("NaN", o);

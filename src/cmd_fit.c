@@ -43,7 +43,7 @@
 /* ---------------------------------------------------------------------------------- */
 /* Reading compound datasets                                                          */
 
-typedef enum { F_STR, F_INT, F_DBL } FieldKind;
+typedef enum { F_STR, F_INT, F_DBL } FieldKind; /* F_INT: a uint64 (seeds are 64-bit) */
 typedef struct {
   const char *name;
   size_t offset;
@@ -52,13 +52,13 @@ typedef struct {
 
 typedef struct {
   char task[NAME_LEN], size[NAME_LEN], role[NAME_LEN];
-  int seed;
+  uint64_t seed;
   double test_acc, flops;
 } ModelRow;
 
 typedef struct {
   char task[NAME_LEN], weak[NAME_LEN], strong[NAME_LEN], method[NAME_LEN];
-  int seed;
+  uint64_t seed;
   double pgr, weak_flops, strong_flops;
 } CellRow;
 
@@ -157,7 +157,7 @@ static W2Err read_table(hid_t file, const char *fname, const char *path, const F
   }
   for (int k = 0; k < nfields; k++) {
     hid_t t = fields[k].kind == F_STR ? strt
-              : fields[k].kind == F_INT ? H5T_NATIVE_INT
+              : fields[k].kind == F_INT ? H5T_NATIVE_UINT64
                                         : H5T_NATIVE_DOUBLE;
     if (H5Tinsert(mtype, fields[k].name, fields[k].offset, t) < 0) {
       err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO,
@@ -241,7 +241,8 @@ typedef struct {
   /* points (owned) */
   int n;
   double *x0, *x1, *y;
-  int *seed, *level, *sub;
+  int *seed, *level, *sub;      /* seed: dense id of the point's seed (bootstrap cluster) */
+  uint64_t *seedv;               /* the seed itself (written to /fits points) */
   Name *level_names, *sub_names; /* id -> name */
   int n_level_names, n_sub_names;
   W2FitResult fit;
@@ -255,6 +256,7 @@ static void job_free(Job *j) {
   free(j->x1);
   free(j->y);
   free(j->seed);
+  free(j->seedv);
   free(j->level);
   free(j->sub);
   free(j->level_names);
@@ -275,7 +277,7 @@ static int intern(Name *names, int *n, const char *name) {
 }
 
 /* index of v in vals[0..*n), appending it when new (vals has room) */
-static int intern_int(int *vals, int *n, int v) {
+static int intern_u64(uint64_t *vals, int *n, uint64_t v) {
   for (int i = 0; i < *n; i++)
     if (vals[i] == v) return i;
   vals[*n] = v;
@@ -287,6 +289,7 @@ static W2Err job_alloc(Job *j, int cap) {
   W2_CALLOC(j->x1, cap);
   W2_CALLOC(j->y, cap);
   W2_CALLOC(j->seed, cap);
+  W2_CALLOC(j->seedv, cap);
   W2_CALLOC(j->level, cap);
   W2_CALLOC(j->sub, cap);
   W2_CALLOC(j->level_names, cap);
@@ -419,7 +422,8 @@ static W2Err build_scaling_jobs(const ModelRow *m, size_t nm, Job **jobs_out, in
   Job *jobs = *jobs_out;
   int nj = *nj_out;
   int *nzero = calloc((size_t)nj + 1, sizeof(int)), *nbad = calloc((size_t)nj + 1, sizeof(int));
-  int *sid = calloc(nm + 1, sizeof(int)), *seeds = calloc(nm + 1, sizeof(int));
+  int *sid = calloc(nm + 1, sizeof(int));
+  uint64_t *seeds = calloc(nm + 1, sizeof(uint64_t));
   W2Err err = W2_OK;
   if (!nzero || !nbad || !sid || !seeds) {
     err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
@@ -442,9 +446,10 @@ static W2Err build_scaling_jobs(const ModelRow *m, size_t nm, Job **jobs_out, in
       int i = j->n++;
       j->x0[i] = m[q].flops;
       j->y[i] = e;
-      j->seed[i] = m[q].seed;
+      j->seedv[i] = m[q].seed;
       j->level[i] = intern(j->level_names, &j->n_level_names, m[q].size);
-      sid[i] = intern_int(seeds, &nseeds, m[q].seed);
+      sid[i] = intern_u64(seeds, &nseeds, m[q].seed);
+      j->seed[i] = sid[i];
     }
     j->n_excluded = nzero[k] + nbad[k];
     why2(j->excluded_why, sizeof j->excluded_why, nzero[k],
@@ -471,7 +476,8 @@ static W2Err build_pgr_jobs(const CellRow *c, size_t nc, Job **jobs_out, int *nj
   Job *jobs = *jobs_out;
   int nj = *nj_out;
   int *pair = calloc(nc + 1, sizeof(int)), *pairkey = calloc(2 * nc + 2, sizeof(int));
-  int *sid = calloc(nc + 1, sizeof(int)), *seeds = calloc(nc + 1, sizeof(int));
+  int *sid = calloc(nc + 1, sizeof(int));
+  uint64_t *seeds = calloc(nc + 1, sizeof(uint64_t));
   W2Err err = W2_OK;
   if (!pair || !pairkey || !sid || !seeds) {
     err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
@@ -495,10 +501,11 @@ static W2Err build_pgr_jobs(const CellRow *c, size_t nc, Job **jobs_out, int *nj
       j->x0[i] = c[q].weak_flops;
       j->x1[i] = c[q].strong_flops;
       j->y[i] = c[q].pgr;
-      j->seed[i] = c[q].seed;
+      j->seedv[i] = c[q].seed;
       j->level[i] = intern(j->level_names, &j->n_level_names, c[q].strong);
       j->sub[i] = intern(j->sub_names, &j->n_sub_names, c[q].weak);
-      sid[i] = intern_int(seeds, &nseeds, c[q].seed);
+      sid[i] = intern_u64(seeds, &nseeds, c[q].seed);
+      j->seed[i] = sid[i];
       int p; /* dense id of the (weak, strong) pair */
       for (p = 0; p < npairs; p++)
         if (pairkey[2 * p] == j->sub[i] && pairkey[2 * p + 1] == j->level[i]) break;
@@ -672,7 +679,7 @@ typedef struct {
 
 typedef struct {
   char size[FILE_STR], weak[FILE_STR];
-  int seed;
+  uint64_t seed;
   double flops, weak_flops, y;
 } PtRec;
 
@@ -708,7 +715,7 @@ static W2Err write_records(hid_t g, const char *name, size_t recsize, const void
   } else {
     INS("size", PtRec, size, s);
     INS("weak", PtRec, weak, s);
-    INS("seed", PtRec, seed, H5T_NATIVE_INT);
+    INS("seed", PtRec, seed, H5T_NATIVE_UINT64);
     INS("flops", PtRec, flops, H5T_NATIVE_DOUBLE);
     INS("weak_flops", PtRec, weak_flops, H5T_NATIVE_DOUBLE);
     INS(yname, PtRec, y, H5T_NATIVE_DOUBLE);
@@ -781,7 +788,7 @@ static W2Err write_job(hid_t fits, const Job *j) {
   for (int i = 0; i < j->n; i++) {
     snprintf(pts[i].size, FILE_STR, "%.31s", j->level_names[j->level[i]]);
     if (!is_sc) snprintf(pts[i].weak, FILE_STR, "%.31s", j->sub_names[j->sub[i]]);
-    pts[i].seed = j->seed[i];
+    pts[i].seed = j->seedv[i];
     pts[i].flops = is_sc ? j->x0[i] : j->x1[i];
     pts[i].weak_flops = is_sc ? NAN : j->x0[i];
     pts[i].y = j->y[i];

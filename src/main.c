@@ -6,6 +6,7 @@
 #include "blasenv.h"
 #include "commands.h"
 #include "error.h"
+#include "scheduler.h"
 
 struct w2_cmd_entry {
   const char *name;
@@ -78,8 +79,17 @@ int main(int argc, char **argv) {
     fprintf(stderr, "w2sweep: error: unknown command '%s' (try `w2sweep --help`)\n", argv[1]);
     return W2_EXIT_INPUT;
   }
-  int provided;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  /* `run` calls MPI from rank 0's coordinator thread and its worker at once (scheduler.h):
+   * that needs MPI_THREAD_MULTIPLE. Without it `run` stops here with one line, from rank 0,
+   * before reading anything; the other commands are single-threaded and go on. */
+  int provided = MPI_THREAD_SINGLE, rank = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (!strcmp(cmd->name, "run") && w2_mpi_threads_check() != W2_OK) {
+    if (rank == 0) w2_error_report();
+    MPI_Finalize();
+    return W2_EXIT_RUNTIME;
+  }
   int rc = cmd->fn(argc - 1, argv + 1);
   MPI_Finalize();
   return rc;

@@ -20,9 +20,18 @@ static int cmp_py(const void *a, const void *b) {
   return (x > z) - (x < z);
 }
 
-/* Mann-Whitney U: mean rank of the positives among all rows, ties given their mean rank. */
+int w2_count_nonfinite(const float *p, int n) {
+  int bad = 0;
+  for (int i = 0; i < n; i++) bad += !isfinite(p[i]);
+  return bad;
+}
+
+/* Mann-Whitney U: mean rank of the positives among all rows, ties given their mean rank.
+ * A NaN never equals itself, so the tie loop below would not advance past one (and qsort's
+ * order is undefined with it): non-finite predictions have no AUROC. */
 double w2_auroc(const float *p, const float *y, int n) {
-  PY *v = malloc(sizeof(PY) * (size_t)(n ? n : 1));
+  if (n <= 0 || w2_count_nonfinite(p, n)) return NAN;
+  PY *v = malloc(sizeof(PY) * (size_t)n);
   if (!v) return NAN;
   long npos = 0;
   for (int i = 0; i < n; i++) {
@@ -53,6 +62,7 @@ double w2_ece(const float *p, const float *y, int n, int bins) {
   /* confidence = max(p, 1-p); accuracy of the hard prediction; |acc - conf| per bin */
   double cnt[64] = {0}, conf[64] = {0}, acc[64] = {0};
   if (bins > 64) bins = 64;
+  if (w2_count_nonfinite(p, n)) return NAN; /* (int)NaN below is undefined */
   for (int i = 0; i < n; i++) {
     double c = p[i] > 0.5f ? p[i] : 1.0 - p[i];
     int b = (int)((c - 0.5) * 2.0 * bins);

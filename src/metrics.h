@@ -21,6 +21,9 @@ typedef struct W2Metrics {
 
 #define W2_ECE_BINS 15
 
+/* Number of non-finite (NaN or infinite) entries of p: a diverged model's predictions.
+ * w2_auroc and w2_ece return NaN for such input; the pipeline fails the job (W2_ERR_NUM). */
+int w2_count_nonfinite(const float *p, int n);
 double w2_accuracy(const float *p, const float *y, int n);
 double w2_auroc(const float *p, const float *y, int n);
 double w2_ece(const float *p, const float *y, int n, int bins);

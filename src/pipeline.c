@@ -389,6 +389,9 @@ static W2Err eval_point(void *ctx, W2Model *m, long step, double train_loss) {
   Eval *ev = ctx;
   const W2TaskData *td = ev->td;
   W2_CALL(w2_model_predict(m, td->Xt, td->n_test, td->d, ev->buf));
+  int bad = w2_count_nonfinite(ev->buf, td->n_test);
+  W2_CHECK(!bad, W2_ERR_NUM, "model diverged: %d of %d test predictions are not finite at step %ld",
+           bad, td->n_test, step);
   W2Metrics mt;
   w2_metrics_compute(ev->buf, td->yt, ev->weak_test, td->n_test, &mt);
   if (ev->n_fit) {

@@ -303,7 +303,7 @@ W2Err w2_cellfile_read(const char *path, W2CellResult *c) {
 
 typedef struct SummaryRow {
   char task[S32];
-  int32_t seed;
+  uint64_t seed;
   char weak_size[S32], strong_size[S32], method[S32];
   double v[NDOUBLES]; /* in cell_doubles order */
   char pgr_status[S32];
@@ -311,7 +311,7 @@ typedef struct SummaryRow {
 
 typedef struct ModelRow {
   char task[S32], size[S32], role[S32];
-  int32_t seed;
+  uint64_t seed;
   double test_acc, test_auroc, test_loss, flops, params;
 } ModelRow;
 
@@ -350,7 +350,7 @@ static W2Err write_summary(hid_t f, const SummaryRow *rows, size_t n) {
   hid_t s = str_type();
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(SummaryRow));
   H5Tinsert(t, "task", offsetof(SummaryRow, task), s);
-  H5Tinsert(t, "seed", offsetof(SummaryRow, seed), H5T_NATIVE_INT32);
+  H5Tinsert(t, "seed", offsetof(SummaryRow, seed), H5T_NATIVE_UINT64);
   H5Tinsert(t, "weak_size", offsetof(SummaryRow, weak_size), s);
   H5Tinsert(t, "strong_size", offsetof(SummaryRow, strong_size), s);
   H5Tinsert(t, "method", offsetof(SummaryRow, method), s);
@@ -369,7 +369,7 @@ static W2Err write_models(hid_t f, const ModelRow *rows, size_t n) {
   H5Tinsert(t, "task", offsetof(ModelRow, task), s);
   H5Tinsert(t, "size", offsetof(ModelRow, size), s);
   H5Tinsert(t, "role", offsetof(ModelRow, role), s);
-  H5Tinsert(t, "seed", offsetof(ModelRow, seed), H5T_NATIVE_INT32);
+  H5Tinsert(t, "seed", offsetof(ModelRow, seed), H5T_NATIVE_UINT64);
   H5Tinsert(t, "test_acc", offsetof(ModelRow, test_acc), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "test_auroc", offsetof(ModelRow, test_auroc), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "test_loss", offsetof(ModelRow, test_loss), H5T_NATIVE_DOUBLE);
@@ -458,7 +458,7 @@ static W2Err write_grid(hid_t f, const W2Sweep *s, const SummaryRow *rows, size_
     for (size_t r = 0; r < n; r++) {
       int ix[5] = {-1, -1, -1, -1, -1};
       for (int i = 0; i < s->ntasks; i++) if (!strcmp(rows[r].task, s->tasks[i].name)) ix[0] = i;
-      for (int i = 0; i < s->nseeds; i++) if ((int32_t)s->seeds[i] == rows[r].seed) ix[1] = i;
+      for (int i = 0; i < s->nseeds; i++) if (s->seeds[i] == rows[r].seed) ix[1] = i;
       for (int i = 0; i < s->nweak; i++) if (!strcmp(rows[r].weak_size, s->weak[i])) ix[2] = i;
       for (int i = 0; i < s->nstrong; i++) if (!strcmp(rows[r].strong_size, s->strong[i])) ix[3] = i;
       for (int i = 0; i < s->nmethods; i++) if (!strcmp(rows[r].method, s->methods[i].name)) ix[4] = i;
@@ -590,7 +590,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       H5Gclose(g);
       SummaryRow *r = &rows[nrow++];
       copy_name(r->task, c.task);
-      r->seed = (int32_t)c.seed;
+      r->seed = c.seed;
       copy_name(r->weak_size, c.weak);
       copy_name(r->strong_size, c.strong);
       copy_name(r->method, c.method);
@@ -620,7 +620,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       copy_name(m->task, t->name);
       copy_name(m->size, name);
       copy_name(m->role, is_weak ? "weak" : j->unsup ? "ceiling_unsup" : "ceiling");
-      m->seed = (int32_t)seed;
+      m->seed = seed;
       m->test_acc = rr->final.acc;
       m->test_auroc = rr->final.auroc;
       m->test_loss = rr->final.loss;

@@ -397,8 +397,23 @@ static void worker_loop(Worker *w) {
 
 /* ---- the run ----------------------------------------------------------------------------- */
 
+W2Err w2_mpi_threads_check(void) {
+  int provided = MPI_THREAD_SINGLE;
+  W2_CALL_MPI(MPI_Query_thread(&provided));
+  const char *name = provided == MPI_THREAD_SINGLE       ? "MPI_THREAD_SINGLE"
+                     : provided == MPI_THREAD_FUNNELED   ? "MPI_THREAD_FUNNELED"
+                     : provided == MPI_THREAD_SERIALIZED ? "MPI_THREAD_SERIALIZED"
+                                                         : "MPI_THREAD_MULTIPLE";
+  W2_CHECK(provided >= MPI_THREAD_MULTIPLE, W2_ERR_MPI,
+           "the MPI library provides only %s; `run` needs MPI_THREAD_MULTIPLE (rank 0's "
+           "coordinator thread and its worker both call MPI): use an MPI built with thread "
+           "support (Open MPI and MPICH are by default)", name);
+  return W2_OK;
+}
+
 W2Err w2_schedule_run(const W2Sweep *s, const W2Plan *plan, MPI_Comm comm0,
                       const W2RunOpts *o, W2RunSummary *sum) {
+  W2_CALL(w2_mpi_threads_check()); /* the same on every rank: all return before any MPI call */
   MPI_Comm comm;
   W2_CALL_MPI(MPI_Comm_dup(comm0, &comm));
   int rank, nranks;

@@ -13,7 +13,11 @@
  * job that needs it are failed (with the error, in its status record), and the rest of the
  * sweep goes on. The coordinator polls with short sleeps rather than a blocking receive,
  * so that on a machine with one core per rank it does not take a core from rank 0's
- * worker. */
+ * worker.
+ *
+ * Threads: the coordinator thread and rank 0's worker both call MPI at any time, which the
+ * standard allows only under MPI_THREAD_MULTIPLE. main.c requests it; w2_schedule_run
+ * refuses to start under anything less (w2_mpi_threads_check). */
 #ifndef W2_SCHEDULER_H
 #define W2_SCHEDULER_H
 
@@ -43,6 +47,10 @@ typedef struct W2RunSummary {
   double seconds;
   double flops_done;  /* planned FLOPs of the jobs finished in this run */
 } W2RunSummary;
+
+/* W2_OK when MPI was initialized with MPI_THREAD_MULTIPLE (MPI_Query_thread); otherwise
+ * W2_ERR_MPI with a one-line message naming the level the MPI library provided. */
+W2Err w2_mpi_threads_check(void);
 
 /* Runs the plan on all ranks of comm (collective). Returns W2_OK even when jobs failed:
  * the summary counts them. Every rank gets the same summary. */
