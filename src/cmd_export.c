@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "commands.h"
 #include "error.h"
+#include "store.h"
 
 /* column order: the documented ones first, then the rest of /summary */
 static const char *const cols[] = {
@@ -86,6 +87,8 @@ static W2Err run(int argc, char **argv) {
   }
   W2_CHECK(file, W2_ERR_ARG, "export: no results file given (see w2sweep export --help)");
   W2_CHECK(csv, W2_ERR_ARG, "export: say which format (--csv is the one there is)");
+  W2_CHECK(!out || !w2_same_file(out, file), W2_ERR_ARG,
+           "export: -o '%s' is the results file '%s' itself (it would be overwritten)", out, file);
   w2_h5_silence();
   hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
   W2_CHECK(f >= 0, W2_ERR_DATA, "%s: cannot open as HDF5 (missing, corrupt or not HDF5)", file);
@@ -142,13 +145,23 @@ static W2Err run(int argc, char **argv) {
     }
     fputc('\n', o);
   }
+  /* a full disk or a closed pipe shows only here (stdio buffers): check the flush and the
+   * stream's error flag, or `export > /dev/full` would exit 0 having written nothing */
   if (out) {
-    int bad = fclose(o) != 0;
+    int bad = ferror(o) != 0;
+    errno = bad ? EIO : 0;
+    bad |= fclose(o) != 0;
     o = NULL;
     if (bad || rename(tmp, out) != 0) {
+      int err = errno;
       unlink(tmp);
-      e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot write", out);
+      e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO, "%s: cannot write: %s", out,
+                         strerror(err ? err : EIO));
     }
+  } else if (fflush(o) != 0 || ferror(o)) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO,
+                       "export: cannot write the CSV to standard output: %s",
+                       strerror(errno ? errno : EIO));
   }
 done:
   for (int c = 0; c < NCOL; c++) free(data[c]);

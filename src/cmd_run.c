@@ -219,6 +219,12 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
   if (max_attempts) s.max_attempts = max_attempts;
   W2Plan *plan = NULL;
   W2Err e = W2_OK;
+  if (w2_same_file(s.output, file)) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_ARG,
+                       "%s: the output '%s' is the sweep file itself (it would be overwritten); "
+                       "choose another output", file, s.output);
+    goto done;
+  }
   /* every data file is opened and checked against the sweep before anything is written */
   W2_CALL_GOTO(e, done, w2_sweep_check_data(&s));
   W2_CALL_GOTO(e, done, w2_plan_build(&s, &plan));

@@ -37,6 +37,11 @@ int w2_file_exists(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int w2_same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 W2Err w2_mkdirs(const char *path) {
   char buf[4096];
   W2_CHECK(strlen(path) < sizeof buf, W2_ERR_ARG, "path too long: %s", path);

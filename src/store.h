@@ -16,6 +16,9 @@ W2Err w2_store_result_save(const char *path, const W2RunResult *r, uint64_t hash
 W2Err w2_store_result_load(const char *path, uint64_t hash, W2RunResult **out);
 /* 1 when path exists as a regular file. */
 int w2_file_exists(const char *path);
+/* 1 when a and b both exist and are the same file (same device and inode: catches
+ * "./x", symlinks and hard links), so an output can be refused before it overwrites an input. */
+int w2_same_file(const char *a, const char *b);
 /* mkdir -p */
 W2Err w2_mkdirs(const char *path);
 
