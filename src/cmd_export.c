@@ -20,7 +20,9 @@ static const char *const cols[] = {
     "student_acc", "student_best_acc", "pgr", "pgr_best", "gap", "gap_se", "pgr_status",
     "agree_weak_wrong", "weak_flops",
     "strong_flops", "agree", "agree_weak_right", "student_auroc", "student_ece", "weak_params",
-    "strong_params", "wall_s"};
+    "strong_params", "wall_s", "ceiling_ft_acc", "ceiling_lp_acc", "ceiling_is_probe",
+    "recipe_lr", "recipe_epochs", "recipe_anchor_decay", "recipe_body_lr_scale",
+    "recipe_head_init", "weak_recipe_lr", "weak_recipe_epochs"};
 #define NCOL (int)(sizeof cols / sizeof cols[0])
 
 /* string columns (32 bytes); "seed" (column 1) is the one integer column (uint64: seeds are
