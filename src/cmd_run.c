@@ -129,10 +129,11 @@ static W2Err refresh_data_cells(const char *workdir, const W2Sweep *s) {
     W2_CALL(w2_dataset_info(s->tasks[i].file, &info));
     now[i] = info.hash;
     if (known[i] && old[i] == now[i]) continue;
-    /* remove cells/cell__<task>__*.h5 (job file names, plan.h w2_job_filename) */
-    char dir[W2_PATH_MAX + 64], prefix[W2_NAME_MAX + 16];
+    /* remove the files of cells "cell/<task>/..." (job file names, plan.h w2_job_filename) */
+    char dir[W2_PATH_MAX + 64], prefix[W2_NAME_MAX * 2 + 16], id[W2_NAME_MAX + 16];
     snprintf(dir, sizeof dir, "%s/cells", workdir);
-    snprintf(prefix, sizeof prefix, "cell__%s__", s->tasks[i].name);
+    snprintf(id, sizeof id, "cell/%s/", s->tasks[i].name);
+    w2_job_filename(id, prefix, sizeof prefix);
     DIR *d = opendir(dir);
     if (!d) continue; /* no cells yet */
     struct dirent *de;

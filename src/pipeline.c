@@ -546,7 +546,7 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   snprintf(meta.kind, sizeof meta.kind, "pretrained");
   meta.seed = seed;
   meta.config_hash = w2_pretrain_source_hash(p->s, size, &src, seed);
-  if (path[0] && w2_file_exists(path)) {
+  if (path[0] && w2_artifact_ok(path)) {
     W2Arch a = pretrain_arch(p, size, &src);
     W2_CALL(load_cached(p, path, &a, &meta, out));
     return W2_OK;
@@ -586,7 +586,7 @@ static W2Err start_model(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   snprintf(meta.kind, sizeof meta.kind, "unsup");
   meta.seed = seed;
   meta.config_hash = unsup_hash(p, size, t, seed);
-  if (path[0] && w2_file_exists(path)) {
+  if (path[0] && w2_artifact_ok(path)) {
     W2PretrainSource src;
     task_source(p, t, &src);
     W2Arch a = pretrain_arch(p, size, &src);
@@ -723,7 +723,7 @@ W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W
   uint64_t hash = w2_pipe_weak_hash(p, weak, t, seed);
   W2_CALL(result_new(td->n_b, td->n_test, out));
   W2RunResult *r = *out;
-  if (path[0] && w2_file_exists(path)) {
+  if (path[0] && w2_artifact_ok(path)) {
     (*out)->recipe = p->s->finetune;
     W2Err e = w2_store_result_load(path, hash, out);
     if (e) w2_run_result_free(out);
@@ -769,7 +769,7 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
   w2_pipe_ceiling_path(p, size, t, seed, unsup, path, sizeof path);
   uint64_t hash = w2_pipe_ceiling_hash(p, size, t, seed, unsup);
   W2_CALL(result_new(td->n_b, td->n_test, out));
-  if (path[0] && w2_file_exists(path)) {
+  if (path[0] && w2_artifact_ok(path)) {
     (*out)->recipe = p->s->finetune;
     W2Err e = w2_store_result_load(path, hash, out);
     if (e) w2_run_result_free(out);

@@ -312,11 +312,14 @@ int w2_plan_find(const W2Plan *p, const char *id) {
 }
 
 void w2_job_filename(const char *id, char *out, size_t len) {
+  /* '/' -> "__" and '_' -> "_-": every '_' of the output starts a two-character escape, so
+   * the mapping is injective ("a_/b" and "a/_b" no longer both give "a___b"). Names never
+   * contain '/', so the common case reads as before. */
   size_t k = 0;
-  for (const char *c = id; *c && k + 3 < len; c++) {
-    if (*c == '/') {
+  for (const char *c = id; *c && k + 2 < len; c++) {
+    if (*c == '/' || *c == '_') {
       out[k++] = '_';
-      out[k++] = '_';
+      out[k++] = *c == '/' ? '_' : '-';
     } else {
       out[k++] = *c;
     }

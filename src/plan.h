@@ -66,7 +66,8 @@ double w2_plan_simulate(const W2Plan *plan, int nranks, double flops_per_s);
 /* Human summary: counts, FLOPs, critical path, estimated wall time on nranks. */
 void w2_plan_print(const W2Plan *plan, const W2Sweep *s, int nranks, double flops_per_s,
                    FILE *out);
-/* A filesystem-safe name for a job id ('/' -> '__'). */
+/* A filesystem-safe name for a job id, one to one: '/' -> "__", '_' -> "_-" (out must hold
+ * 2 * strlen(id) + 1 bytes). */
 void w2_job_filename(const char *id, char *out, size_t len);
 
 #endif

@@ -3,7 +3,8 @@
  * While running, every finished cell is one small HDF5 file in the sweep's work directory
  * <output>.parts/cells/<job>.h5, written to a temporary name and renamed: a cell is either
  * there completely or not at all, whatever is killed when. That file is the durable unit
- * of progress (resume skips cells whose file is there) and the shard that `merge` reads.
+ * of progress (resume skips cells whose file is there and opens: a truncated one is redone)
+ * and the shard that `merge` reads.
  * Beside it, <output>.parts/status/<job>.txt records attempts and the last error of jobs
  * that failed or are running.
  *

@@ -48,7 +48,7 @@ int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const ch
     break;
   default: w2_results_cell_path(workdir, j->id, path, sizeof path); break;
   }
-  return path[0] && w2_file_exists(path);
+  return path[0] && w2_artifact_ok(path); /* a truncated file is redone */
 }
 
 int w2_job_matches(const char *id, const char *pattern) {

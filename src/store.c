@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 
@@ -35,6 +36,19 @@ void w2_curve_free(W2Curve *c) {
 int w2_file_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int w2_artifact_ok(const char *path) {
+  if (!w2_file_exists(path)) return 0;
+  hid_t f = -1;
+  W2Err e = w2_h5_open_read(path, -1, &f);
+  if (!e) {
+    H5Fclose(f);
+    return 1;
+  }
+  w2_error_clear();
+  if (e == W2_ERR_DATA) unlink(path); /* unreadable as HDF5: recomputed (see store.h) */
+  return 0;
 }
 
 int w2_same_file(const char *a, const char *b) {

@@ -16,6 +16,11 @@ W2Err w2_store_result_save(const char *path, const W2RunResult *r, uint64_t hash
 W2Err w2_store_result_load(const char *path, uint64_t hash, W2RunResult **out);
 /* 1 when path exists as a regular file. */
 int w2_file_exists(const char *path);
+/* 1 when path is there and opens as a complete HDF5 file: the test of "this artifact, cell or
+ * checkpoint is done". Writers only ever rename whole files into place, so a file that does
+ * not open (cut short by a full disk, a copy or a crashed file system) is removed and 0 is
+ * returned: the job that makes it runs again, instead of every rerun failing on it. */
+int w2_artifact_ok(const char *path);
 /* 1 when a and b both exist and are the same file (same device and inode: catches
  * "./x", symlinks and hard links), so an output can be refused before it overwrites an input. */
 int w2_same_file(const char *a, const char *b);

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# test_faults.sh — faults that once lost data or failed forever (issue 14), each a regression
+# test on the smallest sweeps (a second or two each):
+#   6. job-file names are one to one: sizes "a", "a__b", "c", "b__c" give four cells, not three;
+#   7. a truncated cell file, cache checkpoint or cached weak result is recomputed, not
+#      counted as done (the old runner failed on every rerun until it was deleted by hand);
+# Needs $W2SWEEP, $MPIEXEC and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
+set -uo pipefail
+W2=${W2SWEEP:?}
+MPI=${MPIEXEC:-mpiexec}
+PY=/usr/bin/python3
+$PY -c "import h5py" 2>/dev/null || { echo "SKIP: $PY has no h5py"; exit 77; }
+T=$(mktemp -d /tmp/w2test-faults.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+check() { # check WHAT command...
+  local what=$1
+  shift
+  if "$@" >"$T/last.log" 2>&1; then pass=$((pass + 1)); else
+    fail=$((fail + 1))
+    echo "NOT OK: $what"
+    tail -n 5 "$T/last.log"
+  fi
+}
+# one_line WHAT PATTERN RC command...: exits RC with exactly one stderr line matching PATTERN
+one_line() {
+  local what=$1 pat=$2 want=$3
+  shift 3
+  "$@" >"$T/out.log" 2>"$T/err.log"
+  local rc=$?
+  if [ "$rc" -eq "$want" ] && [ "$(wc -l <"$T/err.log")" -eq 1 ] && grep -q -- "$pat" "$T/err.log"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "NOT OK: $what (exit $rc, want $want)"
+    head -n 4 "$T/err.log"
+  fi
+}
+# sweep FILE [sizes] [weak] [strong] [extra line]: one task, one method, one seed
+T48='{ name = "t4"; width = 4; depth = 1; }, { name = "t8"; width = 8; depth = 1; }'
+W4='["t4"]'
+S8='["t8"]'
+sweep() {
+  cat >"$1" <<CFG
+name = "faults";
+seeds = [0];
+world = { seed = 3; latent_dim = 4; input_dim = 12; render_depth = 2; pretrain_targets = 24; };
+data = { n_a = 100; n_b = 100; n_test = 100; };
+tasks = ( "linear" );
+sizes = ( ${2:-$T48} );
+weak = ${3:-$W4};
+strong = ${4:-$S8};
+methods = ( "naive" );
+pretrain = { epochs = 1.0; batch = 32; examples_per_param = 1.0; min_examples = 256; max_examples = 512; };
+finetune = { epochs = 1.0; batch = 16; };
+eval_points = 2;
+${5:-}
+CFG
+}
+ncells() { $PY -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print(len(f['summary']))" "$1"; }
+run() { "$W2" run "$@" --quiet; }
+
+# ---- 6. job-file names are one to one -------------------------------------------------------
+sweep "$T/col.cfg" '{ name = "a"; width = 4; depth = 1; }, { name = "a__b"; width = 4; depth = 1; },
+  { name = "c"; width = 8; depth = 1; }, { name = "b__c"; width = 8; depth = 1; }' \
+  '["a", "a__b"]' '["c", "b__c"]'
+check "6: sizes a, a__b, c, b__c run" run "$T/col.cfg" --output "$T/col.h5" --cache "$T/cache"
+check "6: four cells, four files" test "$(ls "$T/col.h5.parts/cells" | wc -l)-$(ncells "$T/col.h5" 2>/dev/null)" = 4-4
+
+# ---- 7. truncated files are redone, not done -------------------------------------------------
+sweep "$T/tr.cfg"
+check "7: first run" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
+cell=$(ls "$T"/tr.h5.parts/cells/*.h5)
+truncate -s 1000 "$cell"
+check "7: a truncated cell file is recomputed" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
+check "7: ... and the results are whole" test "$(ncells "$T/tr.h5" 2>/dev/null)" = 1
+rm -f "$cell"
+for f in "$T"/cache/pretrained/t8-*.h5 "$T"/cache/weak/*.h5; do truncate -s 2000 "$f"; done
+check "7: a truncated checkpoint and weak result are recomputed" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
+check "7: ... and the results are whole" test "$(ncells "$T/tr.h5" 2>/dev/null)" = 1
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
