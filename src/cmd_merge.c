@@ -177,6 +177,24 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
   if (shards_opt) snprintf(shards, sizeof shards, "%s", shards_opt);
   else snprintf(shards, sizeof shards, "%s.shards", s.output);
   W2_CALL_GOTO(e, done, list_shards(shards, &shard, &cnt->nshards));
+  /* never mix sweeps: the output, every shard and the work directory must be this sweep's */
+  W2_CALL_GOTO(e, done, w2_results_check_output(&s));
+  for (int sh = 0; sh < cnt->nshards; sh++) {
+    snprintf(path, sizeof path, "%s/%s", shards, shard[sh]);
+    if (w2_results_sweep_match(path, &s) < 0) {
+      e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG,
+                         "merge: shard %s was run from another version of %s; its cells would "
+                         "mix two sweeps (rerun the cells array, or merge with the file it ran)",
+                         path, s.source_path);
+      goto done;
+    }
+  }
+  if (w2_results_sweep_match(workdir, &s) < 0) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG,
+                       "merge: %s holds cells of another version of %s; remove it (or merge "
+                       "with --output elsewhere)", workdir, s.source_path);
+    goto done;
+  }
 
   /* cells of the plan by file name, for lookups of what the shards hold */
   int nc = 0;
@@ -227,6 +245,7 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
     }
   }
   W2_CALL_GOTO(e, done, w2_results_prepare(workdir));
+  W2_CALL_GOTO(e, done, w2_results_check_sweep(workdir, &s)); /* a later `run` checks it */
   W2_CALL_GOTO(e, done, w2_results_write_jobs(workdir, plan));
   for (int sh = 0; sh < cnt->nshards; sh++) {
     char sdir[2 * W2_PATH_MAX + 8];

@@ -128,22 +128,35 @@ void w2_status_read(const char *workdir, const char *job_id, W2Status *st) {
   fclose(f);
 }
 
-W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s) {
+uint64_t w2_results_sweep_hash(const W2Sweep *s) {
   const char *text = s->config_text ? s->config_text : "";
-  unsigned long long h = (unsigned long long)w2_fnv1a(W2_FNV_OFFSET, text, strlen(text));
+  return w2_fnv1a(W2_FNV_OFFSET, text, strlen(text));
+}
+
+int w2_results_sweep_match(const char *workdir, const W2Sweep *s) {
   char path[W2_PATH_MAX + 32], line[64];
   snprintf(path, sizeof path, "%s/sweep.hash", workdir);
   FILE *f = fopen(path, "r");
-  if (f) {
-    unsigned long long old = 0;
-    int ok = fgets(line, sizeof line, f) && sscanf(line, "%llx", &old) == 1;
-    fclose(f);
-    W2_CHECK(ok && old == h, W2_ERR_CONFIG,
+  if (!f) return 0;
+  unsigned long long old = 0;
+  int ok = fgets(line, sizeof line, f) && sscanf(line, "%llx", &old) == 1;
+  fclose(f);
+  return ok && old == (unsigned long long)w2_results_sweep_hash(s) ? 1 : -1;
+}
+
+W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s) {
+  unsigned long long h = (unsigned long long)w2_results_sweep_hash(s);
+  char path[W2_PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/sweep.hash", workdir);
+  int m = w2_results_sweep_match(workdir, s);
+  if (m) {
+    W2_CHECK(m > 0, W2_ERR_CONFIG,
              "%s: its finished cells were computed from another version of %s; remove %s "
              "(or run with --output elsewhere) to start this sweep afresh",
              workdir, s->source_path, workdir);
     return W2_OK;
   }
+  FILE *f;
   char tmp[W2_PATH_MAX + 128];
   w2_tmp_path(path, tmp, sizeof tmp);
   f = fopen(tmp, "w");
@@ -154,6 +167,32 @@ W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s) {
     unlink(tmp);
     W2_RAISE(W2_ERR_IO, "%s: cannot write", path);
   }
+  return W2_OK;
+}
+
+W2Err w2_results_check_output(const W2Sweep *s) {
+  if (!w2_file_exists(s->output)) return W2_OK;
+  hid_t f;
+  W2Err e = w2_h5_open_read(s->output, -1, &f);
+  if (e) {
+    w2_error_clear();
+    W2_RAISE(W2_ERR_ARG, "%s exists and is not a w2sweep results file; refusing to replace it "
+             "(choose another --output)", s->output);
+  }
+  char name[W2_NAME_MAX + 8] = "";
+  uint64_t h = 0;
+  int has_name = H5Aexists(f, "sweep_name") > 0, has_hash = H5Aexists(f, "sweep_hash") > 0;
+  if (has_name) e = w2_h5_attr_read_str(f, s->output, "sweep_name", name, sizeof name);
+  if (!e && has_hash) e = w2_h5_attr_read_u64(f, s->output, "sweep_hash", &h);
+  H5Fclose(f);
+  if (e) w2_error_clear();
+  W2_CHECK(!e && has_name, W2_ERR_ARG,
+           "%s exists and is not a w2sweep results file; refusing to replace it (choose "
+           "another --output)", s->output);
+  W2_CHECK(has_hash ? h == w2_results_sweep_hash(s) : strcmp(name, s->name) == 0, W2_ERR_ARG,
+           "%s holds the results of sweep '%s'%s, not of %s; refusing to replace it (remove it, "
+           "or choose another --output)", s->output, name,
+           strcmp(name, s->name) ? "" : " from another version of its file", s->source_path);
   return W2_OK;
 }
 
@@ -648,6 +687,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
   W2_CALL_GOTO(e, close, write_provenance(f, s, prov));
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "schema_version", SCHEMA_VERSION));
   W2_CALL_GOTO(e, close, attr_put_str(f, s->output, "sweep_name", s->name));
+  W2_CALL_GOTO(e, close, w2_h5_attr_write_u64(f, s->output, "sweep_hash", w2_results_sweep_hash(s)));
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "complete", miss == 0));
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "cells_expected", ncell));
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "cells_present", nrow));

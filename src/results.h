@@ -52,6 +52,17 @@ void w2_status_read(const char *workdir, const char *job_id, W2Status *st);
  * finished cells there were computed with the old settings (artifacts are safe: the cache
  * keys them by exactly the settings that determine them). */
 W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s);
+/* The hash of the sweep text that sweep.hash and the results file's root attribute
+ * `sweep_hash` record (FNV-1a of the whole text). */
+uint64_t w2_results_sweep_hash(const W2Sweep *s);
+/* How a work directory (or a shard's) relates to sweep s: 1 its sweep.hash is s's, 0 it
+ * has none, -1 it was made by another sweep text. */
+int w2_results_sweep_match(const char *workdir, const W2Sweep *s);
+
+/* When s->output exists it must be a results file of this very sweep text (root attribute
+ * sweep_hash; files without one: the same sweep name): anything else is refused, W2_ERR_ARG
+ * with one line, before it could be replaced (`merge --output` onto another sweep's file). */
+W2Err w2_results_check_output(const W2Sweep *s);
 
 /* The job list of the plan, one id per line, in <workdir>/jobs.txt (for `status`). */
 W2Err w2_results_write_jobs(const char *workdir, const W2Plan *plan);

@@ -4,6 +4,8 @@
 #   6. job-file names are one to one: sizes "a", "a__b", "c", "b__c" give four cells, not three;
 #   7. a truncated cell file, cache checkpoint or cached weak result is recomputed, not
 #      counted as done (the old runner failed on every rerun until it was deleted by hand);
+#   3. merge never mixes sweeps: shards of an edited sweep are refused, and so is
+#      `merge --output` onto another sweep's results file (both left unchanged);
 # Needs $W2SWEEP, $MPIEXEC and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
 set -uo pipefail
 W2=${W2SWEEP:?}
@@ -79,6 +81,23 @@ rm -f "$cell"
 for f in "$T"/cache/pretrained/t8-*.h5 "$T"/cache/weak/*.h5; do truncate -s 2000 "$f"; done
 check "7: a truncated checkpoint and weak result are recomputed" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
 check "7: ... and the results are whole" test "$(ncells "$T/tr.h5" 2>/dev/null)" = 1
+
+# ---- 3. merge never mixes sweeps -------------------------------------------------------------
+sweep "$T/m.cfg"
+check "3: shard 0/2" run "$T/m.cfg" --shard 0/2 --no-assemble --output "$T/m.h5.shards/c0.h5" --cache "$T/c3"
+sweep "$T/m.cfg" "" "" "" "# edited after the first shard ran"
+check "3: shard 1/2 of the edited sweep" run "$T/m.cfg" --shard 1/2 --no-assemble --output "$T/m.h5.shards/c1.h5" --cache "$T/c3"
+one_line "3: merge refuses a shard of another version" "shard .*c0.h5.parts was run from another version" 2 \
+  "$W2" merge "$T/m.cfg" --output "$T/m.h5" --cache "$T/c3"
+check "3: ... and writes nothing" test ! -e "$T/m.h5"
+cp "$T/col.h5" "$T/other.h5"
+one_line "3: merge --output onto another sweep's results file is refused" "holds the results of sweep" 2 \
+  "$W2" merge "$T/m.cfg" --output "$T/col.h5" --cache "$T/c3"
+check "3: ... which is unchanged" cmp "$T/col.h5" "$T/other.h5"
+rm -rf "$T/m.h5.shards/c0.h5.parts"
+check "3: shard 0/2 rerun with the edited sweep" run "$T/m.cfg" --shard 0/2 --no-assemble --output "$T/m.h5.shards/c0.h5" --cache "$T/c3"
+check "3: merge of this sweep's shards still works" "$W2" merge "$T/m.cfg" --output "$T/m.h5" --cache "$T/c3"
+check "3: ... and a run of another version refuses its cells" sh -c '! "$0" run "$1" --output "$2/m.h5" --cache "$2/c3" --quiet' "$W2" "$T/tr.cfg" "$T"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
