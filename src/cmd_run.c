@@ -312,7 +312,10 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
   int ebad = e != W2_OK;
   MPI_Bcast(&ebad, 1, MPI_INT, 0, MPI_COMM_WORLD);
   MPI_Bcast(exit_failed, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (ebad && !e) e = W2_ERR_IO;
+  if (ebad && !e) {
+    e = W2_ERR_IO; /* rank 0 printed why; this rank has nothing more to say */
+    *silent = 1;
+  }
 done:
   w2_plan_destroy(&plan);
   w2_sweep_free(&s);
@@ -323,6 +326,12 @@ int w2_cmd_run(int argc, char **argv) {
   int failed = 0, quiet = 0;
   W2Err e = run(argc, argv, &failed, &quiet);
   if (e) {
+    /* One line, from one rank: every rank reads the same command line, sweep and data files,
+     * so an input error (exit 2) is the same on all of them and rank 0 says it; an error of
+     * this rank's own (I/O, MPI, memory) is still printed where it happened. */
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank != 0 && w2_exit_status(e) == W2_EXIT_INPUT) quiet = 1;
     if (!quiet) w2_error_report();
     return w2_exit_status(e);
   }

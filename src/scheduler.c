@@ -46,7 +46,22 @@ int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const ch
   case W2_JOB_CEILING:
     w2_pipe_ceiling_path(p, &s->sizes[j->size], &s->tasks[j->task], seed, j->unsup, path, sizeof path);
     break;
-  default: w2_results_cell_path(workdir, j->id, path, sizeof path); break;
+  default: {
+    /* a cell file is read whole (assembly will read it anyway): one that is not a cell is
+     * removed and its cell recomputed, instead of failing every assembly */
+    w2_results_cell_path(workdir, j->id, path, sizeof path);
+    if (!w2_artifact_ok(path)) return 0;
+    W2CellResult c;
+    memset(&c, 0, sizeof c);
+    W2Err e = w2_cellfile_read(path, &c);
+    w2_cell_result_clear(&c);
+    if (e) {
+      w2_error_clear();
+      if (e == W2_ERR_DATA) unlink(path);
+      return 0;
+    }
+    return 1;
+  }
   }
   return path[0] && w2_artifact_ok(path); /* a truncated file is redone */
 }

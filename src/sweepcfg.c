@@ -1494,11 +1494,12 @@ W2Err w2_sweep_load_ex(const char *path, W2Sweep *s, FILE *warn) {
 
   W2Err err;
   W2_CALL_GOTO(err, fail, read_text(path, &s->config_text));
-  p.text = s->config_text;
-  W2_CALL_GOTO(err, fail, prescan(&p, s->config_text));
+  /* a UTF-8 byte-order mark (editors on Windows add one) is not text libconfig reads */
+  p.text = s->config_text + (strncmp(s->config_text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0);
+  W2_CALL_GOTO(err, fail, prescan(&p, p.text));
   config_t cfg;
   config_init(&cfg);
-  if (!config_read_string(&cfg, s->config_text)) {
+  if (!config_read_string(&cfg, p.text)) {
     const char *f = config_error_file(&cfg);
     err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG, "%s:%d: %s", f ? f : path,
                          config_error_line(&cfg) > 0 ? config_error_line(&cfg) : 1,

@@ -4,6 +4,9 @@
 #   6. job-file names are one to one: sizes "a", "a__b", "c", "b__c" give four cells, not three;
 #   7. a truncated cell file, cache checkpoint or cached weak result is recomputed, not
 #      counted as done (the old runner failed on every rerun until it was deleted by hand);
+#  13. errors are printed once, from one rank, with no trailing "unknown error" (2 ranks):
+#      a bad sweep file, an assembly that fails; a cell file that is not one is recomputed;
+#  16. a UTF-8 byte-order mark is read past;
 #   3. merge never mixes sweeps: shards of an edited sweep are refused, and so is
 #      `merge --output` onto another sweep's results file (both left unchanged);
 # Needs $W2SWEEP, $MPIEXEC and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
@@ -98,6 +101,29 @@ rm -rf "$T/m.h5.shards/c0.h5.parts"
 check "3: shard 0/2 rerun with the edited sweep" run "$T/m.cfg" --shard 0/2 --no-assemble --output "$T/m.h5.shards/c0.h5" --cache "$T/c3"
 check "3: merge of this sweep's shards still works" "$W2" merge "$T/m.cfg" --output "$T/m.h5" --cache "$T/c3"
 check "3: ... and a run of another version refuses its cells" sh -c '! "$0" run "$1" --output "$2/m.h5" --cache "$2/c3" --quiet' "$W2" "$T/tr.cfg" "$T"
+
+# ---- 13. one error line, from one rank --------------------------------------------------------
+errlines() { grep -c "w2sweep: error" "$T/err.log"; }
+printf 'name = "x";\nseeds = [0;\n' >"$T/bad.cfg"
+$MPI -n 2 "$W2" run "$T/bad.cfg" >/dev/null 2>"$T/err.log"
+check "13: a bad sweep file under 2 ranks: one error line" test "$(errlines)" = 1
+check "13: ... naming the line" grep -q "bad.cfg:2: " "$T/err.log"
+sweep "$T/r2.cfg"
+check "13: a run on 2 ranks" $MPI -n 2 "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet
+$PY -c "import h5py,sys; h5py.File(sys.argv[1],'w').attrs['x']=1" "$(ls "$T"/c13/weak/*.h5)"
+$MPI -n 2 "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet >/dev/null 2>"$T/err.log"
+check "13: an assembly that fails on 2 ranks: one error line" test "$(errlines)" = 1
+check "13: ... and no 'unknown error'" sh -c '! grep -q "unknown error" "$0"' "$T/err.log"
+cell=$(ls "$T"/r2.h5.parts/cells/*.h5)
+$PY -c "import h5py,sys; h5py.File(sys.argv[1],'w').attrs['x']=1" "$cell"
+rm -rf "$T/c13/weak"
+check "13: a cell file that is not a cell is recomputed" $MPI -n 2 "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet
+check "13: ... and the results are whole" test "$(ncells "$T/r2.h5" 2>/dev/null)" = 1
+
+# ---- 16. smaller ones ---------------------------------------------------------------------
+printf '\xEF\xBB\xBF' >"$T/bom.cfg"
+cat "$T/tr.cfg" >>"$T/bom.cfg"
+check "16: a UTF-8 byte-order mark is read past" "$W2" check "$T/bom.cfg"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
