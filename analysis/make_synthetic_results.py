@@ -220,7 +220,7 @@ def main(argv=None):
                              for z in c["chain"]]
                 g.create_dataset("chain_acc", data=np.array(chain_acc, dtype="<f8"))
         p = f.create_group("provenance")
-        p.attrs["config_text"] = "# synthetic results from analysis/make_synthetic_results.py\n"
+        p["config_text"] = "# synthetic results from analysis/make_synthetic_results.py\n"
         p.attrs["git_commit"] = ""
         p.attrs["w2sweep_version"] = "synthetic"
         p.attrs["nranks"] = 1

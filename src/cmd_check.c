@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "results.h"
 #include "error.h"
 #include "dataset.h"
 #include "pretrain.h"
@@ -100,6 +101,7 @@ int w2_cmd_check(int argc, char **argv) {
       continue;
     }
     e = w2_sweep_check_data(s);
+    if (!e) e = w2_results_check_output_path(s, 1);
     if (e) {
       /* "FILE:LINE: tasks[i] ('name'): what is wrong with its data file" */
       if (err) fprintf(err, "%s\n", w2_error_message());

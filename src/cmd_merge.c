@@ -178,6 +178,7 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
   else snprintf(shards, sizeof shards, "%s.shards", s.output);
   W2_CALL_GOTO(e, done, list_shards(shards, &shard, &cnt->nshards));
   /* never mix sweeps: the output, every shard and the work directory must be this sweep's */
+  W2_CALL_GOTO(e, done, w2_results_check_output_path(&s, output == NULL));
   W2_CALL_GOTO(e, done, w2_results_check_output(&s));
   for (int sh = 0; sh < cnt->nshards; sh++) {
     snprintf(path, sizeof path, "%s/%s", shards, shard[sh]);

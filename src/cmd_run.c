@@ -226,6 +226,7 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
                        "choose another output", file, s.output);
     goto done;
   }
+  W2_CALL_GOTO(e, done, w2_results_check_output_path(&s, output == NULL));
   /* every data file is opened and checked against the sweep before anything is written */
   W2_CALL_GOTO(e, done, w2_sweep_check_data(&s));
   W2_CALL_GOTO(e, done, w2_plan_build(&s, &plan));

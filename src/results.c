@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,6 +167,46 @@ W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s) {
   if (bad || rename(tmp, path) != 0) {
     unlink(tmp);
     W2_RAISE(W2_ERR_IO, "%s: cannot write", path);
+  }
+  return W2_OK;
+}
+
+/* Line of the `output` setting in the sweep text (1 when not found). */
+static int output_line(const char *text) {
+  int line = 1;
+  for (const char *c = text; c && *c; line++) {
+    const char *k = c + strspn(c, " \t");
+    if (!strncmp(k, "output", 6) && strchr(" \t=:", k[6])) return line;
+    c = strchr(c, '\n');
+    if (c) c++;
+  }
+  return 1;
+}
+
+W2Err w2_results_check_output_path(const W2Sweep *s, int from_file) {
+  char where[W2_PATH_MAX + 64];
+  if (from_file)
+    snprintf(where, sizeof where, "%s:%d: output", s->source_path,
+             output_line(s->config_text));
+  else
+    snprintf(where, sizeof where, "--output");
+  size_t n = strlen(s->output);
+  W2_CHECK(n > 0 && s->output[n - 1] != '/', W2_ERR_CONFIG,
+           "%s '%s' names a directory; it must name the results file (e.g. '%sresults.h5')",
+           where, s->output, s->output);
+  struct stat st;
+  W2_CHECK(stat(s->output, &st) != 0 || !S_ISDIR(st.st_mode), W2_ERR_CONFIG,
+           "%s '%s' is a directory; it must name the results file (e.g. '%s/results.h5')",
+           where, s->output, s->output);
+  char dir[W2_PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", s->output);
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) {
+    *slash = '\0';
+    /* the nearest existing ancestor must be a directory (w2_mkdirs makes the rest) */
+    while (stat(dir, &st) != 0 && (slash = strrchr(dir, '/')) && slash != dir) *slash = '\0';
+    W2_CHECK(stat(dir, &st) != 0 || S_ISDIR(st.st_mode), W2_ERR_CONFIG,
+             "%s '%s': %s is not a directory", where, s->output, dir);
   }
   return W2_OK;
 }
@@ -526,6 +567,24 @@ done:
   return e;
 }
 
+/* A scalar UTF-8 string dataset: the sweep text may be up to 1 MB, and an attribute holds at
+ * most 64 KB (a sweep file over that once failed only after all compute). */
+static W2Err put_text(hid_t loc, const char *file, const char *name, const char *v) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  W2_CHECK(t >= 0, W2_ERR_IO, "%s: HDF5 cannot make a string type", file);
+  hid_t sp = -1, d = -1;
+  herr_t rc = H5Tset_size(t, strlen(v) + 1);
+  if (rc >= 0) rc = H5Tset_cset(t, H5T_CSET_UTF8);
+  if (rc >= 0) rc = (sp = H5Screate(H5S_SCALAR)) >= 0 ? 0 : -1;
+  if (rc >= 0) rc = (d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0 ? 0 : -1;
+  if (rc >= 0) rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+  if (d >= 0 && H5Dclose(d) < 0) rc = -1;
+  if (sp >= 0) H5Sclose(sp);
+  H5Tclose(t);
+  W2_CHECK(rc >= 0, W2_ERR_IO, "%s: cannot write dataset %s", file, name);
+  return W2_OK;
+}
+
 static W2Err write_provenance(hid_t f, const W2Sweep *s, const W2Provenance *pv) {
   const char *file = s->output;
   hid_t g = H5Gcreate2(f, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -539,7 +598,7 @@ static W2Err write_provenance(hid_t f, const W2Sweep *s, const W2Provenance *pv)
   MPI_Get_library_version(mpiv, &len);
   mpiv[strcspn(mpiv, "\n,")] = '\0';
   W2Err e = W2_OK;
-  W2_CALL_GOTO(e, done, attr_put_str(g, file, "config_text", s->config_text ? s->config_text : ""));
+  W2_CALL_GOTO(e, done, put_text(g, file, "config_text", s->config_text ? s->config_text : ""));
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "config_file", s->source_path));
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "git_commit", W2SWEEP_GIT_COMMIT));
   W2_CALL_GOTO(e, done, attr_put_str(g, file, "w2sweep_version", W2SWEEP_VERSION));

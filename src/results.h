@@ -59,6 +59,10 @@ uint64_t w2_results_sweep_hash(const W2Sweep *s);
  * has none, -1 it was made by another sweep text. */
 int w2_results_sweep_match(const char *workdir, const W2Sweep *s);
 
+/* s->output can be a results file: not '' or ending in '/', not a directory, and its nearest
+ * existing parent a directory; else W2_ERR_CONFIG, one line naming the sweep file's line of
+ * `output` (from_file) or --output. Checked by `check` and before `run` computes anything. */
+W2Err w2_results_check_output_path(const W2Sweep *s, int from_file);
 /* When s->output exists it must be a results file of this very sweep text (root attribute
  * sweep_hash; files without one: the same sweep name): anything else is refused, W2_ERR_ARG
  * with one line, before it could be replaced (`merge --output` onto another sweep's file). */

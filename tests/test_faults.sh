@@ -6,6 +6,9 @@
 #      counted as done (the old runner failed on every rerun until it was deleted by hand);
 #  13. errors are printed once, from one rank, with no trailing "unknown error" (2 ranks):
 #      a bad sweep file, an assembly that fails; a cell file that is not one is recomputed;
+#  11. known before compute, checked before compute: a sweep file over 64 KB runs (its text is
+#      a dataset, no longer an attribute), an `output` ending in '/' or naming a directory is
+#      refused by `check` and by `run` (exit 2, one line, nothing computed);
 #  16. a UTF-8 byte-order mark is read past;
 #   3. merge never mixes sweeps: shards of an edited sweep are refused, and so is
 #      `merge --output` onto another sweep's results file (both left unchanged);
@@ -119,6 +122,27 @@ $PY -c "import h5py,sys; h5py.File(sys.argv[1],'w').attrs['x']=1" "$cell"
 rm -rf "$T/c13/weak"
 check "13: a cell file that is not a cell is recomputed" $MPI -n 2 "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet
 check "13: ... and the results are whole" test "$(ncells "$T/r2.h5" 2>/dev/null)" = 1
+
+# ---- 11. checked before compute ----------------------------------------------------------------
+sweep "$T/big.cfg"
+$PY -c "
+import sys
+with open(sys.argv[1], 'a') as f:
+    for i in range(1200): f.write('# padding line %04d: a sweep file may hold up to 1 MB of text ...\n' % i)
+" "$T/big.cfg"
+check "11: a sweep file over 64 KB ($(stat -c %s "$T/big.cfg") bytes) runs" run "$T/big.cfg" --output "$T/big.h5" --cache "$T/cache"
+check "11: ... and its text is stored whole" $PY -c "
+import h5py, sys
+t = h5py.File(sys.argv[1], 'r')['provenance/config_text'][()].decode()
+assert t == open(sys.argv[2]).read(), len(t)" "$T/big.h5" "$T/big.cfg"
+mkdir -p "$T/adir"
+sweep "$T/slash.cfg" "" "" "" "output = \"$T/adir/\";"
+one_line "11: check refuses output ending in '/'" "slash.cfg:13: output .* names a directory" 2 "$W2" check "$T/slash.cfg"
+one_line "11: run refuses it before computing" "names a directory" 2 "$W2" run "$T/slash.cfg" --cache "$T/c11"
+check "11: ... nothing computed" test ! -e "$T/c11"
+one_line "11: run --output naming a directory is refused" "--output .* is a directory" 2 \
+  "$W2" run "$T/tr.cfg" --output "$T/adir" --cache "$T/c11"
+check "11: ... nothing computed" test ! -e "$T/c11"
 
 # ---- 16. smaller ones ---------------------------------------------------------------------
 printf '\xEF\xBB\xBF' >"$T/bom.cfg"
