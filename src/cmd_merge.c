@@ -27,6 +27,7 @@
 #include "dmat.h"
 #include "health.h"
 #include "results.h"
+#include "runlock.h"
 #include "store.h"
 #include "sweepcfg.h"
 
@@ -170,6 +171,8 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
   CellName *names = NULL;
   char **shard = NULL;
   W2Err e = W2_OK;
+  static char lock[W2_PATH_MAX + 16];
+  lock[0] = '\0';
   static char workdir[W2_PATH_MAX + 16], shards[W2_PATH_MAX + 16], path[4 * W2_PATH_MAX],
       dst[4 * W2_PATH_MAX];
   W2_CALL_GOTO(e, done, w2_plan_build(&s, &plan));
@@ -180,6 +183,7 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
   /* never mix sweeps: the output, every shard and the work directory must be this sweep's */
   W2_CALL_GOTO(e, done, w2_results_check_output_path(&s, output == NULL));
   W2_CALL_GOTO(e, done, w2_results_check_output(&s));
+  W2_CALL_GOTO(e, done, w2_runlock_acquire(s.output, lock, sizeof lock)); /* runlock.h */
   for (int sh = 0; sh < cnt->nshards; sh++) {
     snprintf(path, sizeof path, "%s/%s", shards, shard[sh]);
     if (w2_results_sweep_match(path, &s) < 0) {
@@ -355,6 +359,7 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
             "Rerun the elements that did not finish (sbatch --array=K cells.sbatch), then merge again.\n",
             missing, plan->ncells, s.output);
 done:
+  w2_runlock_release(lock);
   w2_pipeline_destroy(&p);
   w2_grid_destroy(&g);
   if (shard) {

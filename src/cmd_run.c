@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "health.h"
+#include "runlock.h"
 #include "scheduler.h"
 #include "store.h"
 #include "sweepcfg.h"
@@ -232,6 +233,7 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
   W2_CALL_GOTO(e, done, w2_plan_build(&s, &plan));
   char workdir[W2_PATH_MAX + 16];
   w2_results_workdir(&s, workdir, sizeof workdir);
+  static char lock[W2_PATH_MAX + 16]; /* "" unless this rank holds it */
   if (rank == 0) {
     /* the output's directory, the work dir and the cache are made once, before anyone uses them */
     char dir[W2_PATH_MAX];
@@ -241,6 +243,9 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
       *slash = '\0';
       e = w2_mkdirs(dir);
     }
+    /* one run per output at a time (runlock.h); a stop says what is kept */
+    if (!e) e = w2_runlock_acquire(s.output, lock, sizeof lock);
+    if (!e) w2_runlock_signals(workdir);
     if (!e) e = w2_results_prepare(workdir);
     if (!e) e = w2_results_check_sweep(workdir, &s);
     if (!e) e = refresh_data_cells(workdir, &s);
@@ -318,6 +323,8 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
     *silent = 1;
   }
 done:
+  w2_runlock_release(lock);
+  lock[0] = '\0';
   w2_plan_destroy(&plan);
   w2_sweep_free(&s);
   return e;

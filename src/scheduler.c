@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runlock.h"
 #include "store.h"
 
 #define TAG_REQ 7101
@@ -116,6 +117,7 @@ typedef struct Coord {
   W2RunSummary sum;
   double t0, last_print;
   double flops_total;
+  int cells_finished, cells_total; /* for the stop message (runlock.h) */
 } Coord;
 
 static void send_assign(Coord *c, int rank, int job, int attempt, const int *members, int ng) {
@@ -151,7 +153,11 @@ static void job_finished(Coord *c, const Req *r) {
     c->state[j] = J_DONE;
     c->sum.jobs_done++;
     c->sum.flops_done += job->cost * job->ranks;
-    if (job->type == W2_JOB_CELL) c->sum.cells_done++;
+    if (job->type == W2_JOB_CELL) {
+      c->sum.cells_done++;
+      c->cells_finished++;
+      w2_runlock_progress(c->cells_finished, c->cells_total);
+    }
     for (int k = c->dep_start[j]; k < c->dep_start[j + 1]; k++) {
       int d = c->dependents[k];
       if (--c->left[d] == 0 && c->state[d] == J_WAIT) c->state[d] = J_READY;
@@ -249,6 +255,7 @@ static void *coordinator(void *arg) {
     MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQ, c->comm, &flag, &st);
     if (!flag) {
       progress_line(c, 0);
+      w2_runlock_touch();
       nanosleep(&nap, NULL);
       continue;
     }
@@ -516,6 +523,12 @@ W2Err w2_schedule_run(const W2Sweep *s, const W2Plan *plan, MPI_Comm comm0,
       c.flops_total += plan->jobs[i].cost * plan->jobs[i].ranks;
     }
     free(need);
+    for (int i = 0; i < n; i++)
+      if (plan->jobs[i].type == W2_JOB_CELL && c.state[i] != J_NOTNEEDED) {
+        c.cells_total++;
+        c.cells_finished += c.state[i] == J_SKIP;
+      }
+    w2_runlock_progress(c.cells_finished, c.cells_total);
     c.t0 = c.last_print = wall();
     if (pthread_create(&th, NULL, coordinator, &c) != 0) {
       fprintf(stderr, "w2sweep: error: cannot start the coordinator thread\n");

@@ -9,6 +9,10 @@
 #  11. known before compute, checked before compute: a sweep file over 64 KB runs (its text is
 #      a dataset, no longer an attribute), an `output` ending in '/' or naming a directory is
 #      refused by `check` and by `run` (exit 2, one line, nothing computed);
+#   8. a second run of the same sweep refuses with one line naming the first (its pid), and
+#      a stale lock (its run gone) is taken over;
+#  15. SIGTERM says how many cells were finished and that the same command resumes, dies of
+#      the signal, and leaves no lock behind;
 #  16. a UTF-8 byte-order mark is read past;
 #   3. merge never mixes sweeps: shards of an edited sweep are refused, and so is
 #      `merge --output` onto another sweep's results file (both left unchanged);
@@ -19,7 +23,7 @@ MPI=${MPIEXEC:-mpiexec}
 PY=/usr/bin/python3
 $PY -c "import h5py" 2>/dev/null || { echo "SKIP: $PY has no h5py"; exit 77; }
 T=$(mktemp -d /tmp/w2test-faults.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 pass=0
 fail=0
 check() { # check WHAT command...
@@ -143,6 +147,32 @@ check "11: ... nothing computed" test ! -e "$T/c11"
 one_line "11: run --output naming a directory is refused" "--output .* is a directory" 2 \
   "$W2" run "$T/tr.cfg" --output "$T/adir" --cache "$T/c11"
 check "11: ... nothing computed" test ! -e "$T/c11"
+
+# ---- 8 and 15. a concurrent run, a stale lock, SIGTERM ----------------------------------------
+sweep "$T/long.cfg"
+sed -i -e 's/^seeds = \[0\];/seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];/' \
+  -e 's/n_a = 100; n_b = 100;/n_a = 1000; n_b = 1000;/' -e 's/finetune = { epochs = 1.0;/finetune = { epochs = 400.0;/' "$T/long.cfg"
+"$W2" run "$T/long.cfg" --output "$T/long.h5" --cache "$T/c8" --quiet >/dev/null 2>"$T/first.err" &
+first=$!
+for _ in $(seq 600); do # until the first run holds the lock and has finished a cell
+  [ -e "$T/long.h5.lock" ] && [ -n "$(ls "$T/long.h5.parts/cells" 2>/dev/null)" ] && break
+  sleep 0.05
+done
+one_line "8: a second run of the same sweep refuses" "in use by another run (pid $first on" 2 \
+  "$W2" run "$T/long.cfg" --output "$T/long.h5" --cache "$T/c8" --quiet
+kill -TERM "$first"
+wait "$first"
+rc=$?
+check "15: SIGTERM: the run dies of it (exit $rc)" test "$rc" = 143
+check "15: ... saying what was finished and that the same command resumes" \
+  grep -Eq "interrupted by SIGTERM: [1-9][0-9]* of 16 cells finished.*run the same command to resume" "$T/first.err"
+check "15: ... and leaves no lock" test ! -e "$T/long.h5.lock"
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+echo "$dead $(hostname) 2020-01-01T00:00:00Z" >"$T/tr.h5.lock"
+check "8: a stale lock (its pid gone) is taken over" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
+check "8: ... and released" test ! -e "$T/tr.h5.lock"
 
 # ---- 16. smaller ones ---------------------------------------------------------------------
 printf '\xEF\xBB\xBF' >"$T/bom.cfg"
