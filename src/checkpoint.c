@@ -72,40 +72,79 @@ W2Err w2_h5_open_read(const char *path, int file_locking, hid_t *file) {
   return W2_OK;
 }
 
+/* Files are built in memory (the core driver, no backing store) and written out by
+ * w2_h5_commit with checked write() calls. HDF5 itself never writes to disk: a write that
+ * HDF5 cannot finish (a full disk) leaves its file half-closed in the library, which closes
+ * it again at shutdown, inside MPI_Finalize, and crashes there (every rank once died with
+ * SIGSEGV on a full disk). The cost is the file's size in memory on the writing rank. */
 W2Err w2_h5_create_tmp(const char *path, int file_locking, char *tmp, size_t cap, hid_t *file) {
   *file = H5I_INVALID_HID;
   w2_tmp_path(path, tmp, cap);
   int len = (int)strlen(tmp);
   W2_CHECK(len > 0 && (size_t)len < cap, W2_ERR_ARG, "%s: path too long", path);
+  /* the temporary name must be creatable now, not only after the work */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  W2_CHECK(fd >= 0, W2_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+  close(fd);
   hid_t fapl = w2_h5_fapl(file_locking);
-  if (fapl < 0) return w2_error_push(__FILE__, __LINE__, __func__, W2_ERR_IO);
-  errno = 0;
-  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  int e = errno;
+  if (fapl < 0) {
+    unlink(tmp);
+    return w2_error_push(__FILE__, __LINE__, __func__, W2_ERR_IO);
+  }
+  hid_t f = -1;
+  if (H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0)
+    f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
-  W2_CHECK(f >= 0, W2_ERR_IO, "%s: cannot create file%s%s", path, e ? ": " : "",
-           e ? strerror(e) : "");
+  if (f < 0) {
+    unlink(tmp);
+    W2_RAISE(W2_ERR_IO, "%s: HDF5 cannot create a file", path);
+  }
   *file = f;
   return W2_OK;
 }
 
+/* Writes n bytes of buf to tmp and syncs it; W2_ERR_IO naming the reason (ENOSPC, EIO). */
+static W2Err write_image(const char *tmp, const char *path, const char *buf, size_t n) {
+  int fd = open(tmp, O_WRONLY | O_TRUNC);
+  W2_CHECK(fd >= 0, W2_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(fd, buf + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = w < 0 ? errno : EIO;
+      close(fd);
+      W2_RAISE(W2_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+    }
+    done += (size_t)w;
+  }
+  /* data on disk before the name: a crash after rename must not expose an empty file */
+  int bad = fsync(fd) != 0 ? errno : 0;
+  if (close(fd) != 0 && !bad) bad = errno;
+  W2_CHECK(!bad, W2_ERR_IO, "%s: cannot write: %s", path, strerror(bad));
+  return W2_OK;
+}
+
 W2Err w2_h5_commit(hid_t *file, const char *tmp, const char *path, W2Err err) {
-  int closed = 1;
-  if (*file >= 0) closed = H5Fclose(*file) >= 0;
+  char *img = NULL;
+  ssize_t n = 0;
+  int ok = 1;
+  if (*file >= 0) {
+    if (!err) {
+      ok = H5Fflush(*file, H5F_SCOPE_GLOBAL) >= 0 && (n = H5Fget_file_image(*file, NULL, 0)) > 0 &&
+           (img = malloc((size_t)n)) != NULL && H5Fget_file_image(*file, img, (size_t)n) == n;
+    }
+    ok &= H5Fclose(*file) >= 0; /* in memory: nothing left half-open */
+  }
   *file = H5I_INVALID_HID;
+  if (!err && !ok)
+    err = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_IO,
+                         "%s: HDF5 could not finish the file (%zd bytes)", path, n);
+  if (!err) err = write_image(tmp, path, img, (size_t)n);
+  free(img);
   if (err) {
     remove(tmp);
     return w2_error_push(__FILE__, __LINE__, __func__, err);
-  }
-  if (!closed) {
-    remove(tmp);
-    W2_RAISE(W2_ERR_IO, "%s: HDF5 could not finish writing the file", path);
-  }
-  /* Data on disk before the name: a crash after rename must not expose an empty file. */
-  int fd = open(tmp, O_RDONLY);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
   }
   if (rename(tmp, path) != 0) {
     int e = errno;

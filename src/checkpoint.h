@@ -94,7 +94,9 @@ void w2_h5_silence(void);
  * corrupt: W2_ERR_DATA. */
 W2Err w2_h5_open_read(const char *path, int file_locking, hid_t *file);
 /* Creates (truncating) the temporary file tmp = "<path>.tmp.<pid>" (cap bytes) for an
- * atomic write of path. W2_ERR_IO when it cannot be created. */
+ * atomic write of path. W2_ERR_IO when it cannot be created. The HDF5 file is built in
+ * memory and written by w2_h5_commit, so a full disk is an error there, never a file left
+ * half-open inside HDF5 (see checkpoint.c). */
 W2Err w2_h5_create_tmp(const char *path, int file_locking, char *tmp, size_t cap, hid_t *file);
 /* Finishes an atomic write: closes *file (sets it negative); if err == W2_OK, syncs tmp
  * to disk and renames it to path, otherwise removes tmp. Returns err, or W2_ERR_IO when

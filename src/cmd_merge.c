@@ -183,7 +183,6 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
   /* never mix sweeps: the output, every shard and the work directory must be this sweep's */
   W2_CALL_GOTO(e, done, w2_results_check_output_path(&s, output == NULL));
   W2_CALL_GOTO(e, done, w2_results_check_output(&s));
-  W2_CALL_GOTO(e, done, w2_runlock_acquire(s.output, lock, sizeof lock)); /* runlock.h */
   for (int sh = 0; sh < cnt->nshards; sh++) {
     snprintf(path, sizeof path, "%s/%s", shards, shard[sh]);
     if (w2_results_sweep_match(path, &s) < 0) {
@@ -249,6 +248,7 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
       W2_CALL_GOTO(e, done, w2_mkdirs(dir));
     }
   }
+  W2_CALL_GOTO(e, done, w2_runlock_acquire(s.output, lock, sizeof lock)); /* runlock.h */
   W2_CALL_GOTO(e, done, w2_results_prepare(workdir));
   W2_CALL_GOTO(e, done, w2_results_check_sweep(workdir, &s)); /* a later `run` checks it */
   W2_CALL_GOTO(e, done, w2_results_write_jobs(workdir, plan));

@@ -13,6 +13,8 @@
 #      a stale lock (its run gone) is taken over;
 #  15. SIGTERM says how many cells were finished and that the same command resumes, dies of
 #      the signal, and leaves no lock behind;
+#  10. a full disk (a file-size limit: writes fail with EFBIG) is an error, exit 1, not a
+#      SIGSEGV in MPI_Finalize; no temporary file is left; the same command resumes;
 #  16. a UTF-8 byte-order mark is read past;
 #   3. merge never mixes sweeps: shards of an edited sweep are refused, and so is
 #      `merge --output` onto another sweep's results file (both left unchanged);
@@ -173,6 +175,17 @@ wait $dead
 echo "$dead $(hostname) 2020-01-01T00:00:00Z" >"$T/tr.h5.lock"
 check "8: a stale lock (its pid gone) is taken over" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
 check "8: ... and released" test ! -e "$T/tr.h5.lock"
+
+# ---- 10. a full disk ---------------------------------------------------------------------------
+sweep "$T/fz.cfg"
+$MPI -n 1 sh -c "trap '' XFSZ; ulimit -f 30; exec '$W2' run '$T/fz.cfg' --output '$T/fz.h5' --cache '$T/c10' --quiet" \
+  >/dev/null 2>"$T/err.log"
+rc=$?
+check "10: writes that fail: exit 1 (got $rc), not a crash" test "$rc" = 1
+check "10: ... saying why" grep -q "cannot write: File too large" "$T/err.log"
+check "10: ... leaving no temporary file" test -z "$(find "$T/c10" "$T/fz.h5.parts" -name '*.tmp.*')"
+check "10: the same command then resumes" run "$T/fz.cfg" --output "$T/fz.h5" --cache "$T/c10"
+check "10: ... to whole results" test "$(ncells "$T/fz.h5" 2>/dev/null)" = 1
 
 # ---- 16. smaller ones ---------------------------------------------------------------------
 printf '\xEF\xBB\xBF' >"$T/bom.cfg"
