@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "results.h"
 #include "error.h"
 #include "dataset.h"
+#include "plan.h"
 #include "pretrain.h"
 #include "sweepcfg.h"
 
@@ -51,6 +53,46 @@ static void print_ok(const W2Sweep *s, FILE *out) {
   int skipped = (s->nweak - nchk) * s->nstrong - npairs;
   if (skipped > 0) fprintf(out, "; %d weak>=strong pairs skipped", skipped);
   fprintf(out, ")\n");
+}
+
+/* Each size's memory per rank against the memory a rank will have: runner.rank_memory_gb
+ * when set (a size that does not fit at its group size cannot run: an error, 1 returned),
+ * else this machine's memory (a note: the cluster's nodes may differ). Prints one line per
+ * size that needs a group of ranks or cannot run. */
+static int check_memory(const W2Sweep *s, FILE *out, FILE *err) {
+  double limit = s->rank_memory_gb * 1e9;
+  int set = limit > 0, bad = 0;
+  if (!set) limit = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  if (!(limit > 0)) return 0;
+  const char *what = set ? "runner.rank_memory_gb" : "this machine's memory";
+  for (int i = 0; i < s->nsizes; i++) {
+    const W2SizeSpec *z = &s->sizes[i];
+    int p = w2_plan_size_ranks(s, z);
+    double need = w2_plan_size_rank_bytes(s, z, p);
+    if (need <= limit && p == 1) continue;
+    int fit = 1; /* the smallest power-of-two group that fits */
+    while (fit < W2_PLAN_MAX_GROUP && w2_plan_size_rank_bytes(s, z, fit) > limit) fit *= 2;
+    int fits_any = w2_plan_size_rank_bytes(s, z, fit) <= limit;
+    if (need <= limit) {
+      if (out)
+        fprintf(out, "  size %s: %.3g GB on one rank; trains on a group of %d ranks (%.3g GB each)\n",
+                z->name, w2_plan_size_rank_bytes(s, z, 1) / 1e9, p, need / 1e9);
+    } else if (!fits_any) {
+      bad |= set;
+      if (set ? err : out)
+        fprintf(set ? err : out, "%s: size '%s' needs %.3g GB per rank even on %d ranks, more than "
+                "%s (%.3g GB): it cannot run\n", s->source_path, z->name,
+                w2_plan_size_rank_bytes(s, z, fit) / 1e9, fit, what, limit / 1e9);
+    } else {
+      bad |= set;
+      if (set ? err : out)
+        fprintf(set ? err : out, "%s: size '%s' needs %.3g GB per rank on %d rank%s, more than %s "
+                "(%.3g GB): it needs a group of %d ranks (ranks = %d%s)\n", s->source_path,
+                z->name, need / 1e9, p, p == 1 ? "" : "s", what, limit / 1e9, fit, fit,
+                set ? "" : ", or set runner.rank_memory_gb");
+    }
+  }
+  return bad;
 }
 
 int w2_cmd_check(int argc, char **argv) {
@@ -106,6 +148,11 @@ int w2_cmd_check(int argc, char **argv) {
       /* "FILE:LINE: tasks[i] ('name'): what is wrong with its data file" */
       if (err) fprintf(err, "%s\n", w2_error_message());
       w2_error_clear();
+      w2_sweep_free(s);
+      if (W2_EXIT_INPUT > status) status = W2_EXIT_INPUT;
+      continue;
+    }
+    if (check_memory(s, out, err)) {
       w2_sweep_free(s);
       if (W2_EXIT_INPUT > status) status = W2_EXIT_INPUT;
       continue;

@@ -74,17 +74,19 @@ static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2Me
 
 /* ---- building ------------------------------------------------------------------------ */
 
-int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *z) {
-  if (z->ranks > 0) return z->ranks;
-  if (s->rank_memory_gb <= 0) return 1;
+double w2_plan_size_rank_bytes(const W2Sweep *s, const W2SizeSpec *z, int p) {
   W2Arch a = task_arch(s, z, s->world.input_dim);
   a.d_out = s->world.pretrain_targets;
   int wide = a.width > a.d_in ? a.width : a.d_in;
   if (a.d_out > wide) wide = a.d_out;
+  return w2_arch_train_bytes(&a, s->pretrain.hyper.batch, p) + w2_grid_gemm_workspace_bytes(wide, p);
+}
+
+int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *z) {
+  if (z->ranks > 0) return z->ranks;
+  if (s->rank_memory_gb <= 0) return 1;
   int p = 1;
-  while (p < 4096 && w2_arch_train_bytes(&a, s->pretrain.hyper.batch, p) +
-                             w2_grid_gemm_workspace_bytes(wide, p) >
-                         s->rank_memory_gb * 1e9)
+  while (p < W2_PLAN_MAX_GROUP && w2_plan_size_rank_bytes(s, z, p) > s->rank_memory_gb * 1e9)
     p *= 2;
   return p;
 }

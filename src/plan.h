@@ -60,6 +60,10 @@ int w2_plan_find(const W2Plan *plan, const char *id);
  * whose share of the training memory (pretraining, w2_arch_train_bytes / p) plus PSGEMM's
  * panel buffers (w2_grid_gemm_workspace_bytes) fits rank_memory_gb (1 when no limit). */
 int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *size);
+#define W2_PLAN_MAX_GROUP 4096
+/* Memory one rank needs to train a model of this size on a group of p ranks (pretraining,
+ * the largest stage: w2_arch_train_bytes / p plus PSGEMM's panel buffers), bytes. */
+double w2_plan_size_rank_bytes(const W2Sweep *s, const W2SizeSpec *size, int p);
 /* Makespan (FLOPs / rate) of a list-scheduling simulation on nranks ranks with the
  * runner's policy (longest critical path first). */
 double w2_plan_simulate(const W2Plan *plan, int nranks, double flops_per_s);

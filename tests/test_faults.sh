@@ -15,6 +15,10 @@
 #      the signal, and leaves no lock behind;
 #  10. a full disk (a file-size limit: writes fail with EFBIG) is an error, exit 1, not a
 #      SIGSEGV in MPI_Finalize; no temporary file is left; the same command resumes;
+#  14. `check` compares each size's memory per rank with the memory a rank will have: a
+#      2 TB model on ranks = 1 under rank_memory_gb = 8 cannot run (exit 2, the group it
+#      needs), with ranks chosen by the planner it trains on a group (said), and with no
+#      limit set it is compared with this machine's memory (a note, exit 0);
 #  16. a UTF-8 byte-order mark is read past;
 #   3. merge never mixes sweeps: shards of an edited sweep are refused, and so is
 #      `merge --output` onto another sweep's results file (both left unchanged);
@@ -186,6 +190,16 @@ check "10: ... saying why" grep -q "cannot write: File too large" "$T/err.log"
 check "10: ... leaving no temporary file" test -z "$(find "$T/c10" "$T/fz.h5.parts" -name '*.tmp.*')"
 check "10: the same command then resumes" run "$T/fz.cfg" --output "$T/fz.h5" --cache "$T/c10"
 check "10: ... to whole results" test "$(ncells "$T/fz.h5" 2>/dev/null)" = 1
+
+# ---- 14. memory per rank -------------------------------------------------------------------------
+BIG='{ name = "t4"; width = 4; depth = 1; }, { name = "big"; width = 65536; depth = 32; ranks = 1; }'
+sweep "$T/huge.cfg" "$BIG" "" '["big"]' "runner = { rank_memory_gb = 8.0; };"
+one_line "14: a size that does not fit its ranks cannot run" "size 'big' needs .* GB per rank on 1 rank, more than runner.rank_memory_gb (8 GB): it needs a group of 512 ranks" 2 \
+  "$W2" check "$T/huge.cfg"
+sweep "$T/huge.cfg" "${BIG/ ranks = 1;/}" "" '["big"]' "runner = { rank_memory_gb = 8.0; };"
+check "14: with ranks chosen by the planner it trains on a group" sh -c '"$0" check "$1" | grep -q "size big: .* trains on a group of 512 ranks"' "$W2" "$T/huge.cfg"
+sweep "$T/huge.cfg" "$BIG" "" '["big"]'
+check "14: with no limit, compared with this machine's memory" sh -c '"$0" check "$1" | grep -q "more than this machine.s memory .*needs a group of"' "$W2" "$T/huge.cfg"
 
 # ---- 16. smaller ones ---------------------------------------------------------------------
 printf '\xEF\xBB\xBF' >"$T/bom.cfg"
