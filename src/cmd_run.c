@@ -246,7 +246,20 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
     /* one run per output at a time (runlock.h); a stop says what is kept */
     if (!e) e = w2_runlock_acquire(s.output, lock, sizeof lock);
     if (!e) w2_runlock_signals(workdir);
-    if (!e) e = w2_results_prepare(workdir);
+    if (!e) {
+      /* what killed writers left beside the results file and in the cache */
+      char d[W2_PATH_MAX + 32];
+      const char *sub[] = {"pretrained", "unsup", "weak", "ceiling"};
+      snprintf(d, sizeof d, "%s", s.output);
+      char *sl = strrchr(d, '/');
+      if (sl) *sl = '\0';
+      w2_remove_dead_tmp(sl ? d : ".");
+      for (int k = 0; k < 4; k++) {
+        snprintf(d, sizeof d, "%s/%s", s.cache_dir, sub[k]);
+        w2_remove_dead_tmp(d);
+      }
+      e = w2_results_prepare(workdir);
+    }
     if (!e) e = w2_results_check_sweep(workdir, &s);
     if (!e) e = refresh_data_cells(workdir, &s);
     if (!e) e = w2_mkdirs(s.cache_dir);

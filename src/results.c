@@ -8,6 +8,7 @@
 #include <hdf5_hl.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +50,29 @@ static void remove_stale_tmp(const char *dir) {
       snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
       unlink(path);
     }
+  closedir(d);
+}
+
+void w2_remove_dead_tmp(const char *dir) {
+  char host[64] = "host", path[W2_PATH_MAX + 300];
+  gethostname(host, sizeof host - 1);
+  host[sizeof host - 1] = '\0';
+  for (char *c = host; *c; c++) /* as w2_tmp_path writes it */
+    if (*c == '.' || *c == '/') *c = '_';
+  size_t hl = strlen(host);
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    const char *t = strstr(e->d_name, ".tmp.");
+    if (!t || strncmp(t + 5, host, hl) != 0 || t[5 + hl] != '.') continue;
+    char *end;
+    long pid = strtol(t + 6 + hl, &end, 10);
+    if (*end || pid <= 0) continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* its writer still runs */
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    unlink(path);
+  }
   closedir(d);
 }
 

@@ -36,6 +36,10 @@ void w2_results_workdir(const W2Sweep *s, char *dir, size_t len);
 /* Creates the work directory tree and removes temporary files a killed run left in it.
  * Call on one rank, before any worker starts. */
 W2Err w2_results_prepare(const char *workdir);
+/* Removes the temporary files ("<name>.tmp.<host>.<pid>", w2_tmp_path) in dir that a killed
+ * writer on this host left behind (its pid no longer runs); others' are left alone, since a
+ * cache is shared between sweeps. */
+void w2_remove_dead_tmp(const char *dir);
 void w2_results_cell_path(const char *workdir, const char *job_id, char *path, size_t len);
 
 /* A finished cell (atomic). rank/attempts are recorded for provenance only. */

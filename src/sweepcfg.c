@@ -619,12 +619,16 @@ static W2Err check_name(const Parse *p, const config_setting_t *e, const char *w
                         size_t cap) {
   size_t len = strlen(v);
   REQUIRE(p, len > 0, e, "%s must not be empty", what);
-  REQUIRE(p, len < cap, e, "%s '%s' is too long (%zu characters; at most %zu)", what, v, len,
-          cap - 1);
+  /* a name is echoed at most 40 characters long: a 900 KB one is not a useful error line */
+  REQUIRE(p, len < cap, e, "%s '%.40s%s' is too long (%zu characters; at most %zu)", what, v,
+          len > 40 ? "..." : "", len, cap - 1);
   for (size_t i = 0; i < len; i++)
     REQUIRE(p, name_char_ok(v[i]), e,
             "%s '%s' may contain only letters, digits and _ - . + (it names HDF5 groups and files)",
             what, v);
+  /* "." and ".." name the directory itself or its parent, as files and HDF5 groups */
+  REQUIRE(p, strcmp(v, ".") && strcmp(v, ".."), e,
+          "%s '%s' is not a usable name (it names HDF5 groups and files)", what, v);
   return W2_OK;
 }
 

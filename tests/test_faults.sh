@@ -19,7 +19,9 @@
 #      2 TB model on ranks = 1 under rank_memory_gb = 8 cannot run (exit 2, the group it
 #      needs), with ranks chosen by the planner it trains on a group (said), and with no
 #      limit set it is compared with this machine's memory (a note, exit 0);
-#  16. a UTF-8 byte-order mark is read past;
+#  16. a UTF-8 byte-order mark is read past; a size named "." is refused; a 900 KB name is
+#      not echoed in full; temporary files a killed writer left beside the results file and in
+#      the cache are removed (a live writer's are kept);
 #   3. merge never mixes sweeps: shards of an edited sweep are refused, and so is
 #      `merge --output` onto another sweep's results file (both left unchanged);
 # Needs $W2SWEEP, $MPIEXEC and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
@@ -205,6 +207,20 @@ check "14: with no limit, compared with this machine's memory" sh -c '"$0" check
 printf '\xEF\xBB\xBF' >"$T/bom.cfg"
 cat "$T/tr.cfg" >>"$T/bom.cfg"
 check "16: a UTF-8 byte-order mark is read past" "$W2" check "$T/bom.cfg"
+sweep "$T/dot.cfg" '{ name = "."; width = 4; depth = 1; }, { name = "t8"; width = 8; depth = 1; }' '["."]'
+one_line "16: a size named '.' is refused" "dot.cfg:6: sizes\[0\].name '.' is not a usable name" 2 "$W2" check "$T/dot.cfg"
+$PY -c "import sys; open(sys.argv[1], 'w').write('name = \"' + 'x' * 900000 + '\";\n')" "$T/long.cfg"
+sed -n '2,$p' "$T/tr.cfg" >>"$T/long.cfg"
+one_line "16: a 900 KB name is not echoed in full" "too long" 2 "$W2" check "$T/long.cfg"
+check "16: ... the line is short" test "$(wc -c <"$T/err.log")" -lt 200
+h=$(hostname | tr './' '__')
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+for f in "$T/tr.h5.tmp.$h.$dead" "$T/cache/weak/x.h5.tmp.$h.$dead" "$T/cache/weak/y.h5.tmp.$h.$$"; do : >"$f"; done
+check "16: a rerun" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
+check "16: ... removes dead writers' temporary files" test ! -e "$T/tr.h5.tmp.$h.$dead" -a ! -e "$T/cache/weak/x.h5.tmp.$h.$dead"
+check "16: ... and keeps a live writer's" test -e "$T/cache/weak/y.h5.tmp.$h.$$"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
