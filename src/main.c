@@ -1,5 +1,6 @@
 /* main.c — `w2sweep <command> [args]`: MPI setup and dispatch to cmd_*.c. */
 #include <mpi.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,6 +92,14 @@ int main(int argc, char **argv) {
     return W2_EXIT_RUNTIME;
   }
   int rc = cmd->fn(argc - 1, argv + 1);
+  /* every command's output is checked once here: `status > /dev/full` must not exit 0 having
+   * written nothing (stdout is a full buffer until this flush) */
+  errno = 0;
+  if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) { /* else the command said why */
+    fprintf(stderr, "w2sweep: error: cannot write to standard output: %s\n",
+            errno ? strerror(errno) : "write error");
+    rc = W2_EXIT_RUNTIME;
+  }
   MPI_Finalize();
   return rc;
 }

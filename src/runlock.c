@@ -23,15 +23,18 @@ static int stale(const char *lock, const struct stat *st, long pid, const char *
   gethostname(me, sizeof me - 1);
   if (!strcmp(host, me)) {
     if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) return 1;
-    /* a reused pid: alive, but not a w2sweep */
+    /* a reused pid (alive, but not a w2sweep), or a killed run not yet reaped (a zombie:
+     * kill() still finds it, its cmdline is empty) */
     char path[64], cmd[256] = "";
     snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     size_t n = fread(cmd, 1, sizeof cmd - 1, f);
     fclose(f);
+    for (size_t i = 0; i < n; i++)
+      if (!cmd[i]) cmd[i] = ' '; /* arguments are NUL-separated */
     cmd[n] = '\0';
-    return n > 0 && !strstr(cmd, "w2sweep");
+    return n == 0 || !strstr(cmd, "w2sweep");
   }
   (void)lock;
   return time(NULL) - st->st_mtime > W2_LOCK_STALE_S;

@@ -13,6 +13,7 @@
 #      a stale lock (its run gone) is taken over;
 #  15. SIGTERM says how many cells were finished and that the same command resumes, dies of
 #      the signal, and leaves no lock behind;
+#  12. a command whose output cannot be written (> /dev/full) exits 1 with one line;
 #  10. a full disk (a file-size limit: writes fail with EFBIG) is an error, exit 1, not a
 #      SIGSEGV in MPI_Finalize; no temporary file is left; the same command resumes;
 #  14. `check` compares each size's memory per rank with the memory a rank will have: a
@@ -181,6 +182,13 @@ wait $dead
 echo "$dead $(hostname) 2020-01-01T00:00:00Z" >"$T/tr.h5.lock"
 check "8: a stale lock (its pid gone) is taken over" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
 check "8: ... and released" test ! -e "$T/tr.h5.lock"
+
+# ---- 12. output that cannot be written -----------------------------------------------------------
+if [ -w /dev/full ]; then
+  for c in "status $T/tr.h5" "plan $T/tr.cfg" "check $T/tr.cfg"; do
+    one_line "12: $c > /dev/full fails" "cannot write to standard output" 1 sh -c '"$0" $1 >/dev/full' "$W2" "$c"
+  done
+fi
 
 # ---- 10. a full disk ---------------------------------------------------------------------------
 sweep "$T/fz.cfg"
