@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what w2sweep needs from Debian 12's archive (as root, or through sudo), and
 # nothing when it is all there already. Usage: bash .ci/deps.sh [--test] [--bench]
-#   --test   also installs Slurm and munge (the test suite starts a one-node Slurm)
+#   --test   also installs Slurm and munge (the test suite starts a one-node Slurm) and
+#            clang (libFuzzer: tests/test_fuzz.sh)
 #   --bench  also installs python3-torch, for the PyTorch comparisons in bench/.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev
@@ -9,7 +10,7 @@ pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libscalapack-o
       python3-h5py python3-matplotlib python3-numpy python3-pandas)
 for a in "$@"; do
   case "$a" in
-    --test) pkgs+=(slurmctld slurmd slurm-client munge) ;;
+    --test) pkgs+=(slurmctld slurmd slurm-client munge clang) ;;
     --bench) pkgs+=(python3-torch) ;;
     *) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
   esac
