@@ -27,23 +27,8 @@
 #      `merge --output` onto another sweep's results file (both left unchanged);
 # Needs $W2SWEEP, $MPIEXEC and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
 set -uo pipefail
-W2=${W2SWEEP:?}
 MPI=${MPIEXEC:-mpiexec}
-PY=/usr/bin/python3
-$PY -c "import h5py" 2>/dev/null || { echo "SKIP: $PY has no h5py"; exit 77; }
-T=$(mktemp -d /tmp/w2test-faults.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { # check WHAT command...
-  local what=$1
-  shift
-  if "$@" >"$T/last.log" 2>&1; then pass=$((pass + 1)); else
-    fail=$((fail + 1))
-    echo "NOT OK: $what"
-    tail -n 5 "$T/last.log"
-  fi
-}
+. "$(dirname "$0")/testlib.sh" faults
 # one_line WHAT PATTERN RC command...: exits RC with exactly one stderr line matching PATTERN
 one_line() {
   local what=$1 pat=$2 want=$3
@@ -230,5 +215,4 @@ check "16: a rerun" run "$T/tr.cfg" --output "$T/tr.h5" --cache "$T/cache"
 check "16: ... removes dead writers' temporary files" test ! -e "$T/tr.h5.tmp.$h.$dead" -a ! -e "$T/cache/weak/x.h5.tmp.$h.$dead"
 check "16: ... and keeps a live writer's" test -e "$T/cache/weak/y.h5.tmp.$h.$$"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -9,24 +9,9 @@
 #   * with no cell anywhere: exit 1 and nothing written.
 # Needs $W2SWEEP and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
 set -uo pipefail
-W2=${W2SWEEP:?}
 SRC=${W2SWEEP_SOURCE_DIR:?}
-PY=/usr/bin/python3
-$PY -c "import h5py" 2>/dev/null || { echo "SKIP: $PY has no h5py"; exit 77; }
-T=$(mktemp -d /tmp/w2test-merge.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/testlib.sh" merge
 cfg=$SRC/tests/sweeps/tiny.cfg
-pass=0
-fail=0
-check() { # check WHAT command...
-  local what=$1
-  shift
-  if "$@" >"$T/last.log" 2>&1; then pass=$((pass + 1)); else
-    fail=$((fail + 1))
-    echo "NOT OK: $what"
-    tail -n 5 "$T/last.log"
-  fi
-}
 attr() { $PY -c "import h5py,sys; print(int(h5py.File(sys.argv[1],'r').attrs[sys.argv[2]]))" "$1" "$2"; }
 
 check "reference run" "$W2" run "$cfg" --output "$T/ref.h5" --cache "$T/cache-ref" --quiet
@@ -66,5 +51,4 @@ check "merge with no cells exits 1" test $rc = 1
 check "... with one error line" test "$(grep -c '^w2sweep: error: merge: no finished cell' "$T/empty.log")" = 1
 check "... and writes nothing" test ! -e "$T/empty"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -8,23 +8,8 @@
 #   3. `export --csv > /dev/full` fails (exit 1, one line) instead of exiting 0.
 # Needs $W2SWEEP and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
 set -uo pipefail
-W2=${W2SWEEP:?}
 SRC=${W2SWEEP_SOURCE_DIR:?}
-PY=/usr/bin/python3
-$PY -c "import h5py" 2>/dev/null || { echo "SKIP: $PY has no h5py"; exit 77; }
-T=$(mktemp -d /tmp/w2test-outputs.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-check() { # check WHAT command...
-  local what=$1
-  shift
-  if "$@" >"$T/last.log" 2>&1; then pass=$((pass + 1)); else
-    fail=$((fail + 1))
-    echo "NOT OK: $what"
-    tail -n 5 "$T/last.log"
-  fi
-}
+. "$(dirname "$0")/testlib.sh" outputs
 # the smallest sweep: one task, one pair, one method, two seeds (a second on one core)
 sweep() { # sweep FILE SEEDS [extra line]
   cat >"$1" <<CFG
@@ -99,5 +84,4 @@ if [ -w /dev/full ]; then
   fi
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
