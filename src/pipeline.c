@@ -672,7 +672,7 @@ static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSp
   float *ytr = malloc(sizeof(float) * (size_t)n);
   float *pv = malloc(sizeof(float) * (size_t)nval);
   W2Err e = W2_OK;
-  W2Model *m = NULL;
+  W2Model *m = NULL, *base = NULL;
   if (!perm || !Xtr || !ytr || !pv) {
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (recipes)");
     goto done;
@@ -684,11 +684,14 @@ static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSp
     ytr[i] = y[perm[i]];
   }
   const float *Xv = Xtr + (size_t)ntr * d, *yv = ytr + ntr;
+  /* the starting model is read (or computed) once; each candidate starts from a copy */
+  W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &base));
   double best = -1;
   for (int i = 0; i < K; i++) {
     W2StageHyper h;
     w2_recipe_at(s, i, &h);
-    W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &m));
+    W2_CALL_GOTO(e, done, w2_model_create(p->grid, &base->arch, &m));
+    w2_model_copy_params(base, m);
     W2_CALL_GOTO(e, done, w2_model_reset_head(m, 1, w2_key(seed, "head", 20, salt)));
     Stage st = {.X = Xtr, .d = d, .labels = ytr, .n = ntr, .hyper = &h,
                 .key = w2_key(seed, "recipe-order", salt, (uint64_t)i)};
@@ -705,6 +708,7 @@ static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSp
   r->recipe_val_acc = r->ft_val_acc = best;
 done:
   w2_model_destroy(&m);
+  w2_model_destroy(&base);
   free(perm);
   free(Xtr);
   free(ytr);
