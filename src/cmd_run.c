@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gsl/gsl_cdf.h>
 
 #include "checkpoint.h" /* w2_tmp_path */
 #include "commands.h"
@@ -36,11 +35,6 @@ static void usage(FILE *out) {
           "                      what they need; no results file is assembled (see `merge`)\n"
           "  --no-assemble       leave the finished cells in OUTPUT.parts without assembling\n"
           "  --quiet             no per-stage lines (progress lines stay)\n");
-}
-
-/* Mean and 95 % t-interval half-width of the finite values. */
-static void mean_ci(const double *v, int n, double *mean, double *half, int *used) {
-  *used = w2_mean_ci95(v, n, mean, half);
 }
 
 /* Per (task, weak, strong, method): accuracies and PGR over seeds, from the cell files. */
@@ -78,11 +72,10 @@ static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *work
     }
     if (!k) continue;
     double mw, hw, mc, hc, ms, hs, mp, hp;
-    int u;
-    mean_ci(wa, k, &mw, &hw, &u);
-    mean_ci(ca, k, &mc, &hc, &u);
-    mean_ci(sa, k, &ms, &hs, &u);
-    mean_ci(pg, k, &mp, &hp, &u); /* finite PGRs only: undefined ones never enter */
+    w2_mean_ci95(wa, k, &mw, &hw);
+    w2_mean_ci95(ca, k, &mc, &hc);
+    w2_mean_ci95(sa, k, &ms, &hs);
+    int u = w2_mean_ci95(pg, k, &mp, &hp); /* finite PGRs only: undefined ones never enter */
     const W2MethodSpec *m = &s->methods[j->method];
     char nseeds[24];
     snprintf(nseeds, sizeof nseeds, "%d/%d", u, k);
