@@ -23,8 +23,12 @@
  * the best (first on ties; the grid's order is lr, then epochs, then anchor_decay, then
  * body_lr_scale) is retrained on the whole split. The test split is never read for it.
  * Students train with the recipe chosen for the ceiling of their size (the paper's
- * practice). The selection is part of the weak and ceiling artifacts (their hashes cover
- * the grid) and the chosen recipe is stored with them and in every cell row.
+ * practice), or, with recipes.student = "weak", with their own: every recipe of the grid
+ * trains with the student's loss on a seeded (1 - val_frac) part of its training rows and
+ * is scored by agreement with the held-out rows' (weak) labels, ground truth of B unread;
+ * the best is retrained on all of them. The selection is part of the weak and ceiling
+ * artifacts (their hashes cover the grid) and the chosen recipe is stored with them and
+ * in every cell row (recipe_*: the recipe the student trained with).
  *
  * Each w2_pipe_* function loads its artifact when present, else computes it (computing
  * its own prerequisites the same way) and stores it atomically (temp file + rename). The

@@ -44,10 +44,14 @@ static double probe_cost(const W2Sweep *s, const W2SizeSpec *z, int d) {
          (s->probe.folds * s->probe.nlambda + 1) * newton;
 }
 
+static double select_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling);
+
 static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2MethodSpec *m) {
   int nb = s->split.n_b, k = m->folds > 1 ? m->folds : 2;
   double ft = stage_cost(s, z, d, nb, &s->finetune, 0) +
               (s->finetune.head_init ? probe_cost(s, z, d) : 0); /* LP-FT's probe */
+  /* recipes.student = "weak": the grid trained once more per student (select_cost) */
+  if (s->recipes.student == W2_STUDENT_RECIPE_WEAK) ft = select_cost(s, z, d, nb, 0);
   double probe = probe_cost(s, z, d);
   switch (m->kind) {
   case W2_M_LP_WEAK:
@@ -160,7 +164,7 @@ static W2Err pretrain_job(Builder *b, int task, int size, int seed, int *index) 
  * each); LP-FT adds a cross-validated probe per training run; a probe ceiling one more. */
 static double select_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling) {
   double one = stage_cost(s, z, d, n, &s->finetune, 0);
-  int K = s->recipes.enabled ? w2_recipe_count(s) : (ceiling && s->recipes.probe_ceiling);
+  int K = s->recipes.enabled ? w2_recipe_count(s) : 0;
   double c = one;
   if (K) {
     double ep = 0;
@@ -172,7 +176,12 @@ static double select_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n, i
     c += K * (1 - s->recipes.val_frac) * one * (ep / K) / (s->finetune.epochs > 0 ? s->finetune.epochs : 1);
   }
   if (s->finetune.head_init) c += (K + 1) * probe_cost(s, z, d);
-  if (ceiling && s->recipes.probe_ceiling) c += probe_cost(s, z, d);
+  /* a probe ceiling: the probe, and the chosen recipe's k-fold estimate to compare with */
+  if (ceiling && s->recipes.probe_ceiling) {
+    int k = s->probe.folds > 1 ? s->probe.folds : 2;
+    c += probe_cost(s, z, d) + (k - 1) * one; /* k fold models on (k-1)/k of the split */
+    if (s->finetune.head_init) c += k * probe_cost(s, z, d);
+  }
   return c;
 }
 

@@ -169,7 +169,12 @@ typedef struct W2RecipeGrid {
   double val_frac;
   int probe_ceiling;     /* 1: the ceiling is the better, on validation, of the finetuned
                             model and the ground-truth linear probe */
+  int student;           /* W2_STUDENT_RECIPE_*: where a student's recipe comes from */
 } W2RecipeGrid;
+/* recipes.student: "ceiling" = the recipe chosen for the ceiling of the student's size (the
+ * paper's practice); "weak" = selected per cell on a held-out val_frac of the student's own
+ * (weak) labels of B, with the method's own loss, then retrained on all of them. */
+enum { W2_STUDENT_RECIPE_CEILING = 0, W2_STUDENT_RECIPE_WEAK = 1 };
 
 /* Known-answer checks (pipeline.h "Checks"): cells the runner adds to the sweep with
  * synthetic supervisors named check_gt (ground truth) and check_uNN (uniform errors at

@@ -446,7 +446,8 @@ static const KeyDef root_keys[] = {
 static const KeyDef recipe_keys[] = {
     {"select", K_BOOL, 0},  {"lr", K_NUMS, 0},      {"epochs", K_NUMS, 0},
     {"anchor_decay", K_NUMS, 0}, {"body_lr_scale", K_NUMS, 0}, {"val_frac", K_NUM, 0},
-    {"probe_ceiling", K_BOOL, 0}};
+    {"probe_ceiling", K_BOOL, 0}, {"student", K_STR, 0}};
+static const char *const student_recipe_names[] = {"ceiling", "weak"};
 static const KeyDef check_keys_def[] = {
     {"enabled", K_BOOL, 0}, {"noise", K_NUMS, 0}, {"pgr_tol", K_NUM, 0}};
 static const KeyDef world_keys[] = {
@@ -914,6 +915,11 @@ static W2Err parse_recipes(const Parse *p, const config_setting_t *g, W2RecipeGr
   for (int i = 0; i < n; i++) r->body_lr_scale[i] = (float)v[i];
   r->nbody = n;
   W2_CALL(get_num(p, g, "val_frac", "recipes", (Range){0.05, 0.5, 0, 0}, &r->val_frac));
+  W2_CALL(get_enum(p, g, "student", "recipes", student_recipe_names,
+                   NELEM(student_recipe_names), &r->student));
+  REQUIRE(p, r->student != W2_STUDENT_RECIPE_WEAK || r->enabled, member(g, "student"),
+          "recipes.student = \"weak\" chooses among the recipe grid: it needs recipes.select "
+          "= true");
   return W2_OK;
 }
 

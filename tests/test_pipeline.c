@@ -235,6 +235,51 @@ int main(int argc, char **argv) {
   W2T_CHECK(fabs(acc_b - 0.75) < 1.0 / td->n_b + 1e-12, "supervisor accuracy on B %g", acc_b);
   w2_run_result_free(&sup);
 
+  /* recipes.student = "weak": a student's recipe is chosen on its own weak labels, so
+   * flipping ground-truth labels of B (which the ceiling trains on) leaves the student
+   * bitwise unchanged; with "ceiling" the student trains with the ceiling's recipe */
+  {
+    W2Sweep keep = S;
+    S.recipes.enabled = 1;
+    S.recipes.nlr = 2;
+    S.recipes.lr[0] = 1e-3f;
+    S.recipes.lr[1] = 3e-2f;
+    S.recipes.probe_ceiling = 1;
+    W2Pipeline *p3;
+    W2T_OK(w2_pipeline_create(&S, g, NULL, &p3));
+    W2CellResult a, b, cc;
+    S.recipes.student = W2_STUDENT_RECIPE_CEILING;
+    W2RunResult *ceil;
+    W2T_OK(w2_pipe_ceiling(p3, strong, t, td, 1, 0, &ceil));
+    W2T_OK(w2_pipe_cell(p3, t, td, 1, "w4", strong, &nv, &cc));
+    W2T_CHECK(cc.recipe_lr == ceil->recipe.lr, "student = ceiling: the ceiling's recipe (%g, %g)",
+              cc.recipe_lr, (double)ceil->recipe.lr);
+    W2T_CHECK(isfinite(ceil->ft_val_acc) && isfinite(ceil->lp_val_acc) &&
+                  ceil->chose_probe == !(ceil->ft_val_acc > ceil->lp_val_acc),
+              "probe ceiling: chosen on the two cross-validated estimates (%g vs %g, probe %d)",
+              ceil->ft_val_acc, ceil->lp_val_acc, ceil->chose_probe);
+    w2_run_result_free(&ceil);
+    S.recipes.student = W2_STUDENT_RECIPE_WEAK;
+    W2T_OK(w2_pipe_cell(p3, t, td, 1, "w4", strong, &nv, &a));
+    float *yb = (float *)td->yb;
+    for (int i = 0; i < td->n_b; i += 2) yb[i] = 1.f - yb[i];
+    W2T_OK(w2_pipe_cell(p3, t, td, 1, "w4", strong, &nv, &b));
+    for (int i = 0; i < td->n_b; i += 2) yb[i] = 1.f - yb[i];
+    double ca = a.ceiling_acc, cb = b.ceiling_acc;
+    b.ceiling_acc = ca; /* same_curve compares ceilings too; they differ (below) */
+    W2T_CHECK(same_curve(&a, &b) && a.recipe_lr == b.recipe_lr,
+              "student = weak: independent of B's ground truth (%g vs %g)", a.student_acc,
+              b.student_acc);
+    W2T_CHECK(ca != cb, "... which the ceiling does read (%g vs %g)", ca, cb);
+    W2T_CHECK(a.recipe_lr == 1e-3f || a.recipe_lr == 3e-2f, "student's recipe from the grid (%g)",
+              a.recipe_lr);
+    w2_cell_result_clear(&a);
+    w2_cell_result_clear(&b);
+    w2_cell_result_clear(&cc);
+    w2_pipeline_destroy(&p3);
+    S = keep;
+  }
+
   for (int i = 0; i < nall; i++) w2_cell_result_clear(&res[i]);
   w2_task_data_destroy(&td);
   w2_pipeline_destroy(&p);
