@@ -10,3 +10,6 @@ target_compile_options(xfmr_ref_dump PRIVATE -Wall -Wextra -Wno-unused-parameter
 w2_add_script_test(NAME test_xfmr_torch LABELS unit
   COMMAND sh -c "mkdir -p xfmr_torch && exec /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/xfmr_torch_ref.py $<TARGET_FILE:xfmr_ref_dump> xfmr_torch")
 set_tests_properties(test_xfmr_torch PROPERTIES SKIP_RETURN_CODE 77)
+# WordNet corpus and tasks (textdata.h): a miniature database, and the real one when
+# wordnet-base is installed.
+w2_add_test(NAME test_textdata SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_textdata.c LABELS unit)
