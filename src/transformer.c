@@ -435,15 +435,18 @@ static void bias_forward(W2Mat *out, const float *bias) {
   }
 }
 
-/* GELU, tanh approximation (GPT-2; torch's approximate='tanh') */
+/* GELU, tanh approximation (GPT-2; torch's approximate='tanh'):
+ *   gelu(v) = v (1 + tanh u) / 2 = v sigmoid(2u),  u = k (v + 0.044715 v^3),  k = sqrt(2/pi)
+ * written with one expf: glibc's tanhf goes through expm1f and took 18 % of a width-128
+ * training step (perf), expf a fraction of that. gelu'(v) = s + 2 v s (1 - s) du/dv. */
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 static void gelu_forward(W2Mat *out, const W2Mat *inp) {
   for (int jl = 0; jl < inp->nl; jl++) {
     const float *x = inp->a + (size_t)jl * inp->lld;
     float *y = out->a + (size_t)jl * out->lld;
     for (int il = 0; il < inp->ml; il++) {
-      float v = x[il];
-      y[il] = 0.5f * v * (1.f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+      float v = x[il], u = GELU_K * (v + 0.044715f * v * v * v);
+      y[il] = v / (1.f + expf(-2.f * u));
     }
   }
 }
@@ -454,9 +457,9 @@ static void gelu_backward(W2Mat *d, const W2Mat *inp) {
     const float *x = inp->a + (size_t)jl * inp->lld;
     float *g = d->a + (size_t)jl * d->lld;
     for (int il = 0; il < inp->ml; il++) {
-      float v = x[il], u = GELU_K * (v + 0.044715f * v * v * v), th = tanhf(u);
-      float du = GELU_K * (1.f + 3.f * 0.044715f * v * v);
-      g[il] *= 0.5f * (1.f + th) + 0.5f * v * (1.f - th * th) * du;
+      float v = x[il], u = GELU_K * (v + 0.044715f * v * v * v);
+      float s = 1.f / (1.f + expf(-2.f * u)), du = GELU_K * (1.f + 3.f * 0.044715f * v * v);
+      g[il] *= s + 2.f * v * s * (1.f - s) * du;
     }
   }
 }
