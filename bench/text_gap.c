@@ -11,6 +11,9 @@
  *
  *   OPENBLAS_NUM_THREADS=1 ./text_gap [--sizes W:D:H,...] [--steps N] [--batch B] [--ctx T]
  *        [--lr LR] [--seed S] [--max-per-class M] [--wordnet DIR] [--cache DIR]
+ *        [--input word|gloss]
+ * --input gloss replaces "<word>:" by the word's gloss (its first noun sense, cut to ctx
+ * bytes): the issue's fallback when the bare word shows no gap (a reading task, not recall).
  */
 #include <math.h>
 #include <mpi.h>
@@ -40,6 +43,8 @@ static void die(W2Err e) {
 }
 #define OK(x) die(x)
 
+static int g_gloss; /* --input gloss: the task input is the word's gloss, not "<word>:" */
+
 static int held_out(size_t o) { return (o / 4096) % 20 == 19; }
 
 /* B windows of T bytes at keyed random offsets, training or held-out blocks only */
@@ -62,6 +67,13 @@ static double ceiling(W2Xf *m, const W2TextTask *t, uint64_t seed) {
   for (int r0 = 0; r0 < t->n; r0 += B) {
     int nr = t->n - r0 < B ? t->n - r0 : B;
     for (int i = 0; i < nr; i++) {
+      if (g_gloss) { /* the gloss alone, cut to T bytes */
+        int l = (int)strlen(t->gloss[r0 + i]);
+        len[i] = l < T ? (l > 0 ? l : 1) : T;
+        memset(tok + (size_t)i * T, ' ', (size_t)T);
+        memcpy(tok + (size_t)i * T, t->gloss[r0 + i], (size_t)(l < T ? l : T));
+        continue;
+      }
       int l = (int)strlen(t->word[r0 + i]);
       memcpy(tok + (size_t)i * T, t->word[r0 + i], (size_t)l);
       tok[(size_t)i * T + l] = ':';
@@ -118,6 +130,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--max-per-class")) maxper = atoi(v);
     else if (!strcmp(k, "--wordnet")) wndir = v;
     else if (!strcmp(k, "--cache")) cache = v;
+    else if (!strcmp(k, "--input") && (!strcmp(v, "word") || !strcmp(v, "gloss")))
+      g_gloss = !strcmp(v, "gloss");
     else {
       fprintf(stderr, "text_gap: unknown option %s\n", k);
       return 2;
@@ -149,8 +163,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < tasks[k].n; i++) c[tasks[k].split[i]]++;
     printf(" %s %d (A %d, B %d, test %d)", tasks[k].name, tasks[k].n, c[0], c[1], c[2]);
   }
-  printf("\n# steps %d, batch %d x ctx %d, lr %g, seed %llu\n", steps, B, T, lr,
-         (unsigned long long)seed);
+  printf("\n# steps %d, batch %d x ctx %d, lr %g, seed %llu, input %s\n", steps, B, T, lr,
+         (unsigned long long)seed, g_gloss ? "gloss" : "word:");
   fflush(stdout);
   W2Grid *g;
   OK(w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g));

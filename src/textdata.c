@@ -205,10 +205,14 @@ typedef struct {
   char word[W2_WN_WORD_MAX + 1];
   uint64_t mask; /* bit l: a noun sense in lexicographer file l */
   uint64_t key;  /* ordering within a task */
+  long seq;      /* position of the sense in data.noun */
+  char *gloss;   /* the gloss of that sense (after merging: of the first sense) */
 } WordSenses;
 
 static int cmp_word(const void *a, const void *b) {
-  return strcmp(((const WordSenses *)a)->word, ((const WordSenses *)b)->word);
+  const WordSenses *x = a, *y = b;
+  int c = strcmp(x->word, y->word);
+  return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static int cmp_key(const void *a, const void *b) {
@@ -262,20 +266,31 @@ static W2Err collect_nouns(const char *wndir, WordSenses **out, int *nout) {
       }
       snprintf(ws[nw].word, sizeof ws[nw].word, "%s", s.words[i]);
       ws[nw].mask = (uint64_t)1 << s.lexfile;
-      ws[nw++].key = 0;
+      ws[nw].key = 0;
+      ws[nw].seq = (long)nw;
+      ws[nw].gloss = strdup(s.gloss);
+      if (!ws[nw++].gloss) {
+        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (glosses)");
+        break;
+      }
     }
     line = nl ? nl + 1 : NULL;
   }
   free(text);
   if (e) {
+    for (size_t i = 0; i < nw; i++) free(ws[i].gloss);
     free(ws);
     return w2_error_push(__FILE__, __LINE__, __func__, e);
   }
   if (nw) qsort(ws, nw, sizeof *ws, cmp_word);
   size_t u = 0;
   for (size_t i = 0; i < nw; i++) {
-    if (u > 0 && strcmp(ws[u - 1].word, ws[i].word) == 0) ws[u - 1].mask |= ws[i].mask;
-    else ws[u++] = ws[i];
+    if (u > 0 && strcmp(ws[u - 1].word, ws[i].word) == 0) {
+      ws[u - 1].mask |= ws[i].mask; /* senses in file order: the first one's gloss stays */
+      free(ws[i].gloss);
+    } else {
+      ws[u++] = ws[i];
+    }
   }
   *out = ws;
   *nout = (int)u;
@@ -283,6 +298,9 @@ static W2Err collect_nouns(const char *wndir, WordSenses **out, int *nout) {
 }
 
 void w2_text_task_free(W2TextTask *t) {
+  for (int i = 0; t->gloss && i < t->n; i++) free(t->gloss[i]);
+  free(t->gloss);
+  t->gloss = NULL;
   free(t->word);
   free(t->label);
   free(t->split);
@@ -323,8 +341,11 @@ static W2Err make_task(const WordSenses *all, int nall, int k, uint64_t seed, in
   W2_CALLOC(t->word, t->n);
   W2_CALLOC(t->label, t->n);
   W2_CALLOC(t->split, t->n);
+  W2_CALLOC(t->gloss, t->n);
   for (int i = 0; i < t->n; i++) {
     memcpy(t->word[i], scratch[i].word, sizeof t->word[i]);
+    t->gloss[i] = strdup(scratch[i].gloss);
+    W2_CHECK(t->gloss[i], W2_ERR_MEM, "out of memory (glosses)");
     t->label[i] = (float)scratch[i].mask;
     t->split[i] = word_split(scratch[i].word);
   }
@@ -342,6 +363,7 @@ W2Err w2_wordnet_tasks(const char *wndir, uint64_t seed, int max_per_class,
                     : w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
   for (int k = 0; k < W2_WN_NTASKS && !e; k++)
     e = make_task(all, n, k, seed, max_per_class, scratch, &tasks[k]);
+  for (int i = 0; i < n; i++) free(all[i].gloss);
   free(all);
   free(scratch);
   if (e) {

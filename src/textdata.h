@@ -40,6 +40,8 @@ typedef struct W2TextTask {
   char (*word)[W2_WN_WORD_MAX + 1];
   float *label;    /* 1 = in the class, 0 = not */
   int *split;      /* W2_SPLIT_A / _B / _TEST */
+  char **gloss;    /* the gloss of the word's first noun sense (file order): the input of
+                      the "gloss instead of the word" variant of the gap study */
 } W2TextTask;
 
 /* Builds (or finds) the cached corpus of the WordNet database in wndir under cache_dir

@@ -121,6 +121,9 @@ static void check_mini(void) {
     int j = find(animal, pos[i]);
     W2T_CHECK(j >= 0 && animal->label[j] == 1.f, "%s is a positive animal", pos[i]);
   }
+  W2T_CHECK(!strcmp(animal->gloss[find(animal, "true cat")], "feline mammal") &&
+                !strcmp(animal->gloss[find(animal, "dog")], "a canine"),
+            "each word carries the gloss of its first noun sense");
   W2T_CHECK(find(animal, "bass") < 0 && find(food, "bass") < 0, "ambiguous bass left out");
   W2T_CHECK(find(food, "bread") >= 0 && food->label[find(food, "bread")] == 1.f, "bread is food");
   W2T_CHECK(find(&t[1], "3-D") < 0 && find(&t[1], "x ray machine") >= 0,
