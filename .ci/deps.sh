@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what w2sweep needs from Debian 12's archive (as root, or through sudo), and
 # nothing when it is all there already. Usage: bash .ci/deps.sh [--test] [--bench] [--data]
-#   --test   also installs Slurm and munge (the test suite starts a one-node Slurm) and
-#            clang (libFuzzer: tests/test_fuzz.sh)
+#   --test   also installs Slurm and munge (the test suite starts a one-node Slurm), clang
+#            (libFuzzer: tests/test_fuzz.sh) and python3-torch (the transformer's PyTorch
+#            agreement test, tests/xfmr.cmake, skips without it)
 #   --bench  also installs python3-torch, for the PyTorch comparisons in bench/.
 #   --data   also installs the text datasets: wordnet-base (the transformer family's corpus
 #            and tasks, src/textdata.h).
@@ -12,7 +13,7 @@ pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libscalapack-o
       python3-h5py python3-matplotlib python3-numpy python3-pandas)
 for a in "$@"; do
   case "$a" in
-    --test) pkgs+=(slurmctld slurmd slurm-client munge clang) ;;
+    --test) pkgs+=(slurmctld slurmd slurm-client munge clang python3-torch) ;;
     --bench) pkgs+=(python3-torch) ;;
     --data) pkgs+=(wordnet-base) ;;
     *) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
