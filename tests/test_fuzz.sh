@@ -15,7 +15,7 @@
 # CPU-hour per harness at the lowest priority, corpus and log kept:
 #   W2SWEEP_FUZZ_SECONDS=9000 W2SWEEP_FUZZ_KEEP=/tmp/fz/dataset W2SWEEP_FUZZ_LOG=/tmp/fz/dataset.log \
 #     nice -n 19 bash tests/test_fuzz.sh /tmp/fz/build dataset
-# (a failing input is written to the log; W2SWEEP_FUZZ_RAW=1 fuzzes the HDF5 harnesses on raw
+# (a failing input is written beside the kept corpus, and its trace to the log; W2SWEEP_FUZZ_RAW=1 fuzzes the HDF5 harnesses on raw
 # file bytes instead, which also exercises HDF5's own parser: bench/RESULTS.md).
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,9 +39,12 @@ work=$(mktemp -d /tmp/w2fuzz.XXXXXX)
 trap 'rm -rf "$work"; [ -n "${W2SWEEP_FUZZ_KEEP:-}" ] || rm -rf "$corpus"' EXIT
 log=${W2SWEEP_FUZZ_LOG:-$work/fuzz.log}
 export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$SRC/tests/fuzz/lsan.supp
-opts=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+# a failing input: in the work directory, or beside a kept corpus (it outlives the run)
+art=$work/
+[ -n "${W2SWEEP_FUZZ_KEEP:-}" ] && art=$(dirname "$corpus")/
+opts=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art")
 failed() { # failed WHAT RC: the fuzzer stopped on an input, or left one
-  if [ "$2" -ne 0 ] || ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* >/dev/null 2>&1; then
+  if [ "$2" -ne 0 ] || ls "$art"crash-* "$art"leak-* "$art"timeout-* "$art"oom-* >/dev/null 2>&1; then
     echo "NOT OK: $1 found a failing input (exit $2):"
     grep -E "ERROR|SUMMARY|fuzz:|Test unit written|Base64" "$log" | head -20
     grep -E "^ +#[0-9]+ " "$log" | grep -v "fuzzer::\|libc_start\|_start " | head -12
