@@ -1065,7 +1065,7 @@ static W2Err parse_sizes(const Parse *p, const config_setting_t *root, W2Sweep *
     memset(z, 0, sizeof *z);
     char where[48];
     snprintf(where, sizeof where, "sizes[%d]", i);
-    lines[i] = line_of(p, it);
+    lines[i] = z->line = line_of(p, it);
     W2_CALL(check_item(p, it, where, 0));
     W2_CALL(check_keys(p, it, size_keys, NELEM(size_keys), where));
     W2_CALL(item_name(p, it, where, 0, z->name));

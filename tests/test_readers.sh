@@ -7,7 +7,8 @@
 #      variable-length strings is exported whole;
 #   16. an lzf-compressed data file (h5py's filter, absent from HDF5 itself) was "corrupt":
 #      now the filter's name and what to do;
-#   13. a sweep file holding a NUL byte: the error names its line;
+#   13. a sweep file holding a NUL byte, and a size too large for its ranks (check's memory
+#      check): the errors name their line;
 #   16. a sweep file of 50,000 keys took 18 s (minutes under AddressSanitizer) to refuse:
 #      refused by the prescan, in well under a second.
 # Needs $W2SWEEP; exit 77 when /usr/bin/python3 has no h5py.
@@ -99,6 +100,18 @@ with open(sys.argv[1], 'w') as f:
     f.write('name = \"k\";\n')
     for i in range(50000): f.write('key_%05d = %d;\n' % (i, i))
 " "$T/keys.cfg"
+cat >"$T/huge.cfg" <<CFG
+name = "huge";
+seeds = [0];
+tasks = ( "linear" );
+sizes = ( { name = "t4"; width = 4; depth = 1; },
+          { name = "big"; width = 65536; depth = 32; ranks = 1; } );
+weak = ["t4"];
+strong = ["big"];
+runner = { rank_memory_gb = 8.0; };
+CFG
+one_line "13: a size that cannot run is named at its line" "huge.cfg:5: size 'big' needs .* it needs a group of 512 ranks" 2 \
+  "$W2" check "$T/huge.cfg"
 t0=$(date +%s%N)
 one_line "16: 50,000 keys ($(($(stat -c %s "$T/keys.cfg") / 1000)) KB) are refused" "keys.cfg:5001: more than 5000 settings" 2 \
   timeout 60 "$W2" check "$T/keys.cfg"
