@@ -321,7 +321,7 @@ int main(int argc, char **argv) {
     if (o.widths[iw] == o.weak) iweak = iw;
 
   for (int iw = 0; iw < o.nw; iw++) {
-    W2SizeSpec size = {{0}, o.widths[iw], o.depth, 1};
+    W2SizeSpec size = {.width = o.widths[iw], .depth = o.depth, .ranks = 1};
     snprintf(size.name, sizeof size.name, "w%d", o.widths[iw]);
     W2Arch arch;
     w2_pretrain_arch(s, &size, &arch);

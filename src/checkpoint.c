@@ -213,11 +213,34 @@ W2Err w2_h5_inspect(hid_t file, const char *path, const char *name, int ndims, h
   return W2_OK;
 }
 
+/* After a failed read: the first filter of dataset d that this HDF5 library does not have
+ * (h5py's lzf, blosc, ...), its id and name in fname; 0 when every filter is available. */
+static int missing_filter(hid_t d, char *fname, size_t cap) {
+  hid_t dcpl = H5Dget_create_plist(d);
+  int n = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0, id = 0;
+  for (int i = 0; i < n && !id; i++) {
+    unsigned flags = 0, conf = 0;
+    size_t nelmts = 0;
+    fname[0] = '\0';
+    H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nelmts, NULL, cap, fname, &conf);
+    if (f >= 0 && H5Zfilter_avail(f) <= 0) id = (int)f;
+  }
+  if (dcpl >= 0) H5Pclose(dcpl);
+  fname[cap - 1] = '\0';
+  return id;
+}
+
 W2Err w2_h5_read(hid_t file, const char *path, const char *name, hid_t memtype, void *buf) {
   hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
   W2_CHECK(d >= 0, W2_ERR_DATA, "%s: cannot open dataset %s", path, name);
   herr_t st = H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+  char filter[64] = "";
+  int missing = st < 0 ? missing_filter(d, filter, sizeof filter) : 0;
   if (H5Dclose(d) < 0) st = -1;
+  /* not corrupt: compressed by a filter plugin this HDF5 lacks (h5py's own lzf is 32000) */
+  W2_CHECK(!missing, W2_ERR_DATA, "%s: %s is compressed with HDF5 filter %d ('%s'), which is "
+           "not available here; rewrite it uncompressed or with gzip (h5repack -f %s=GZIP=4 OLD.h5 NEW.h5)",
+           path, name, missing, filter[0] ? filter : "unknown", name[0] == '/' ? name + 1 : name);
   W2_CHECK(st >= 0, W2_ERR_DATA, "%s: cannot read %s (corrupt file, or a type that does "
            "not convert to the expected one)", path, name);
   return W2_OK;

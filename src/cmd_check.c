@@ -80,15 +80,15 @@ static int check_memory(const W2Sweep *s, FILE *out, FILE *err) {
     } else if (!fits_any) {
       bad |= set;
       if (set ? err : out)
-        fprintf(set ? err : out, "%s: size '%s' needs %.3g GB per rank even on %d ranks, more than "
-                "%s (%.3g GB): it cannot run\n", s->source_path, z->name,
+        fprintf(set ? err : out, "%s:%d: size '%s' needs %.3g GB per rank even on %d ranks, more "
+                "than %s (%.3g GB): it cannot run\n", s->source_path, z->line, z->name,
                 w2_plan_size_rank_bytes(s, z, fit) / 1e9, fit, what, limit / 1e9);
     } else {
       bad |= set;
       if (set ? err : out)
-        fprintf(set ? err : out, "%s: size '%s' needs %.3g GB per rank on %d rank%s, more than %s "
-                "(%.3g GB): it needs a group of %d ranks (ranks = %d%s)\n", s->source_path,
-                z->name, need / 1e9, p, p == 1 ? "" : "s", what, limit / 1e9, fit, fit,
+        fprintf(set ? err : out, "%s:%d: size '%s' needs %.3g GB per rank on %d rank%s, more than "
+                "%s (%.3g GB): it needs a group of %d ranks (ranks = %d%s)\n", s->source_path,
+                z->line, z->name, need / 1e9, p, p == 1 ? "" : "s", what, limit / 1e9, fit, fit,
                 set ? "" : ", or set runner.rank_memory_gb");
     }
   }

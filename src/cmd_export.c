@@ -25,28 +25,58 @@ static const char *const cols[] = {
     "recipe_head_init", "weak_recipe_lr", "weak_recipe_epochs"};
 #define NCOL (int)(sizeof cols / sizeof cols[0])
 
-/* string columns (32 bytes); "seed" (column 1) is the one integer column (uint64: seeds are
- * 64-bit), the rest float64 */
+/* string columns; "seed" (column 1) is the one integer column (uint64: seeds are 64-bit),
+ * the rest float64 */
 static int is_str(int c) {
   return c == 0 || c == 2 || c == 3 || c == 4 || !strcmp(cols[c], "pgr_status");
 }
 
-/* Reads one column of the compound dataset into buf (strings: 32 bytes each). */
-static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void *buf) {
+/* Reads one column of the compound dataset into a new *buf of n values. A string column is
+ * read whole, at the width the file stores (*width bytes each, at least 32: w2sweep writes
+ * S32, other writers longer or variable-length strings), so nothing is cut. */
+static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void **buf, size_t *width) {
   hid_t ft = H5Dget_type(d);
-  int idx = H5Tget_member_index(ft, cols[c]);
-  H5Tclose(ft);
+  int idx = ft >= 0 ? H5Tget_member_index(ft, cols[c]) : -1;
+  hid_t mft = idx >= 0 ? H5Tget_member_type(ft, (unsigned)idx) : -1;
+  int vlen = mft >= 0 && H5Tget_class(mft) == H5T_STRING && H5Tis_variable_str(mft) > 0;
+  size_t fsize = mft >= 0 ? H5Tget_size(mft) : 0;
+  H5T_cset_t cset = mft >= 0 && H5Tget_class(mft) == H5T_STRING ? H5Tget_cset(mft)
+                                                                 : H5T_CSET_ASCII;
+  if (mft >= 0) H5Tclose(mft);
+  if (ft >= 0) H5Tclose(ft);
   W2_CHECK(idx >= 0, W2_ERR_DATA, "%s: /summary has no column '%s'", file, cols[c]);
-  size_t size = is_str(c) ? 32 : c == 1 ? sizeof(uint64_t) : sizeof(double);
-  hid_t mt = H5Tcreate(H5T_COMPOUND, size);
+  *width = !is_str(c) ? (c == 1 ? sizeof(uint64_t) : sizeof(double))
+           : vlen     ? sizeof(char *)
+                      : (fsize > 32 ? fsize : 32);
+  *buf = calloc(n ? n : 1, *width);
+  W2_CHECK(*buf, W2_ERR_MEM, "out of memory reading /summary column '%s' (%llu rows)", cols[c],
+           (unsigned long long)n);
+  hid_t mt = H5Tcreate(H5T_COMPOUND, *width);
   hid_t st = -1;
   if (is_str(c)) {
     st = H5Tcopy(H5T_C_S1);
-    H5Tset_size(st, 32);
-    H5Tset_strpad(st, H5T_STR_NULLPAD);
+    H5Tset_size(st, vlen ? H5T_VARIABLE : *width);
+    H5Tset_cset(st, cset); /* HDF5 does not convert between ASCII and UTF-8 */
+    if (!vlen) H5Tset_strpad(st, H5T_STR_NULLPAD);
   }
   H5Tinsert(mt, cols[c], 0, is_str(c) ? st : c == 1 ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE);
-  herr_t rc = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+  herr_t rc = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) : 0;
+  if (vlen && rc >= 0) { /* to fixed width: the longest string, NUL-padded */
+    char **v = *buf;
+    size_t w = 32;
+    for (hsize_t r = 0; r < n; r++)
+      if (v[r] && strlen(v[r]) > w) w = strlen(v[r]);
+    char *fixed = calloc(n ? n : 1, w);
+    for (hsize_t r = 0; r < n && fixed; r++)
+      if (v[r]) memcpy(fixed + r * w, v[r], strlen(v[r]));
+    hid_t sp = H5Dget_space(d);
+    H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, *buf);
+    H5Sclose(sp);
+    free(*buf);
+    *buf = fixed;
+    *width = w;
+    if (!fixed) rc = -1;
+  }
   H5Tclose(mt);
   if (st >= 0) H5Tclose(st);
   W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: /summary column '%s' cannot be read", file, cols[c]);
@@ -97,6 +127,8 @@ static W2Err run(int argc, char **argv) {
   W2Err e = W2_OK;
   hid_t d = -1;
   void *data[NCOL] = {0};
+  size_t width[NCOL] = {0};
+  char *s = NULL; /* one string cell, terminated */
   char tmp[4096] = "";
   FILE *o = stdout;
   if (H5Lexists(f, "summary", H5P_DEFAULT) <= 0 || (d = H5Dopen2(f, "summary", H5P_DEFAULT)) < 0) {
@@ -112,13 +144,15 @@ static W2Err run(int argc, char **argv) {
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA, "%s: /summary is not a 1-D table", file);
     goto done;
   }
-  for (int c = 0; c < NCOL && !e; c++) {
-    size_t size = is_str(c) ? 32 : c == 1 ? sizeof(uint64_t) : sizeof(double);
-    data[c] = calloc(n ? n : 1, size);
-    if (!data[c]) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
-    else e = read_col(d, file, c, n, data[c]);
-  }
+  for (int c = 0; c < NCOL && !e; c++) e = read_col(d, file, c, n, &data[c], &width[c]);
   if (e) goto done;
+  size_t wmax = 0;
+  for (int c = 0; c < NCOL; c++) wmax = width[c] > wmax ? width[c] : wmax;
+  s = malloc(wmax + 1);
+  if (!s) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
+    goto done;
+  }
   if (out) {
     w2_tmp_path(out, tmp, sizeof tmp);
     o = fopen(tmp, "w");
@@ -133,9 +167,8 @@ static W2Err run(int argc, char **argv) {
     for (int c = 0; c < NCOL; c++) {
       if (c) fputc(',', o);
       if (is_str(c)) {
-        char s[33];
-        memcpy(s, (char *)data[c] + r * 32, 32);
-        s[32] = '\0';
+        memcpy(s, (char *)data[c] + r * width[c], width[c]);
+        s[width[c]] = '\0';
         csv_str(o, s);
       } else if (c == 1) {
         fprintf(o, "%llu", (unsigned long long)((uint64_t *)data[c])[r]);
@@ -166,6 +199,7 @@ static W2Err run(int argc, char **argv) {
                        strerror(errno ? errno : EIO));
   }
 done:
+  free(s);
   for (int c = 0; c < NCOL; c++) free(data[c]);
   if (d >= 0) H5Dclose(d);
   H5Fclose(f);

@@ -33,6 +33,7 @@
 
 #include <hdf5.h>
 
+#include "checkpoint.h" /* checked attribute readers */
 #include "commands.h"
 #include "error.h"
 #include "fit.h"
@@ -194,33 +195,18 @@ done:
   return err;
 }
 
-/* Reads an optional string attribute of object `obj_path`; out = "" when absent. */
+/* Reads an optional string attribute of object `obj_path`; out = "" when absent or not one
+ * string (w2_h5_attr_read_str: a single value, fixed or variable length, either cset). */
 static void read_str_attr(hid_t file, const char *obj_path, const char *name, char *out,
                           size_t cap) {
   out[0] = '\0';
   if (H5Aexists_by_name(file, obj_path, name, H5P_DEFAULT) <= 0) return;
-  hid_t a = H5Aopen_by_name(file, obj_path, name, H5P_DEFAULT, H5P_DEFAULT);
-  hid_t t = a >= 0 ? H5Aget_type(a) : -1;
-  if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
-    if (H5Tis_variable_str(t) > 0) {
-      char *s = NULL;
-      hid_t mt = H5Tcopy(H5T_C_S1);
-      /* the memory type must carry the file's character set (h5py writes UTF-8) */
-      if (mt >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
-          H5Tset_cset(mt, H5Tget_cset(t)) >= 0 && H5Aread(a, mt, &s) >= 0 && s) {
-        snprintf(out, cap, "%s", s);
-        H5free_memory(s);
-      }
-      close_id(mt, H5Tclose);
-    } else {
-      size_t sz = H5Tget_size(t);
-      char *buf = calloc(sz + 1, 1);
-      if (buf && H5Aread(a, t, buf) >= 0) snprintf(out, cap, "%s", buf);
-      free(buf);
-    }
+  hid_t o = H5Oopen(file, obj_path, H5P_DEFAULT);
+  if (o >= 0 && w2_h5_attr_read_str(o, obj_path, name, out, cap) != W2_OK) {
+    out[0] = '\0';
+    w2_error_clear();
   }
-  close_id(t, H5Tclose);
-  close_id(a, H5Aclose);
+  close_id(o, H5Oclose);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -1133,10 +1119,10 @@ static W2Err read_results(const char *fname, ModelRow **models, size_t *nm, Cell
   W2_CHECK(f >= 0, W2_ERR_DATA, "%s: cannot open (damaged, or locked by a running sweep?)",
            fname);
   int sv = -1;
-  if (H5Aexists(f, "schema_version") > 0) {
-    hid_t at = H5Aopen(f, "schema_version", H5P_DEFAULT);
-    if (at < 0 || H5Aread(at, H5T_NATIVE_INT, &sv) < 0) sv = -2;
-    close_id(at, H5Aclose);
+  if (H5Aexists(f, "schema_version") > 0 &&
+      w2_h5_attr_read_int(f, fname, "schema_version", &sv) != W2_OK) {
+    H5Fclose(f); /* not a single integer */
+    return w2_error_push(__FILE__, __LINE__, __func__, W2_ERR_DATA);
   }
   if (sv != 1) {
     H5Fclose(f);

@@ -79,15 +79,13 @@ static W2Err run(int argc, char **argv) {
     int complete = -1, expected = -1, present = -1;
     const char *names[3] = {"complete", "cells_expected", "cells_present"};
     int *vals[3] = {&complete, &expected, &present};
-    for (int k = 0; k < 3; k++)
-      if (H5Aexists(h, names[k]) > 0) {
-        hid_t a = H5Aopen(h, names[k], H5P_DEFAULT);
-        if (a >= 0) {
-          H5Aread(a, H5T_NATIVE_INT, vals[k]);
-          H5Aclose(a);
-        }
-      }
+    W2Err e = W2_OK;
+    /* checked reads: an attribute of another shape or class is an error, never a read of
+     * its bytes into one int */
+    for (int k = 0; k < 3 && !e; k++)
+      if (H5Aexists(h, names[k]) > 0) e = w2_h5_attr_read_int(h, file, names[k], vals[k]);
     H5Fclose(h);
+    if (e) return w2_error_push(__FILE__, __LINE__, __func__, e);
     W2_CHECK(expected >= 0, W2_ERR_DATA, "%s: not a w2sweep results file (no cells_expected)", file);
     printf("results file %s: %d of %d cells%s\n", file, present, expected,
            complete == 1 ? ", complete" : ", PARTIAL");

@@ -269,13 +269,15 @@ void w2_dataset_pool_order(int n, int *perm) {
   w2_permutation(w2_key(0, "file-test-pool", 0, 0), 0, n, perm);
 }
 
-/* Re-raises the current error as "SWEEPFILE:LINE: tasks[i] ('name'): message". */
-static W2Err at_task(const W2Sweep *s, int i) {
+/* Re-raises the current error err as "SWEEPFILE:LINE: tasks[i] ('name'): message": a bad
+ * input (W2_ERR_CONFIG, exit 2), except running out of memory, which is no fault of the file
+ * (W2_ERR_MEM, exit 1). */
+static W2Err at_task(const W2Sweep *s, int i, W2Err err) {
   char msg[768];
   snprintf(msg, sizeof msg, "%s", w2_error_message());
   const W2TaskSpec *t = &s->tasks[i];
-  W2_RAISE(W2_ERR_CONFIG, "%s:%d: tasks[%d] ('%s'): %s", s->source_path, t->line, i, t->name,
-           msg);
+  W2_RAISE(err == W2_ERR_MEM ? W2_ERR_MEM : W2_ERR_CONFIG, "%s:%d: tasks[%d] ('%s'): %s",
+           s->source_path, t->line, i, t->name, msg);
 }
 
 static W2Err check_task(const W2Sweep *s, const W2TaskSpec *t) {
@@ -297,7 +299,8 @@ static W2Err check_task(const W2Sweep *s, const W2TaskSpec *t) {
 W2Err w2_sweep_check_data(const W2Sweep *s) {
   for (int i = 0; i < s->ntasks; i++) {
     if (s->tasks[i].kind != W2_TASK_FILE) continue;
-    if (check_task(s, &s->tasks[i])) return at_task(s, i);
+    W2Err err = check_task(s, &s->tasks[i]);
+    if (err) return at_task(s, i, err);
   }
   return W2_OK;
 }

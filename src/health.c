@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h" /* checked attribute readers */
+
 int w2_mean_ci95(const double *v, int n, double *mean, double *half) {
   double m = 0, ss = 0;
   int k = 0;
@@ -226,10 +228,10 @@ W2Err w2_health_print_file(FILE *out, const char *h5path) {
                                                       rows) < 0)))
       e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA, "%s: cannot read /health",
                          h5path);
-    else if (H5Aexists(d, "passed") > 0) {
-      hid_t a = H5Aopen(d, "passed", H5P_DEFAULT);
-      if (a < 0 || H5Aread(a, H5T_NATIVE_INT, &passed) < 0) passed = -1;
-      if (a >= 0) H5Aclose(a);
+    else if (H5Aexists(d, "passed") > 0 &&
+             w2_h5_attr_read_int(d, h5path, "passed", &passed) != W2_OK) {
+      passed = -1; /* not one integer: the verdict is unknown, the rows still print */
+      w2_error_clear();
     }
     if (!e) w2_health_print(out, rows, (int)n, passed);
     H5Tclose(t);

@@ -26,6 +26,7 @@ typedef struct W2SizeSpec {
   char name[W2_NAME_MAX];
   int width, depth;
   int ranks;             /* ranks of its group (1 = a single rank; 0 = let the planner pick) */
+  int line;              /* its line in the sweep file (check's memory errors name it) */
 } W2SizeSpec;
 
 /* The synthetic world that generates pretraining data and built-in tasks (world.h). */

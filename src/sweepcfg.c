@@ -683,9 +683,13 @@ static W2Err get_enum(const Parse *p, const config_setting_t *g, const char *key
 /* libconfig 1.5 silently truncates an integer literal wider than 32 bits unless it has an L
  * suffix (10000000000 reads as 1410065408), and @include would pull in text that the results
  * file's provenance does not record. Both are errors, found here by a small lexer that skips
- * comments and strings. */
+ * comments and strings. It also counts settings ('=' or ':'): libconfig checks each new
+ * setting against every earlier one of its group for a duplicate, so 50,000 keys took 18 s
+ * to parse before being refused; the largest sweep the W2_MAX_* limits allow has about 1,500
+ * settings. */
+#define W2_MAX_SETTINGS 5000
 static W2Err prescan(const Parse *p, const char *text) {
-  int line = 1;
+  int line = 1, settings = 0;
   const char *c = text;
   while (*c) {
     if (*c == '\n') {
@@ -746,6 +750,10 @@ static W2Err prescan(const Parse *p, const char *text) {
                        "it; write %sL",
                        tok, tok);
     } else {
+      if ((*c == '=' || *c == ':') && ++settings > W2_MAX_SETTINGS)
+        return fail_at(p, line, __FILE__, __LINE__, __func__,
+                       "more than %d settings: a sweep file is settings, not data",
+                       W2_MAX_SETTINGS);
       c++;
     }
   }
@@ -1063,7 +1071,7 @@ static W2Err parse_sizes(const Parse *p, const config_setting_t *root, W2Sweep *
     memset(z, 0, sizeof *z);
     char where[48];
     snprintf(where, sizeof where, "sizes[%d]", i);
-    lines[i] = line_of(p, it);
+    lines[i] = z->line = line_of(p, it);
     W2_CALL(check_item(p, it, where, 0));
     W2_CALL(check_keys(p, it, size_keys, NELEM(size_keys), where));
     W2_CALL(item_name(p, it, where, 0, z->name));
@@ -1480,9 +1488,11 @@ static W2Err read_text(const char *path, char **text) {
     free(buf);
     W2_RAISE(W2_ERR_CONFIG, "%s: error reading the sweep file", path);
   }
-  if (strlen(buf) != n) {
+  if (strlen(buf) != n) { /* named by its line, like every error in the file's text */
+    int line = 1;
+    for (const char *c = buf; *c; c++) line += *c == '\n';
     free(buf);
-    W2_RAISE(W2_ERR_CONFIG, "%s: contains a NUL byte; a sweep file is text", path);
+    W2_RAISE(W2_ERR_CONFIG, "%s:%d: contains a NUL byte; a sweep file is text", path, line);
   }
   *text = buf;
   return W2_OK;
