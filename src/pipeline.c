@@ -817,6 +817,11 @@ static int fail_alloc_now(void) {
   return fail_alloc_at > 0 && ++alloc_count == fail_alloc_at;
 }
 
+void w2_mcell_fail_alloc_at(long n) {
+  fail_alloc_at = n;
+  alloc_count = 0;
+}
+
 W2Err w2_mcell_alloc(W2MethodCell *mc, size_t n, void **out) {
   *out = NULL;
   W2_CHECK(mc->nmem < W2_MCELL_MAX_ALLOC, W2_ERR_INTERNAL,

@@ -142,6 +142,8 @@ uint64_t w2_method_hash(uint64_t h, const W2MethodSpec *m);
  * or when the allocation fault hook (W2SWEEP_FAIL_ALLOC=N: the N-th cell allocation of the
  * process fails; tests only) says so. */
 W2Err w2_mcell_alloc(W2MethodCell *mc, size_t n, void **out);
+/* Tests: the n-th cell allocation from now on fails (0 = none), as W2SWEEP_FAIL_ALLOC=n. */
+void w2_mcell_fail_alloc_at(long n);
 /* The strong (or any) start model: pretrained, or generatively finetuned when m->unsup. */
 W2Err w2_mcell_start_model(W2MethodCell *mc, const W2SizeSpec *size, W2Model **out);
 /* Frozen last-layer features of model on B and test, owned by the cell; adds the forward
