@@ -10,46 +10,63 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "columns.h"
 #include "commands.h"
 #include "error.h"
 #include "store.h"
 
-/* column order: the documented ones first, then the rest of /summary */
-static const char *const cols[] = {
-    "task", "seed", "weak_size", "strong_size", "method", "weak_acc", "ceiling_acc",
-    "student_acc", "student_best_acc", "pgr", "pgr_best", "gap", "gap_se", "pgr_status",
-    "agree_weak_wrong", "weak_flops",
-    "strong_flops", "agree", "agree_weak_right", "student_auroc", "student_ece", "weak_params",
-    "strong_params", "wall_s", "ceiling_ft_acc", "ceiling_lp_acc", "ceiling_is_probe",
-    "recipe_lr", "recipe_epochs", "recipe_anchor_decay", "recipe_body_lr_scale",
-    "recipe_head_init", "weak_recipe_lr", "weak_recipe_epochs"};
-#define NCOL (int)(sizeof cols / sizeof cols[0])
+/* The columns: the table of columns.h in its order, then the m_<key> settings columns the
+ * file's /summary has (the method registry's; they vary with the build). */
+#define MAXCOL 128
+typedef struct Col {
+  char name[64];
+  W2ColType type;
+  size_t width;
+} Col;
 
-/* string columns (32 bytes); "seed" (column 1) is the one integer column (uint64: seeds are
- * 64-bit), the rest float64 */
-static int is_str(int c) {
-  return c == 0 || c == 2 || c == 3 || c == 4 || !strcmp(cols[c], "pgr_status");
+static int file_columns(hid_t d, Col *cols) {
+  int n = 0;
+  hid_t ft = H5Dget_type(d);
+  for (int i = 0; i < w2_column_count() && n < MAXCOL; i++) {
+    const W2Column *c = w2_column(i);
+    /* results files written before issue 13 lack its columns: exported without them */
+    if (c->since13 && H5Tget_member_index(ft, c->name) < 0) continue;
+    snprintf(cols[n].name, sizeof cols[n].name, "%s", c->name);
+    cols[n].type = c->type;
+    cols[n++].width = c->width;
+  }
+  int nm = H5Tget_nmembers(ft);
+  for (int i = 0; i < nm && n < MAXCOL; i++) {
+    char *name = H5Tget_member_name(ft, (unsigned)i);
+    if (name && !strncmp(name, "m_", 2)) {
+      snprintf(cols[n].name, sizeof cols[n].name, "%s", name);
+      cols[n].type = W2_COL_F64;
+      cols[n++].width = sizeof(double);
+    }
+    H5free_memory(name);
+  }
+  H5Tclose(ft);
+  return n;
 }
 
-/* Reads one column of the compound dataset into buf (strings: 32 bytes each). */
-static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void *buf) {
+/* Reads one column of the compound dataset into buf (strings: width bytes each). */
+static W2Err read_col(hid_t d, const char *file, const Col *c, hsize_t n, void *buf) {
   hid_t ft = H5Dget_type(d);
-  int idx = H5Tget_member_index(ft, cols[c]);
+  int idx = H5Tget_member_index(ft, c->name);
   H5Tclose(ft);
-  W2_CHECK(idx >= 0, W2_ERR_DATA, "%s: /summary has no column '%s'", file, cols[c]);
-  size_t size = is_str(c) ? 32 : c == 1 ? sizeof(uint64_t) : sizeof(double);
-  hid_t mt = H5Tcreate(H5T_COMPOUND, size);
+  W2_CHECK(idx >= 0, W2_ERR_DATA, "%s: /summary has no column '%s'", file, c->name);
+  hid_t mt = H5Tcreate(H5T_COMPOUND, c->width);
   hid_t st = -1;
-  if (is_str(c)) {
+  if (c->type == W2_COL_STR) {
     st = H5Tcopy(H5T_C_S1);
-    H5Tset_size(st, 32);
+    H5Tset_size(st, c->width);
     H5Tset_strpad(st, H5T_STR_NULLPAD);
   }
-  H5Tinsert(mt, cols[c], 0, is_str(c) ? st : c == 1 ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE);
+  H5Tinsert(mt, c->name, 0, c->type == W2_COL_STR ? st : c->type == W2_COL_U64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE);
   herr_t rc = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
   H5Tclose(mt);
   if (st >= 0) H5Tclose(st);
-  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: /summary column '%s' cannot be read", file, cols[c]);
+  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: /summary column '%s' cannot be read", file, c->name);
   return W2_OK;
 }
 
@@ -96,7 +113,9 @@ static W2Err run(int argc, char **argv) {
   W2_CHECK(f >= 0, W2_ERR_DATA, "%s: cannot open as HDF5 (missing, corrupt or not HDF5)", file);
   W2Err e = W2_OK;
   hid_t d = -1;
-  void *data[NCOL] = {0};
+  void *data[MAXCOL] = {0};
+  static Col cols[MAXCOL];
+  int ncol = 0;
   char tmp[4096] = "";
   FILE *o = stdout;
   if (H5Lexists(f, "summary", H5P_DEFAULT) <= 0 || (d = H5Dopen2(f, "summary", H5P_DEFAULT)) < 0) {
@@ -112,11 +131,11 @@ static W2Err run(int argc, char **argv) {
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA, "%s: /summary is not a 1-D table", file);
     goto done;
   }
-  for (int c = 0; c < NCOL && !e; c++) {
-    size_t size = is_str(c) ? 32 : c == 1 ? sizeof(uint64_t) : sizeof(double);
-    data[c] = calloc(n ? n : 1, size);
+  ncol = file_columns(d, cols);
+  for (int c = 0; c < ncol && !e; c++) {
+    data[c] = calloc(n ? n : 1, cols[c].width);
     if (!data[c]) e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
-    else e = read_col(d, file, c, n, data[c]);
+    else e = read_col(d, file, &cols[c], n, data[c]);
   }
   if (e) goto done;
   if (out) {
@@ -127,17 +146,18 @@ static W2Err run(int argc, char **argv) {
       goto done;
     }
   }
-  for (int c = 0; c < NCOL; c++) fprintf(o, "%s%s", c ? "," : "", cols[c]);
+  for (int c = 0; c < ncol; c++) fprintf(o, "%s%s", c ? "," : "", cols[c].name);
   fputc('\n', o);
   for (hsize_t r = 0; r < n; r++) {
-    for (int c = 0; c < NCOL; c++) {
+    for (int c = 0; c < ncol; c++) {
       if (c) fputc(',', o);
-      if (is_str(c)) {
-        char s[33];
-        memcpy(s, (char *)data[c] + r * 32, 32);
-        s[32] = '\0';
+      if (cols[c].type == W2_COL_STR) {
+        char s[257];
+        size_t w = cols[c].width < 256 ? cols[c].width : 256;
+        memcpy(s, (char *)data[c] + r * cols[c].width, w);
+        s[w] = '\0';
         csv_str(o, s);
-      } else if (c == 1) {
+      } else if (cols[c].type == W2_COL_U64) {
         fprintf(o, "%llu", (unsigned long long)((uint64_t *)data[c])[r]);
       } else {
         double v = ((double *)data[c])[r];
@@ -166,7 +186,7 @@ static W2Err run(int argc, char **argv) {
                        strerror(errno ? errno : EIO));
   }
 done:
-  for (int c = 0; c < NCOL; c++) free(data[c]);
+  for (int c = 0; c < MAXCOL; c++) free(data[c]);
   if (d >= 0) H5Dclose(d);
   H5Fclose(f);
   return e;

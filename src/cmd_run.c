@@ -302,6 +302,8 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
     printf("finished in %.1f s: %d jobs done, %d already done, %d failed (%d of %d cells failed)\n",
            sum.seconds, sum.jobs_done, sum.jobs_skipped, sum.jobs_failed, sum.cells_failed,
            plan->ncells);
+    /* sweeps that extend (w2_pipe_cell_hash): what this run computed and what it kept */
+    printf("cells: %d computed, %d reused\n", sum.cells_done, sum.cells_reused);
     if (sum.jobs_failed) printf("failed jobs keep their error in %s/status/; rerun to retry them\n", workdir);
     if (assemble) {
       W2Grid *g = NULL;

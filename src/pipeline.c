@@ -17,6 +17,7 @@
 #include "rng.h"
 #include "store.h"
 #include "supervisor.h"
+#include "sweepcfg.h" /* w2_spec_supervisor_kind_name */
 
 struct W2Pipeline {
   const W2Sweep *s;
@@ -231,6 +232,49 @@ uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
   H(h, seed);
   h = hash_recipes(h, p->s);
   if (p->s->recipes.enabled && p->s->recipes.probe_ceiling) h = hstr(h, "probe-ceiling-v2"); /* v2: finetuning must win by one SE */
+  return h;
+}
+
+static uint64_t hash_size(uint64_t h, const W2Pipeline *p, const W2SizeSpec *z,
+                          const W2TaskSpec *t, uint64_t seed) {
+  h = hstr(h, z->name);
+  H(h, z->width);
+  H(h, z->depth);
+  H(h, z->ranks);
+  uint64_t ph = pretrained_hash(p, z, t, seed);
+  H(h, ph);
+  return h;
+}
+
+#define W2_CELL_HASH_VERSION "cell-v1" /* bump when a cell's computation changes */
+uint64_t w2_pipe_cell_hash(const W2Pipeline *p, const W2TaskSpec *t, uint64_t seed,
+                           const char *weak, const W2SizeSpec *strong, const W2MethodSpec *m) {
+  const W2Sweep *s = p->s;
+  uint64_t h = hstr(W2_FNV_OFFSET, W2_CELL_HASH_VERSION);
+  h = w2_method_hash(h, m);
+  h = hstr(h, weak);
+  uint64_t wh = w2_pipe_weak_hash(p, weak, t, seed), ch = w2_pipe_ceiling_hash(p, strong, t, seed, m->unsup);
+  H(h, wh);
+  H(h, ch);
+  h = hash_task(h, s, t);
+  H(h, seed);
+  h = hash_size(h, p, strong, t, seed);
+  for (int q = 0; q < m->nchain; q++) {
+    const W2SizeSpec *mid = w2_sweep_size(s, m->chain[q]);
+    if (mid) h = hash_size(h, p, mid, t, seed);
+    else h = hstr(h, m->chain[q]);
+  }
+  /* stages a method may run besides the artifacts', said again (conservative) */
+  h = hash_recipes(h, s);
+  h = hash_hyper(h, &s->unsup);
+  H(h, s->probe.folds);
+  H(h, s->probe.nlambda);
+  H(h, s->probe.lambda_min);
+  H(h, s->probe.lambda_max);
+  H(h, s->probe.criterion);
+  int ver = W2_WORLD_VERSION;
+  H(h, ver);
+  h = w2_world_spec_hash(h, &s->world);
   return h;
 }
 
@@ -1116,6 +1160,14 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   const W2MethodOps *ops = w2_method_ops((int)meth->kind);
   W2_CHECK(ops, W2_ERR_INTERNAL, "method '%s' has kind %d, which is not registered", meth->name,
            (int)meth->kind);
+  snprintf(c->method_kind, sizeof c->method_kind, "%s", ops->kind);
+  w2_method_json(meth, c->method_settings, sizeof c->method_settings);
+  const W2SupervisorSpec *sup = w2_sweep_supervisor(p->s, weak);
+  snprintf(c->supervisor_kind, sizeof c->supervisor_kind, "%s",
+           sup ? w2_spec_supervisor_kind_name(sup->kind) : "trained");
+  c->unsup = meth->unsup;
+  c->oracle = ops->oracle;
+  c->config_hash = w2_pipe_cell_hash(p, t, seed, weak, strong, meth);
   W2RunResult *wr = NULL, *cr = NULL;
   W2Model *m = NULL;
   W2Err e = W2_OK;
