@@ -121,6 +121,10 @@ def load(path):
                               dtype=bool)
     for k in ("pgr", "pgr_best"):
         rows[k] = np.where(undefined, np.nan, rows[k])
+    # the method's kind (results/SCHEMA.md `method_kind`): figures pick methods by kind, not
+    # by name, so a conf named conf_a05 is still Fig. 5's; files without it: the name
+    rows["method_kind"] = np.array([decode(v).strip("\0") for v in raw["method_kind"]], dtype=object) \
+        if "method_kind" in ds.dtype.names else rows["method"].copy()
     # the known-answer cells (weak check_*) have their own figure (fig_health), not a place
     # among the weak supervisors of the paper's figures
     keep = np.array([not w.startswith("check_") for w in rows["weak_size"]], dtype=bool)
@@ -147,6 +151,7 @@ class Table:
         self.r = {k: v[m] for k, v in rows.items()}
         self.task = task
         self.methods = sorted(set(self.r["method"]))
+        self.kind = dict(zip(self.r["method"], self.r["method_kind"]))
         wf, sf = {}, {}
         for w, x in zip(self.r["weak_size"], self.r["weak_flops"]):
             wf.setdefault(w, []).append(x)
@@ -154,6 +159,11 @@ class Table:
             sf.setdefault(s, []).append(x)
         self.weak_flops = {k: float(np.mean(v)) for k, v in wf.items()}
         self.strong_flops = {k: float(np.mean(v)) for k, v in sf.items()}
+
+    def of_kind(self, kind):
+        """Names of the methods of this kind, the one named like the kind first."""
+        return sorted((m for m in self.methods if self.kind.get(m) == kind),
+                      key=lambda m: (m != kind, m))
 
     def sel(self, method, **eq):
         m = self.r["method"] == method
@@ -282,15 +292,22 @@ def fig3(t, out, written, method):
                 "Fig. 3: %s" % METHOD_LABEL.get(method, method))
 
 
-def fig_vs(t, out, written, other, figno, name):
-    missing = [m for m in ("naive", other) if m not in t.methods]
+def label_of(t, m):
+    """The legend text of method m: its kind's label, and its name when that differs."""
+    k = t.kind.get(m, m)
+    return METHOD_LABEL.get(k, k) + ("" if m == k else " (%s)" % m)
+
+
+def fig_vs(t, out, written, other_kind, figno, name):
+    missing = [k for k in ("naive", other_kind) if not t.of_kind(k)]
     if missing:
         return note("skipping Fig. %d for %s: no '%s' cells" % (figno, t.task,
                                                                  "', '".join(missing)))
+    other = t.of_kind(other_kind)[0]
     fig_acc_pgr(t, out, written, "%s_%s.png" % (name, t.task),
-                [(other, "-", "o", "%s (solid)" % METHOD_LABEL.get(other, other)),
-                 ("naive", "--", "x", "naive finetuning (dashed)")],
-                "Fig. %d: %s vs naive" % (figno, METHOD_LABEL.get(other, other)))
+                [(other, "-", "o", "%s (solid)" % label_of(t, other)),
+                 (t.of_kind("naive")[0], "--", "x", "naive finetuning (dashed)")],
+                "Fig. %d: %s vs naive" % (figno, label_of(t, other)))
 
 
 # --------------------------------------------------------------------------------------
@@ -392,7 +409,7 @@ def fig7(f, t, out, written, method):
 
 
 def fig8(t, out, written):
-    methods = [m for m in ("naive", "conf", "bootstrap") if m in t.methods]
+    methods = [t.of_kind(k)[0] for k in ("naive", "conf", "bootstrap") if t.of_kind(k)]
     if not methods:
         return note("skipping Fig. 8 for %s: none of naive/conf/bootstrap present" % t.task)
     fields = [("agree", "overall"), ("agree_weak_right", "where the supervisor is right"),
@@ -426,11 +443,11 @@ def fig8(t, out, written):
 
 
 def fig11(t, out, written):
-    lp = [m for m in ("lp_weak", "lp_gt", "ftweak_lpgt") if m in t.methods]
+    lp = [t.of_kind(k)[0] for k in ("lp_weak", "lp_gt", "ftweak_lpgt") if t.of_kind(k)]
     if not lp:
         return note("skipping Fig. 11 for %s: no linear-probe methods (lp_weak, lp_gt, "
                     "ftweak_lpgt)" % t.task)
-    methods = (["naive"] if "naive" in t.methods else []) + lp
+    methods = t.of_kind("naive")[:1] + lp
     weaks = [w for w in t.weaks(methods[0]) if t.weak_flops.get(w, 0) > 0]
     if not weaks:
         return note("skipping Fig. 11 for %s: no weak supervisor with compute" % t.task)
@@ -442,7 +459,7 @@ def fig11(t, out, written):
         for ax, fld in zip(axes, ("student_acc", "pgr")):
             x, y, e = t.curve(m, w, fld)
             if len(x):
-                ax.errorbar(x, y, yerr=e if np.any(e > 0) else None, color=colors[m],
+                ax.errorbar(x, y, yerr=e if np.any(e > 0) else None, color=colors[t.kind[m]],
                             marker="o", ms=4, lw=1.8, capsize=2,
                             label=METHOD_LABEL.get(m, m) if ax is axes[0] else None)
     ceiling_line(t, axes[0])

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "methods/method.h"
 #include "dataset.h"
 #include "pipeline.h"
 #include "rng.h"
@@ -97,7 +98,7 @@ static W2Err run(int argc, char **argv) {
   char b1[16], b2[16], b3[16];
   printf("\ncell: task %s, seed %llu, weak %s -> strong %s, method %s%s\n", c.task,
          (unsigned long long)c.seed, c.weak, c.strong, c.method,
-         m->kind == W2_M_ES_GT_ORACLE ? " (ORACLE: stops on test accuracy)" : "");
+         w2_method_ops((int)m->kind)->oracle ? " (ORACLE: chooses on the test split)" : "");
   printf("  %-34s %8s\n", "", "test acc %");
   printf("  %-34s %8s  (%.3g training FLOPs)\n", "weak supervisor", fmt_pct(c.weak_acc, b1), c.weak_flops);
   printf("  %-34s %8s\n", "strong ceiling (ground truth)", fmt_pct(c.ceiling_acc, b1));

@@ -10,56 +10,75 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "columns.h"
 #include "commands.h"
 #include "error.h"
 #include "store.h"
 
-/* column order: the documented ones first, then the rest of /summary */
-static const char *const cols[] = {
-    "task", "seed", "weak_size", "strong_size", "method", "weak_acc", "ceiling_acc",
-    "student_acc", "student_best_acc", "pgr", "pgr_best", "gap", "gap_se", "pgr_status",
-    "agree_weak_wrong", "weak_flops",
-    "strong_flops", "agree", "agree_weak_right", "student_auroc", "student_ece", "weak_params",
-    "strong_params", "wall_s", "ceiling_ft_acc", "ceiling_lp_acc", "ceiling_is_probe",
-    "recipe_lr", "recipe_epochs", "recipe_anchor_decay", "recipe_body_lr_scale",
-    "recipe_head_init", "weak_recipe_lr", "weak_recipe_epochs"};
-#define NCOL (int)(sizeof cols / sizeof cols[0])
+/* The columns: the table of columns.h in its order, then the m_<key> settings columns the
+ * file's /summary has (the method registry's; they vary with the build). */
+#define MAXCOL 128
+typedef struct Col {
+  char name[64];
+  W2ColType type;
+  size_t width;
+} Col;
 
-/* string columns; "seed" (column 1) is the one integer column (uint64: seeds are 64-bit),
- * the rest float64 */
-static int is_str(int c) {
-  return c == 0 || c == 2 || c == 3 || c == 4 || !strcmp(cols[c], "pgr_status");
+static int file_columns(hid_t d, Col *cols) {
+  int n = 0;
+  hid_t ft = H5Dget_type(d);
+  for (int i = 0; i < w2_column_count() && n < MAXCOL; i++) {
+    const W2Column *c = w2_column(i);
+    /* results files written before issue 13 lack its columns: exported without them */
+    if (c->since13 && H5Tget_member_index(ft, c->name) < 0) continue;
+    snprintf(cols[n].name, sizeof cols[n].name, "%s", c->name);
+    cols[n].type = c->type;
+    cols[n++].width = c->width;
+  }
+  int nm = H5Tget_nmembers(ft);
+  for (int i = 0; i < nm && n < MAXCOL; i++) {
+    char *name = H5Tget_member_name(ft, (unsigned)i);
+    if (name && !strncmp(name, "m_", 2)) {
+      snprintf(cols[n].name, sizeof cols[n].name, "%s", name);
+      cols[n].type = W2_COL_F64;
+      cols[n++].width = sizeof(double);
+    }
+    H5free_memory(name);
+  }
+  H5Tclose(ft);
+  return n;
 }
 
-/* Reads one column of the compound dataset into a new *buf of n values. A string column is
- * read whole, at the width the file stores (*width bytes each, at least 32: w2sweep writes
- * S32, other writers longer or variable-length strings), so nothing is cut. */
-static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void **buf, size_t *width) {
+/* Reads one column of the compound dataset into a new *buf of n values (free it). A string
+ * column is read whole, at the width the file stores (c->width becomes it, at least the
+ * table's: w2sweep writes fixed-width strings, other writers longer or variable-length
+ * ones), so nothing is cut. */
+static W2Err read_col(hid_t d, const char *file, Col *c, hsize_t n, void **buf) {
   hid_t ft = H5Dget_type(d);
-  int idx = ft >= 0 ? H5Tget_member_index(ft, cols[c]) : -1;
+  int idx = ft >= 0 ? H5Tget_member_index(ft, c->name) : -1;
   hid_t mft = idx >= 0 ? H5Tget_member_type(ft, (unsigned)idx) : -1;
-  int vlen = mft >= 0 && H5Tget_class(mft) == H5T_STRING && H5Tis_variable_str(mft) > 0;
+  int str = c->type == W2_COL_STR;
+  int vlen = str && mft >= 0 && H5Tget_class(mft) == H5T_STRING && H5Tis_variable_str(mft) > 0;
   size_t fsize = mft >= 0 ? H5Tget_size(mft) : 0;
   H5T_cset_t cset = mft >= 0 && H5Tget_class(mft) == H5T_STRING ? H5Tget_cset(mft)
                                                                  : H5T_CSET_ASCII;
   if (mft >= 0) H5Tclose(mft);
   if (ft >= 0) H5Tclose(ft);
-  W2_CHECK(idx >= 0, W2_ERR_DATA, "%s: /summary has no column '%s'", file, cols[c]);
-  *width = !is_str(c) ? (c == 1 ? sizeof(uint64_t) : sizeof(double))
-           : vlen     ? sizeof(char *)
-                      : (fsize > 32 ? fsize : 32);
-  *buf = calloc(n ? n : 1, *width);
-  W2_CHECK(*buf, W2_ERR_MEM, "out of memory reading /summary column '%s' (%llu rows)", cols[c],
+  W2_CHECK(idx >= 0, W2_ERR_DATA, "%s: /summary has no column '%s'", file, c->name);
+  if (str) c->width = vlen ? sizeof(char *) : (fsize > c->width ? fsize : c->width);
+  *buf = calloc(n ? n : 1, c->width);
+  W2_CHECK(*buf, W2_ERR_MEM, "out of memory reading /summary column '%s' (%llu rows)", c->name,
            (unsigned long long)n);
-  hid_t mt = H5Tcreate(H5T_COMPOUND, *width);
+  hid_t mt = H5Tcreate(H5T_COMPOUND, c->width);
   hid_t st = -1;
-  if (is_str(c)) {
+  if (str) {
     st = H5Tcopy(H5T_C_S1);
-    H5Tset_size(st, vlen ? H5T_VARIABLE : *width);
+    H5Tset_size(st, vlen ? H5T_VARIABLE : c->width);
     H5Tset_cset(st, cset); /* HDF5 does not convert between ASCII and UTF-8 */
     if (!vlen) H5Tset_strpad(st, H5T_STR_NULLPAD);
   }
-  H5Tinsert(mt, cols[c], 0, is_str(c) ? st : c == 1 ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE);
+  H5Tinsert(mt, c->name, 0,
+            str ? st : c->type == W2_COL_U64 ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE);
   herr_t rc = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) : 0;
   if (vlen && rc >= 0) { /* to fixed width: the longest string, NUL-padded */
     char **v = *buf;
@@ -74,12 +93,12 @@ static W2Err read_col(hid_t d, const char *file, int c, hsize_t n, void **buf, s
     H5Sclose(sp);
     free(*buf);
     *buf = fixed;
-    *width = w;
+    c->width = w;
     if (!fixed) rc = -1;
   }
   H5Tclose(mt);
   if (st >= 0) H5Tclose(st);
-  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: /summary column '%s' cannot be read", file, cols[c]);
+  W2_CHECK(rc >= 0, W2_ERR_DATA, "%s: /summary column '%s' cannot be read", file, c->name);
   return W2_OK;
 }
 
@@ -126,9 +145,10 @@ static W2Err run(int argc, char **argv) {
   W2_CHECK(f >= 0, W2_ERR_DATA, "%s: cannot open as HDF5 (missing, corrupt or not HDF5)", file);
   W2Err e = W2_OK;
   hid_t d = -1;
-  void *data[NCOL] = {0};
-  size_t width[NCOL] = {0};
-  char *s = NULL; /* one string cell, terminated */
+  void *data[MAXCOL] = {0};
+  static Col cols[MAXCOL];
+  int ncol = 0;
+  char *sbuf = NULL;
   char tmp[4096] = "";
   FILE *o = stdout;
   if (H5Lexists(f, "summary", H5P_DEFAULT) <= 0 || (d = H5Dopen2(f, "summary", H5P_DEFAULT)) < 0) {
@@ -144,12 +164,15 @@ static W2Err run(int argc, char **argv) {
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA, "%s: /summary is not a 1-D table", file);
     goto done;
   }
-  for (int c = 0; c < NCOL && !e; c++) e = read_col(d, file, c, n, &data[c], &width[c]);
-  if (e) goto done;
+  ncol = file_columns(d, cols);
   size_t wmax = 0;
-  for (int c = 0; c < NCOL; c++) wmax = width[c] > wmax ? width[c] : wmax;
-  s = malloc(wmax + 1);
-  if (!s) {
+  for (int c = 0; c < ncol && !e; c++) {
+    e = read_col(d, file, &cols[c], n, &data[c]);
+    if (cols[c].type == W2_COL_STR && cols[c].width > wmax) wmax = cols[c].width;
+  }
+  if (e) goto done;
+  sbuf = malloc(wmax + 1); /* one string cell, NUL-terminated */
+  if (!sbuf) {
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
     goto done;
   }
@@ -161,16 +184,16 @@ static W2Err run(int argc, char **argv) {
       goto done;
     }
   }
-  for (int c = 0; c < NCOL; c++) fprintf(o, "%s%s", c ? "," : "", cols[c]);
+  for (int c = 0; c < ncol; c++) fprintf(o, "%s%s", c ? "," : "", cols[c].name);
   fputc('\n', o);
   for (hsize_t r = 0; r < n; r++) {
-    for (int c = 0; c < NCOL; c++) {
+    for (int c = 0; c < ncol; c++) {
       if (c) fputc(',', o);
-      if (is_str(c)) {
-        memcpy(s, (char *)data[c] + r * width[c], width[c]);
-        s[width[c]] = '\0';
-        csv_str(o, s);
-      } else if (c == 1) {
+      if (cols[c].type == W2_COL_STR) {
+        memcpy(sbuf, (char *)data[c] + r * cols[c].width, cols[c].width);
+        sbuf[cols[c].width] = '\0';
+        csv_str(o, sbuf);
+      } else if (cols[c].type == W2_COL_U64) {
         fprintf(o, "%llu", (unsigned long long)((uint64_t *)data[c])[r]);
       } else {
         double v = ((double *)data[c])[r];
@@ -199,8 +222,8 @@ static W2Err run(int argc, char **argv) {
                        strerror(errno ? errno : EIO));
   }
 done:
-  free(s);
-  for (int c = 0; c < NCOL; c++) free(data[c]);
+  free(sbuf);
+  for (int c = 0; c < MAXCOL; c++) free(data[c]);
   if (d >= 0) H5Dclose(d);
   H5Fclose(f);
   return e;

@@ -12,6 +12,7 @@
 
 #include "checkpoint.h" /* w2_tmp_path */
 #include "commands.h"
+#include "methods/method.h"
 #include "dataset.h"
 #include "health.h"
 #include "runlock.h"
@@ -82,7 +83,7 @@ static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *work
     printf("%-10s %-9s %-9s %-14s %5s %8.2f %8.2f %8.2f ± %5.2f %8.3f ± %6.3f%s\n",
            s->tasks[j->task].name, s->weak[j->weak], s->sizes[j->size].name, m->name, nseeds,
            100 * mw, 100 * mc, 100 * ms, isfinite(hs) ? 100 * hs : 0.0, mp,
-           isfinite(hp) ? hp : 0.0, m->kind == W2_M_ES_GT_ORACLE ? "  (oracle)" : "");
+           isfinite(hp) ? hp : 0.0, w2_method_ops((int)m->kind)->oracle ? "  (oracle)" : "");
   }
   printf("(± : 95 %% t-interval over seeds; PGR = (student - weak) / (ceiling - weak), "
          "undefined where the gap\n ceiling - weak is below max(1 point, 2 standard errors) "
@@ -301,6 +302,8 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
     printf("finished in %.1f s: %d jobs done, %d already done, %d failed (%d of %d cells failed)\n",
            sum.seconds, sum.jobs_done, sum.jobs_skipped, sum.jobs_failed, sum.cells_failed,
            plan->ncells);
+    /* sweeps that extend (w2_pipe_cell_hash): what this run computed and what it kept */
+    printf("cells: %d computed, %d reused\n", sum.cells_done, sum.cells_reused);
     if (sum.jobs_failed) printf("failed jobs keep their error in %s/status/; rerun to retry them\n", workdir);
     if (assemble) {
       W2Grid *g = NULL;

@@ -2,6 +2,8 @@
  * pipeline.h for the experiment and the artifact cache, spec.h for the methods). */
 #include "pipeline.h"
 
+#include "methods/method.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "rng.h"
 #include "store.h"
 #include "supervisor.h"
+#include "sweepcfg.h" /* w2_spec_supervisor_kind_name */
 
 struct W2Pipeline {
   const W2Sweep *s;
@@ -232,6 +235,50 @@ uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
   return h;
 }
 
+static uint64_t hash_size(uint64_t h, const W2Pipeline *p, const W2SizeSpec *z,
+                          const W2TaskSpec *t, uint64_t seed) {
+  h = hstr(h, z->name);
+  H(h, z->width);
+  H(h, z->depth);
+  H(h, z->ranks);
+  uint64_t ph = pretrained_hash(p, z, t, seed);
+  H(h, ph);
+  return h;
+}
+
+#define W2_CELL_HASH_VERSION "cell-v1" /* bump when a cell's computation changes */
+uint64_t w2_pipe_cell_hash(const W2Pipeline *p, const W2TaskSpec *t, uint64_t seed,
+                           const char *weak, const W2SizeSpec *strong, const W2MethodSpec *m) {
+  const W2Sweep *s = p->s;
+  uint64_t h = hstr(W2_FNV_OFFSET, W2_CELL_HASH_VERSION);
+  h = w2_method_hash(h, m);
+  h = hstr(h, weak);
+  uint64_t wh = w2_pipe_weak_hash(p, weak, t, seed), ch = w2_pipe_ceiling_hash(p, strong, t, seed, m->unsup);
+  H(h, wh);
+  H(h, ch);
+  h = hash_task(h, s, t);
+  H(h, seed);
+  h = hash_size(h, p, strong, t, seed);
+  for (int q = 0; q < m->nchain; q++) {
+    const W2SizeSpec *mid = w2_sweep_size(s, m->chain[q]);
+    if (mid) h = hash_size(h, p, mid, t, seed);
+    else h = hstr(h, m->chain[q]);
+  }
+  /* stages a method may run besides the artifacts', said again (conservative) */
+  h = hash_recipes(h, s);
+  if (s->recipes.student == W2_STUDENT_RECIPE_WEAK) h = hstr(h, "student-recipe-weak");
+  h = hash_hyper(h, &s->unsup);
+  H(h, s->probe.folds);
+  H(h, s->probe.nlambda);
+  H(h, s->probe.lambda_min);
+  H(h, s->probe.lambda_max);
+  H(h, s->probe.criterion);
+  int ver = W2_WORLD_VERSION;
+  H(h, ver);
+  h = w2_world_spec_hash(h, &s->world);
+  return h;
+}
+
 void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
                              uint64_t seed, char *path, size_t len) {
   if (!p->cache[0]) {
@@ -311,58 +358,20 @@ void w2_pipeline_set_log(W2Pipeline *p, FILE *log) { p->log = log; }
 /* loss targets of the methods: BCE against a (detached) target per row */
 
 typedef struct Targets {
-  const W2MethodSpec *m;  /* NULL: plain soft-label CE */
-  const float *labels;    /* (n) soft labels of the training rows */
-  double prior;           /* conf: fraction of positives the hardening keeps */
-  double radius;          /* window */
-  float *scratch;         /* (batch) */
+  const W2MethodOps *ops;    /* NULL: plain soft-label CE */
+  const float *labels;       /* (n) soft labels of the training rows */
+  W2MethodTargets mt;        /* what the method's targets hook reads */
 } Targets;
-
-static int cmp_float(const void *a, const void *b) {
-  float x = *(const float *)a, y = *(const float *)b;
-  return (x > y) - (x < y);
-}
 
 static W2Err method_targets(void *ctx, int nrows, const int *rows, const float *prob,
                             double progress, float *target, float *weight) {
   Targets *tg = ctx;
-  W2MethodKind k = tg->m ? tg->m->kind : W2_M_NAIVE;
   for (int i = 0; i < nrows; i++) {
     target[i] = tg->labels[rows[i]];
     weight[i] = 1.f;
   }
-  if (k == W2_M_CONF) {
-    /* L = CE(f, (1-α) f_w + α hard_t(f)); α warms up linearly over alpha_warmup of the
-     * steps; t is the batch quantile above which a `prior` fraction of the batch lies */
-    double a = tg->m->alpha_max;
-    if (tg->m->alpha_warmup > 0 && progress < tg->m->alpha_warmup)
-      a *= progress / tg->m->alpha_warmup;
-    memcpy(tg->scratch, prob, sizeof(float) * (size_t)nrows);
-    qsort(tg->scratch, (size_t)nrows, sizeof(float), cmp_float);
-    int npos = (int)lround(tg->prior * nrows);
-    float t = npos >= nrows ? -1.f : tg->scratch[nrows - npos - 1];
-    for (int i = 0; i < nrows; i++) {
-      float hard = prob[i] > t ? 1.f : 0.f;
-      target[i] = (float)((1.0 - a) * target[i] + a * hard);
-    }
-  } else if (k == W2_M_POE) {
-    /* product of experts: target ∝ p_student * p_weak, normalised over the two classes */
-    for (int i = 0; i < nrows; i++) {
-      double ps = prob[i], w = target[i];
-      double num = ps * w, den = num + (1 - ps) * (1 - w);
-      target[i] = den > 0 ? (float)(num / den) : target[i];
-    }
-  } else if (k == W2_M_WINDOW) {
-    /* learn only where the student is still unsure: |p - 1/2| < radius */
-    for (int i = 0; i < nrows; i++) weight[i] = fabsf(prob[i] - 0.5f) < tg->radius ? 1.f : 0.f;
-  }
-  /* W2_M_KL: the target is the weak label; the loss is reverse KL(f || w) (run_stage
-   * selects W2_LOSS_RKL), whose gradient is not naive CE's */
+  if (tg->ops && tg->ops->targets) tg->ops->targets(&tg->mt, nrows, prob, progress, target, weight);
   return W2_OK;
-}
-
-static int needs_prob(const W2MethodSpec *m) {
-  return m && (m->kind == W2_M_CONF || m->kind == W2_M_POE || m->kind == W2_M_WINDOW);
 }
 
 /* ----------------------------------------------------------------------------------- */
@@ -423,7 +432,7 @@ static void metrics_at(const W2Curve *c, int k, W2Metrics *m) {
   m->weak_fit = c->v[W2_C_WEAK_FIT][k];
 }
 
-static int argmax_first(const double *v, int n) {
+int w2_argmax_first(const double *v, int n) {
   int b = 0;
   for (int i = 1; i < n; i++)
     if (v[i] > v[b]) b = i;
@@ -460,12 +469,14 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
   sp.warmup_frac = h->warmup_frac;
   sp.sched = h->sched;
   sp.key = st->key;
-  Targets tg = {.m = st->method, .labels = st->labels, .prior = st->prior, .radius = st->radius};
-  W2_CALLOC(tg.scratch, h->batch);
+  const W2MethodOps *ops = st->method ? w2_method_ops((int)st->method->kind) : NULL;
+  Targets tg = {.ops = ops, .labels = st->labels,
+                .mt = {.m = st->method, .prior = st->prior, .radius = st->radius}};
+  W2_CALLOC(tg.mt.scratch, h->batch);
   sp.target = method_targets;
   sp.target_ctx = &tg;
-  sp.target_needs_prob = needs_prob(st->method);
-  sp.loss = st->method && st->method->kind == W2_M_KL ? W2_LOSS_RKL : W2_LOSS_BCE;
+  sp.target_needs_prob = ops && ops->targets;
+  sp.loss = ops ? ops->loss : W2_LOSS_BCE;
   if (ev) {
     sp.n_eval = ev->curve->n;
     sp.eval = eval_point;
@@ -479,7 +490,7 @@ static W2Err run_stage(W2Pipeline *p, W2Model *m, const Stage *st, Eval *ev) {
   if (!e && h->anchor_decay > 0) e = w2_model_set_anchor(m);
   if (!e) e = w2_train(m, &sp, &stats);
   w2_model_clear_anchor(m);
-  free(tg.scratch);
+  free(tg.mt.scratch);
   W2_CALL(e);
   if (ev) {
     /* a stage shorter than eval_points steps is evaluated after every step: its curve
@@ -634,7 +645,7 @@ static W2Err finetune_result(W2Pipeline *p, W2Model *m, const W2TaskData *td, co
   W2_CALL(e);
   int last = r->curve.n - 1;
   metrics_at(&r->curve, last, &r->final);
-  r->best_acc = r->curve.v[W2_C_ACC][argmax_first(r->curve.v[W2_C_ACC], r->curve.n)];
+  r->best_acc = r->curve.v[W2_C_ACC][w2_argmax_first(r->curve.v[W2_C_ACC], r->curve.n)];
   r->flops = m->flops;
   r->params = w2_arch_params(&m->arch);
   W2_CALL(w2_model_predict(m, td->Xb, td->n_b, td->d, r->prob_b));
@@ -871,47 +882,81 @@ fail:
 /* ----------------------------------------------------------------------------------- */
 /* students */
 
-/* Fraction of positives among hard labels: the prior the confidence loss keeps. */
-static double label_prior(const float *y, int n) {
+double w2_label_prior(const float *y, int n) {
   long c = 0;
   for (int i = 0; i < n; i++) c += y[i] > 0.5f;
   return n ? (double)c / n : 0.5;
 }
 
-/* Median of |w - 1/2|: the window loss's default radius. */
-static double median_confidence(const float *w, int n) {
-  float *c = malloc(sizeof(float) * (size_t)(n ? n : 1));
-  if (!c) return 0.25;
-  for (int i = 0; i < n; i++) c[i] = fabsf(w[i] - 0.5f);
-  qsort(c, (size_t)n, sizeof(float), cmp_float);
-  double r = n ? c[n / 2] : 0.25;
-  free(c);
-  return r;
+/* The allocation fault hook (method.h w2_mcell_alloc): W2SWEEP_FAIL_ALLOC=N makes the N-th
+ * cell allocation of this process fail, so tests can walk every out-of-memory path of the
+ * cell driver and the methods (tests/test_registry.c). Read once; unset = never. */
+static long fail_alloc_at = -1, alloc_count = 0;
+static int fail_alloc_now(void) {
+  if (fail_alloc_at < 0) {
+    const char *v = getenv("W2SWEEP_FAIL_ALLOC");
+    fail_alloc_at = v && *v ? atol(v) : 0;
+  }
+  return fail_alloc_at > 0 && ++alloc_count == fail_alloc_at;
 }
 
-/* Trains model m (pretrained or unsup) as a student on (X, labels), with eval on test;
- * curve into c->curve, predictions on B into prob_b (may be NULL). */
-static W2Err train_student(W2Pipeline *p, W2Model *m, const W2TaskData *td, const Stage *st,
-                           const float *weak_test, const float *hold_X, const float *hold_y,
-                           int n_hold, uint64_t head_key, int reset_head, W2CellResult *c,
-                           double *hold_agree, float *prob_b) {
-  if (reset_head) W2_CALL(w2_model_reset_head(m, 1, head_key));
+void w2_mcell_fail_alloc_at(long n) {
+  fail_alloc_at = n;
+  alloc_count = 0;
+}
+
+W2Err w2_mcell_alloc(W2MethodCell *mc, size_t n, void **out) {
+  *out = NULL;
+  W2_CHECK(mc->nmem < W2_MCELL_MAX_ALLOC, W2_ERR_INTERNAL,
+           "method '%s' holds more than %d cell buffers", mc->m->name, W2_MCELL_MAX_ALLOC);
+  void *q = fail_alloc_now() ? NULL : calloc(n ? n : 1, 1);
+  W2_CHECK(q, W2_ERR_MEM, "out of memory (%zu bytes for cell %s %s -> %s %s)", n, mc->t->name,
+           mc->weak, mc->strong->name, mc->m->name);
+  mc->mem[mc->nmem++] = q;
+  *out = q;
+  return W2_OK;
+}
+
+W2Err w2_mcell_start_model(W2MethodCell *mc, const W2SizeSpec *size, W2Model **out) {
+  W2_CALL(start_model(mc->p, size, mc->t, mc->td, mc->seed, mc->m->unsup, out));
+  return W2_OK;
+}
+
+/* Finetunes model as the cell's student on its training set; curve into c->curve. */
+W2Err w2_mcell_finetune(W2MethodCell *mc, W2Model *m) {
+  W2Pipeline *p = mc->p;
+  W2CellResult *c = mc->c;
+  Stage st = {.X = mc->X, .d = mc->td->d, .labels = mc->labels, .n = mc->n,
+              .hyper = &mc->cr->recipe, .method = mc->m, .prior = mc->prior,
+              .radius = mc->radius, .key = w2_key(mc->seed, "student-order", 0, 0)};
+  /* recipes.student = "weak": the student's recipe is chosen on a held-out part of its
+   * own training labels, with its own loss (pipeline.h "Recipes"); ground truth of B is
+   * never read for it. Otherwise the ceiling's. */
+  mc->recipe = mc->cr->recipe;
+  if (p->s->recipes.student == W2_STUDENT_RECIPE_WEAK) {
+    W2RunResult sel = {0};
+    W2_CALL(select_recipe(p, mc->strong, mc->t, mc->td, mc->seed, mc->m->unsup, st.X,
+                          st.labels, st.n, "student", &st, &sel));
+    mc->recipe = sel.recipe;
+  }
+  mc->recipe_set = 1;
+  st.hyper = &mc->recipe;
+  W2_CALL(w2_model_reset_head(m, 1, w2_key(mc->seed, "head", 3, 0)));
   w2_curve_free(&c->curve);
   W2_CALL(w2_curve_alloc(&c->curve, p->s->eval_points));
   Eval ev;
-  W2_CALL(eval_new(p, td, &c->curve, &ev));
-  ev.weak_test = weak_test;
-  ev.fit_X = st->X;
-  ev.fit_y = st->labels;
-  ev.n_fit = st->n;
-  ev.hold_X = hold_X;
-  ev.hold_y = hold_y;
-  ev.n_hold = n_hold;
-  W2Err e = run_stage(p, m, st, &ev);
-  if (!e && hold_agree) memcpy(hold_agree, ev.hold_agree, sizeof(double) * c->curve.n);
+  W2_CALL(eval_new(p, mc->td, &c->curve, &ev));
+  ev.weak_test = mc->wr->prob_test;
+  ev.fit_X = st.X;
+  ev.fit_y = st.labels;
+  ev.n_fit = st.n;
+  ev.hold_X = mc->hold_X;
+  ev.hold_y = mc->hold_y;
+  ev.n_hold = mc->n_hold;
+  W2Err e = run_stage(p, m, &st, &ev);
+  if (!e && mc->hold_agree) memcpy(mc->hold_agree, ev.hold_agree, sizeof(double) * c->curve.n);
   eval_free(&ev);
   W2_CALL(e);
-  if (prob_b) W2_CALL(w2_model_predict(m, td->Xb, td->n_b, td->d, prob_b));
   return W2_OK;
 }
 
@@ -1171,54 +1216,41 @@ done:
   return W2_OK;
 }
 
-/* kNN consistency: for each row, the mean hard weak label of its k nearest neighbours
- * (Euclidean, in the strong model's frozen last-layer features), excluding itself. */
-static W2Err knn_scores(const float *F, int n, int w, const float *y, int k, float *out) {
-  double *sq = malloc(sizeof(double) * (size_t)n);
-  double *dist = malloc(sizeof(double) * (size_t)n);
-  int *idx = malloc(sizeof(int) * (size_t)n);
-  W2_CHECK(sq && dist && idx, W2_ERR_MEM, "out of memory (kNN over %d rows)", n);
-  for (int i = 0; i < n; i++) {
-    double s = 0;
-    for (int j = 0; j < w; j++) s += (double)F[(size_t)i * w + j] * F[(size_t)i * w + j];
-    sq[i] = s;
-  }
-  if (k > n - 1) k = n - 1;
-  for (int i = 0; i < n; i++) {
-    for (int r = 0; r < n; r++) {
-      double dot = 0;
-      for (int j = 0; j < w; j++) dot += (double)F[(size_t)i * w + j] * F[(size_t)r * w + j];
-      dist[r] = r == i ? INFINITY : sq[i] + sq[r] - 2 * dot;
-    }
-    /* partial selection of the k smallest */
-    for (int r = 0; r < n; r++) idx[r] = r;
-    double s = 0;
-    for (int q = 0; q < k; q++) {
-      int best = q;
-      for (int r = q + 1; r < n; r++)
-        if (dist[idx[r]] < dist[idx[best]]) best = r;
-      int tmp = idx[q];
-      idx[q] = idx[best];
-      idx[best] = tmp;
-      s += y[idx[q]] > 0.5f;
-    }
-    out[i] = k > 0 ? (float)(s / k) : y[i];
-  }
-  free(sq);
-  free(dist);
-  free(idx);
+/* ----------------------------------------------------------------------------------- */
+/* what the methods (src/methods/) call */
+
+void w2_mcell_probe_opts(const W2MethodCell *mc, uint64_t key, W2ProbeOpts *o) {
+  probe_opts(mc->p, key, o);
+}
+
+W2Err w2_mcell_features(W2MethodCell *mc, W2Model *model, float **fb, float **ft) {
+  const W2TaskData *td = mc->td;
+  int w = model->arch.width;
+  W2_CALL(w2_mcell_alloc(mc, sizeof(float) * (size_t)td->n_b * w, (void **)fb));
+  W2_CALL(w2_mcell_alloc(mc, sizeof(float) * (size_t)td->n_test * w, (void **)ft));
+  W2_CALL(w2_model_set_batch(model, mc->s->finetune.batch));
+  W2_CALL(w2_model_features(model, td->Xb, td->n_b, td->d, *fb));
+  W2_CALL(w2_model_features(model, td->Xt, td->n_test, td->d, *ft));
+  model->flops += w2_arch_forward_flops(&model->arch, (double)td->n_b + td->n_test);
   return W2_OK;
 }
 
-typedef struct Rank {
-  float v;
-  int i;
-} Rank;
-static int cmp_rank_desc(const void *a, const void *b) {
-  float x = ((const Rank *)a)->v, y = ((const Rank *)b)->v;
-  if (x != y) return (x < y) - (x > y);
-  return ((const Rank *)a)->i - ((const Rank *)b)->i;
+W2Err w2_mcell_probe(W2MethodCell *mc, const float *fb, const float *ft, int width,
+                     const float *y, uint64_t key, double *flops) {
+  W2_CALL(probe_run(mc->p, mc->td, fb, ft, width, y, key, mc->wr->prob_test, NULL, NULL,
+                    &mc->c->curve, NULL, flops));
+  return W2_OK;
 }
+
+W2Err w2_mcell_gt_probe(W2MethodCell *mc, W2RunResult **out) {
+  double val;
+  W2_CALL(gt_probe_result(mc->p, mc->strong, mc->t, mc->td, mc->seed, mc->m->unsup, out, &val,
+                          NULL, 0, NULL));
+  return W2_OK;
+}
+
+/* ----------------------------------------------------------------------------------- */
+/* the cell: a driver over the method's hooks (src/methods/method.h "A cell runs") */
 
 W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uint64_t seed,
                    const char *weak, const W2SizeSpec *strong, const W2MethodSpec *meth,
@@ -1230,243 +1262,59 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   snprintf(c->strong, sizeof c->strong, "%s", strong->name);
   snprintf(c->method, sizeof c->method, "%s", meth->name);
   c->seed = seed;
-  W2RunResult *wr = NULL, *cr = NULL, *gp = NULL; /* gp: lp_gt's ground-truth probe */
-  float *fb = NULL, *ft = NULL;                   /* probe features of B and test */
+  const W2MethodOps *ops = w2_method_ops((int)meth->kind);
+  W2_CHECK(ops, W2_ERR_INTERNAL, "method '%s' has kind %d, which is not registered", meth->name,
+           (int)meth->kind);
+  snprintf(c->method_kind, sizeof c->method_kind, "%s", ops->kind);
+  w2_method_json(meth, c->method_settings, sizeof c->method_settings);
+  const W2SupervisorSpec *sup = w2_sweep_supervisor(p->s, weak);
+  snprintf(c->supervisor_kind, sizeof c->supervisor_kind, "%s",
+           sup ? w2_spec_supervisor_kind_name(sup->kind) : "trained");
+  c->unsup = meth->unsup;
+  c->oracle = ops->oracle;
+  c->config_hash = w2_pipe_cell_hash(p, t, seed, weak, strong, meth);
+  W2RunResult *wr = NULL, *cr = NULL;
   W2Model *m = NULL;
   W2Err e = W2_OK;
   int n = td->n_b, d = td->d;
-  float *labels = NULL, *X = NULL, *hold_X = NULL, *hold_y = NULL, *prob_b = NULL;
-  double *hold_agree = NULL;
+  W2MethodCell mc = {.p = p, .s = p->s, .t = t, .td = td, .seed = seed, .weak = weak,
+                     .strong = strong, .m = meth, .c = c, .n = n, .radius = 0.25};
+  /* 1. the supervisor and the ceiling */
   W2_CALL_GOTO(e, done, w2_pipe_weak(p, weak, t, td, seed, &wr));
   W2_CALL_GOTO(e, done, w2_pipe_ceiling(p, strong, t, td, seed, meth->unsup, &cr));
-  labels = malloc(sizeof(float) * (size_t)n);
-  X = malloc(sizeof(float) * (size_t)n * d);
-  prob_b = malloc(sizeof(float) * (size_t)n);
-  hold_agree = calloc((size_t)p->s->eval_points, sizeof(double));
-  if (!labels || !X || !prob_b || !hold_agree) {
-    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (cell)");
-    goto done;
-  }
-  memcpy(labels, wr->prob_b, sizeof(float) * (size_t)n);
-  memcpy(X, td->Xb, sizeof(float) * (size_t)n * d);
-  int ntrain = n, nhold = 0;
-  double extra_flops = 0; /* FLOPs of auxiliary models (bootstrap, cleaning) */
-  /* students train with the recipe chosen for the ceiling of their size, or their own
-   * (recipes.student, below) */
-  Stage st = {.X = X, .d = d, .labels = labels, .n = n, .hyper = &cr->recipe, .method = meth,
-              .prior = label_prior(wr->prob_b, n), .key = w2_key(seed, "student-order", 0, 0)};
-  st.radius = meth->window_radius >= 0 ? meth->window_radius : median_confidence(wr->prob_b, n);
-
-  switch (meth->kind) {
-  case W2_M_LP_GT: {
-    /* a probe on ground truth: a reference, not weak-to-strong */
-    double val;
-    W2_CALL_GOTO(e, done, gt_probe_result(p, strong, t, td, seed, meth->unsup, &gp, &val, NULL, 0, NULL));
-    extra_flops += gp->flops;
-    break;
-  }
-  case W2_M_LP_WEAK:
-    break; /* below: a probe on the frozen pretrained features with the weak labels */
-  case W2_M_ES_WEAK: {
-    /* hold out a seeded fraction of B; stop where agreement with its weak labels peaks */
-    int *perm = malloc(sizeof(int) * (size_t)n);
-    W2_CHECK(perm, W2_ERR_MEM, "out of memory");
-    w2_permutation(w2_key(seed, "es-holdout", 0, 0), 0, n, perm);
-    nhold = (int)lround(meth->es_holdout * n);
-    if (nhold < 1) nhold = 1;
-    ntrain = n - nhold;
-    hold_X = malloc(sizeof(float) * (size_t)nhold * d);
-    hold_y = malloc(sizeof(float) * (size_t)nhold);
-    if (!hold_X || !hold_y) {
-      free(perm);
-      e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
-      goto done;
-    }
-    for (int i = 0; i < n; i++) {
-      const float *src = td->Xb + (size_t)perm[i] * d;
-      if (i < ntrain) {
-        memcpy(X + (size_t)i * d, src, sizeof(float) * d);
-        labels[i] = wr->prob_b[perm[i]];
-      } else {
-        memcpy(hold_X + (size_t)(i - ntrain) * d, src, sizeof(float) * d);
-        hold_y[i - ntrain] = wr->prob_b[perm[i]];
-      }
-    }
-    free(perm);
-    st.n = ntrain;
-    break;
-  }
-  case W2_M_BOOTSTRAP: {
-    /* weak -> chain[0] -> ... -> strong; each intermediate model (cross-fitted, so it
-     * labels rows it was not trained on) relabels B for the next */
-    c->nchain = 0;
-    snprintf(c->chain[c->nchain], W2_NAME_MAX, "%s", weak);
-    c->chain_acc[c->nchain++] = wr->final.acc;
-    float *mean_test = malloc(sizeof(float) * (size_t)td->n_test);
-    float *next = malloc(sizeof(float) * (size_t)n);
-    W2_CHECK(mean_test && next, W2_ERR_MEM, "out of memory");
-    for (int q = 0; q < meth->nchain && !e; q++) {
-      const W2SizeSpec *mid = w2_sweep_size(p->s, meth->chain[q]);
-      if (!mid) {
-        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG,
-                           "bootstrap chain size '%s' is not in sizes", meth->chain[q]);
-        break;
-      }
-      e = w2_pipe_crossfit_labels(p, mid, t, td, seed, meth->unsup, labels, meth->folds, 100 + q,
-                                  next, mean_test, 1, &extra_flops);
-      if (!e) {
-        memcpy(labels, next, sizeof(float) * (size_t)n);
-        snprintf(c->chain[c->nchain], W2_NAME_MAX, "%s", mid->name);
-        c->chain_acc[c->nchain++] = w2_accuracy(mean_test, td->yt, td->n_test);
-      }
-    }
-    free(mean_test);
-    free(next);
-    if (e) goto done;
-    st.prior = label_prior(labels, n);
-    break;
-  }
-  case W2_M_CLEAN_KNN:
-  case W2_M_CLEAN_LR: {
-    /* score each weak label's consistency with the strong model's frozen features;
-     * relabel (or drop) the least consistent fraction, then train naively */
-    float *score = malloc(sizeof(float) * (size_t)n);
-    W2_CHECK(score, W2_ERR_MEM, "out of memory");
-    if (meth->kind == W2_M_CLEAN_KNN) {
-      W2_CALL_GOTO(e, done, start_model(p, strong, t, td, seed, meth->unsup, &m));
-      W2_CALL_GOTO(e, done, w2_model_set_batch(m, p->s->finetune.batch));
-      float *F = malloc(sizeof(float) * (size_t)n * strong->width);
-      if (!F) {
-        free(score);
-        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory");
-        goto done;
-      }
-      e = w2_model_features(m, td->Xb, n, d, F);
-      if (!e) e = knn_scores(F, n, strong->width, wr->prob_b, meth->knn_k, score);
-      extra_flops += w2_arch_forward_flops(&m->arch, n);
-      free(F);
-      w2_model_destroy(&m);
-    } else {
-      /* cross-fitted probe scores: each row scored by a probe (its own CV) fitted on the
-       * other folds' weak labels */
-      e = start_model(p, strong, t, td, seed, meth->unsup, &m);
-      double f0 = e ? 0 : m->flops, pf = 0;
-      if (!e) e = probe_features(p, m, td, &fb, &ft);
-      if (!e) {
-        W2ProbeOpts o;
-        probe_opts(p, 0, &o);
-        e = w2_probe_crossfit(fb, wr->prob_b, n, strong->width, p->s->probe.folds,
-                              w2_key(seed, "clean-lr", 0, 0), &o, score, &pf);
-        extra_flops += m->flops - f0 + pf; /* the features and the fold probes */
-      }
-      w2_model_destroy(&m);
-    }
-    if (e) {
-      free(score);
-      goto done;
-    }
-    Rank *rk = malloc(sizeof(Rank) * (size_t)n);
-    W2_CHECK(rk, W2_ERR_MEM, "out of memory");
-    for (int i = 0; i < n; i++) {
-      rk[i].v = fabsf(wr->prob_b[i] - score[i]);
-      rk[i].i = i;
-    }
-    qsort(rk, (size_t)n, sizeof(Rank), cmp_rank_desc);
-    int nclean = (int)lround(meth->clean_frac * n);
-    char *bad = calloc((size_t)n, 1);
-    for (int q = 0; q < nclean && bad; q++) bad[rk[q].i] = 1;
-    int w = 0;
-    for (int i = 0; i < n && bad; i++) {
-      if (bad[i] && meth->clean_drop) continue;
-      memcpy(X + (size_t)w * d, td->Xb + (size_t)i * d, sizeof(float) * d);
-      labels[w++] = bad[i] ? score[i] : wr->prob_b[i];
-    }
-    free(bad);
-    free(rk);
-    free(score);
-    st.n = w;
-    break;
-  }
-  case W2_M_SELFTRAIN:
-    /* strong-to-strong self-training by cross-fitting: each iteration relabels B with
-     * strong models that never trained on the row they label (K-fold), starting from the
-     * weak labels; the student below trains on the last labels */
-    for (int it = 0; it < meth->selftrain_iters && !e; it++) {
-      e = w2_pipe_crossfit_labels(p, strong, t, td, seed, meth->unsup, labels, meth->folds,
-                                  300 + (uint64_t)it, prob_b, NULL, 0, &extra_flops);
-      if (!e) memcpy(labels, prob_b, sizeof(float) * (size_t)n);
-    }
-    if (e) goto done;
-    st.prior = label_prior(labels, n);
-    break;
-  default:
-    break;
-  }
-
-  /* recipes.student = "weak": the student's recipe is chosen on a held-out part of its
-   * own training labels, with its own loss (pipeline.h "Recipes"); ground truth of B is
-   * never read for it */
-  W2StageHyper student_recipe = cr->recipe;
-  if (p->s->recipes.student == W2_STUDENT_RECIPE_WEAK && meth->kind != W2_M_LP_GT &&
-      meth->kind != W2_M_LP_WEAK) {
-    W2RunResult sel = {0};
-    W2_CALL_GOTO(e, done, select_recipe(p, strong, t, td, seed, meth->unsup, st.X, st.labels,
-                                        st.n, "student", &st, &sel));
-    student_recipe = sel.recipe;
-  }
-  st.hyper = &student_recipe;
-
-  /* the main student run (a probe for lp_*: solved on frozen features, a 1-point curve) */
+  mc.wr = wr;
+  mc.cr = cr;
+  /* 2. the training set: B with the weak labels, then the method's preparation */
+  W2_CALL_GOTO(e, done, w2_mcell_alloc(&mc, sizeof(float) * (size_t)n, (void **)&mc.labels));
+  W2_CALL_GOTO(e, done, w2_mcell_alloc(&mc, sizeof(float) * (size_t)n * d, (void **)&mc.X));
+  W2_CALL_GOTO(e, done, w2_mcell_alloc(&mc, sizeof(double) * (size_t)p->s->eval_points,
+                                       (void **)&mc.hold_agree));
+  memcpy(mc.labels, wr->prob_b, sizeof(float) * (size_t)n);
+  memcpy(mc.X, td->Xb, sizeof(float) * (size_t)n * d);
+  mc.prior = w2_label_prior(wr->prob_b, n);
+  if (ops->prepare) W2_CALL_GOTO(e, done, ops->prepare(&mc));
+  /* 3. the student, from the strong start model */
   W2_CALL_GOTO(e, done, start_model(p, strong, t, td, seed, meth->unsup, &m));
   double flops_start = m->flops;
-  int ftlp = meth->kind == W2_M_FTWEAK_LPGT;
-  if (meth->kind == W2_M_LP_GT) {
-    w2_curve_free(&c->curve);
-    W2_CALL_GOTO(e, done, w2_curve_alloc(&c->curve, 1));
-    for (int f = 0; f < W2_CURVE_NFIELDS; f++) c->curve.v[f][0] = gp->curve.v[f][0];
-    /* agreement with the supervisor was not measured by the shared ground-truth probe */
-    W2Metrics mt;
-    w2_metrics_compute(gp->prob_test, td->yt, wr->prob_test, td->n_test, &mt);
-    c->curve.v[W2_C_AGREE][0] = mt.agree;
-    c->curve.v[W2_C_AGREE_RIGHT][0] = mt.agree_right;
-    c->curve.v[W2_C_AGREE_WRONG][0] = mt.agree_wrong;
-    extra_flops -= m->flops; /* gp->flops already counts the pretraining */
-  } else if (meth->kind == W2_M_LP_WEAK) {
-    W2_CALL_GOTO(e, done, probe_features(p, m, td, &fb, &ft));
-    W2_CALL_GOTO(e, done, probe_run(p, td, fb, ft, strong->width, labels,
-                                    w2_key(seed, "probe-cv", 0, 0), wr->prob_test, NULL, NULL,
-                                    &c->curve, NULL, &m->flops));
-  } else {
-    W2_CALL_GOTO(e, done,
-                 train_student(p, m, td, &st, wr->prob_test, hold_X, hold_y, nhold,
-                               w2_key(seed, "head", 3, 0), 1, c, hold_agree, NULL));
+  if (ops->student) W2_CALL_GOTO(e, done, ops->student(&mc, m));
+  else W2_CALL_GOTO(e, done, w2_mcell_finetune(&mc, m));
+  if (c->curve.n < 1) {
+    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_INTERNAL, "method '%s' made no curve",
+                       meth->name);
+    goto done;
   }
-  if (ftlp) {
-    /* then a probe on ground truth over the weak-finetuned body's features */
-    free(fb);
-    free(ft);
-    fb = ft = NULL;
-    W2_CALL_GOTO(e, done, probe_features(p, m, td, &fb, &ft));
-    W2_CALL_GOTO(e, done, probe_run(p, td, fb, ft, strong->width, td->yb,
-                                    w2_key(seed, "probe-cv", 2, 0), wr->prob_test, NULL, NULL,
-                                    &c->curve, NULL, &m->flops));
-  }
-  if (c->curve.n == 1) c->selected_point = 0;
-  double strong_flops = m->flops + extra_flops;
+  double strong_flops = m->flops + mc.extra_flops;
   /* the flops curve is cumulative over the cell's student finetuning */
   double fine_before = strong_flops - flops_start - c->curve.v[W2_C_FLOPS][c->curve.n - 1];
   for (int k = 0; k < c->curve.n; k++) c->curve.v[W2_C_FLOPS][k] += fine_before;
-
-  c->selected_point = c->curve.n - 1; /* the curve may be shorter than eval_points */
-  if (meth->kind == W2_M_ES_WEAK) c->selected_point = argmax_first(hold_agree, c->curve.n);
-  if (meth->kind == W2_M_ES_GT_ORACLE)
-    c->selected_point = argmax_first(c->curve.v[W2_C_ACC], c->curve.n);
+  /* 4. the reported point (the curve may be shorter than eval_points) */
+  c->selected_point = ops->select ? ops->select(&mc, &c->curve) : c->curve.n - 1;
   W2Metrics fm;
   metrics_at(&c->curve, c->selected_point, &fm);
   c->weak_acc = wr->final.acc;
   c->ceiling_acc = cr->final.acc;
   c->student_acc = fm.acc;
-  c->student_best_acc = c->curve.v[W2_C_ACC][argmax_first(c->curve.v[W2_C_ACC], c->curve.n)];
+  c->student_best_acc = c->curve.v[W2_C_ACC][w2_argmax_first(c->curve.v[W2_C_ACC], c->curve.n)];
   /* PGR only where the gap is above its noise (w2_pgr_guarded), the gap next to it */
   double se = w2_paired_acc_diff_se(cr->prob_test, wr->prob_test, td->yt, td->n_test);
   const char *why = "";
@@ -1483,7 +1331,7 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   c->ceiling_ft_acc = cr->ft_acc;
   c->ceiling_lp_acc = cr->lp_acc;
   c->ceiling_is_probe = cr->chose_probe;
-  const W2StageHyper *rh = st.hyper;
+  const W2StageHyper *rh = mc.recipe_set ? &mc.recipe : &cr->recipe;
   c->recipe_lr = rh->lr;
   c->recipe_epochs = rh->epochs;
   c->recipe_anchor_decay = rh->anchor_decay;
@@ -1496,7 +1344,7 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   c->strong_flops = strong_flops;
   c->weak_params = wr->params;
   c->strong_params = w2_arch_params(&m->arch);
-  if (meth->kind == W2_M_BOOTSTRAP) {
+  if (c->nchain > 0 && c->nchain < W2_CHAIN_MAX) { /* a chain ends at the student */
     snprintf(c->chain[c->nchain], W2_NAME_MAX, "%s", strong->name);
     c->chain_acc[c->nchain++] = c->student_acc;
   }
@@ -1510,15 +1358,7 @@ done:
   w2_model_destroy(&m);
   w2_run_result_free(&wr);
   w2_run_result_free(&cr);
-  w2_run_result_free(&gp);
-  free(fb);
-  free(ft);
-  free(labels);
-  free(X);
-  free(hold_X);
-  free(hold_y);
-  free(prob_b);
-  free(hold_agree);
+  for (int i = 0; i < mc.nmem; i++) free(mc.mem[i]);
   if (e) {
     w2_curve_free(&c->curve);
     return w2_error_push(__FILE__, __LINE__, __func__, e);

@@ -106,6 +106,14 @@ typedef struct W2CellResult {
   double weak_recipe_lr, weak_recipe_epochs;
   int selected_point; /* evaluation point reported as final (early stopping), 0-based */
   W2Curve curve;
+  /* what produced it (issue 13): the method's kind, its settings as canonical JSON
+   * (method.h w2_method_json), the supervisor's kind ("trained" for a size, else the
+   * synthetic kind), generative finetuning, the oracle flag, and the cell's settings hash
+   * (w2_pipe_cell_hash: resume reuses the cell only when it matches) */
+  char method_kind[W2_NAME_MAX], supervisor_kind[W2_NAME_MAX];
+  char method_settings[256];
+  double unsup, oracle;
+  uint64_t config_hash;
   int nchain;         /* bootstrap: weak, intermediates..., strong */
   char chain[W2_CHAIN_MAX][W2_NAME_MAX];
   double chain_acc[W2_CHAIN_MAX];
@@ -147,6 +155,14 @@ W2Err w2_pipe_crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2Tas
                               int folds, uint64_t salt, float *out_b, float *mean_test,
                               int count_pretrain, double *flops);
 
+/* The settings hash of a cell: everything its result depends on — the method's kind and
+ * settings (not its name), the weak supervisor's artifact hash (task and data content,
+ * split, world, its size's pretraining or the synthetic spec, recipes, seed), the ceiling's
+ * (strong size, unsup), every chain size's pretraining, the probe settings, the world, and
+ * the cell code's version. Resume reuses a finished cell only when its stored hash is this
+ * (sweeps that extend: comments, new tasks, sizes, methods or seeds leave it unchanged). */
+uint64_t w2_pipe_cell_hash(const W2Pipeline *p, const W2TaskSpec *t, uint64_t seed,
+                           const char *weak, const W2SizeSpec *strong, const W2MethodSpec *m);
 /* Cache hashes: exactly the settings that determine each artifact. */
 uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                            uint64_t seed);

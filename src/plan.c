@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dmat.h"
+#include "methods/method.h"
 #include "pretrain.h"
 
 /* ---- costs --------------------------------------------------------------------------- */
@@ -44,36 +45,29 @@ static double probe_cost(const W2Sweep *s, const W2SizeSpec *z, int d) {
          (s->probe.folds * s->probe.nlambda + 1) * newton;
 }
 
+/* K-fold cross-fitting of `size` on B (method.h W2MethodCost.crossfit) */
+static double crossfit_cost(const W2MethodCost *c, const W2SizeSpec *size, int k) {
+  int nb = c->s->split.n_b;
+  return stage_cost(c->s, size, c->d, nb - nb / k, &c->s->finetune, 0) * k;
+}
+
 static double select_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling);
 
+/* A cell's cost is its method's (method.h ops->cost) over these common pieces; with
+ * recipes.student = "weak" a student's finetuning includes its recipe selection. */
 static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2MethodSpec *m) {
-  int nb = s->split.n_b, k = m->folds > 1 ? m->folds : 2;
-  double ft = stage_cost(s, z, d, nb, &s->finetune, 0) +
-              (s->finetune.head_init ? probe_cost(s, z, d) : 0); /* LP-FT's probe */
-  /* recipes.student = "weak": the grid trained once more per student (select_cost) */
-  if (s->recipes.student == W2_STUDENT_RECIPE_WEAK) ft = select_cost(s, z, d, nb, 0);
-  double probe = probe_cost(s, z, d);
-  switch (m->kind) {
-  case W2_M_LP_WEAK:
-  case W2_M_LP_GT: return probe;
-  case W2_M_FTWEAK_LPGT: return ft + probe;
-  case W2_M_SELFTRAIN:
-    return ft + m->selftrain_iters * k * stage_cost(s, z, d, nb - nb / k, &s->finetune, 0);
-  case W2_M_CLEAN_LR: return ft + 5 * probe;
-  case W2_M_CLEAN_KNN: {
-    W2Arch a = task_arch(s, z, d);
-    return ft + w2_arch_forward_flops(&a, nb) + 2.0 * nb * (double)nb * z->width;
-  }
-  case W2_M_BOOTSTRAP: {
-    double c = ft;
-    for (int q = 0; q < m->nchain; q++) {
-      const W2SizeSpec *mid = w2_sweep_size(s, m->chain[q]);
-      if (mid) c += stage_cost(s, mid, d, nb - nb / k, &s->finetune, 0) * k;
-    }
-    return c;
-  }
-  default: return ft;
-  }
+  int nb = s->split.n_b;
+  W2Arch a = task_arch(s, z, d);
+  W2MethodCost c = {.s = s, .z = z, .d = d,
+                    .ft = s->recipes.student == W2_STUDENT_RECIPE_WEAK
+                              ? select_cost(s, z, d, nb, 0)
+                              : stage_cost(s, z, d, nb, &s->finetune, 0) +
+                                    (s->finetune.head_init ? probe_cost(s, z, d) : 0),
+                    .probe = probe_cost(s, z, d),
+                    .forward_b = w2_arch_forward_flops(&a, nb),
+                    .crossfit = crossfit_cost};
+  const W2MethodOps *ops = w2_method_ops((int)m->kind);
+  return ops && ops->cost ? ops->cost(&c, m) : c.ft;
 }
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -268,16 +262,15 @@ W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
             W2_CALL_GOTO(e, fail, weak_job(&b, t, sd, w, &j.deps[j.ndeps++]));
             W2_CALL_GOTO(e, fail, ceiling_job(&b, t, sd, strong, ms->unsup, &j.deps[j.ndeps++]));
             W2_CALL_GOTO(e, fail, pretrain_job(&b, t, strong, sd, &j.deps[j.ndeps++]));
-            if (ms->kind == W2_M_BOOTSTRAP)
-              for (int q = 0; q < ms->nchain; q++) {
-                int mid = size_index(s, ms->chain[q]);
-                if (mid < 0) {
-                  e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG,
-                                     "bootstrap chain size '%s' is not in sizes", ms->chain[q]);
-                  goto fail;
-                }
-                W2_CALL_GOTO(e, fail, pretrain_job(&b, t, mid, sd, &j.deps[j.ndeps++]));
+            for (int q = 0; q < ms->nchain; q++) { /* a chain's sizes (bootstrap) */
+              int mid = size_index(s, ms->chain[q]);
+              if (mid < 0) {
+                e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG,
+                                   "bootstrap chain size '%s' is not in sizes", ms->chain[q]);
+                goto fail;
               }
+              W2_CALL_GOTO(e, fail, pretrain_job(&b, t, mid, sd, &j.deps[j.ndeps++]));
+            }
             snprintf(j.id, sizeof j.id, "cell/%s/s%llu/%s/%s/%s", s->tasks[t].name,
                      (unsigned long long)s->seeds[sd], s->weak[w], s->sizes[strong].name,
                      ms->name);

@@ -19,13 +19,17 @@
 
 #include "blasenv.h"
 #include "checkpoint.h"
+#include "columns.h"
 #include "health.h"
+#include "methods/method.h"
 #include "pretrain.h"
 #include "rng.h"
 #include "store.h"
 #include "world.h"
 
 #define S32 32
+#define W2_MSET_MAX 24 /* m_<key> columns at most */
+#define S256 256 /* method_settings: the canonical JSON (W2CellResult.method_settings) */
 #define SCHEMA_VERSION 1
 
 void w2_now_iso(char *buf, size_t len) {
@@ -171,22 +175,29 @@ int w2_results_sweep_match(const char *workdir, const W2Sweep *s) {
 
 W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s) {
   unsigned long long h = (unsigned long long)w2_results_sweep_hash(s);
-  char path[W2_PATH_MAX + 32];
+  char path[W2_PATH_MAX + 32], line[W2_PATH_MAX + 64], old[W2_NAME_MAX * 2 + 8] = "" /* s->name: W2_NAME_MAX * 2 */;
   snprintf(path, sizeof path, "%s/sweep.hash", workdir);
-  int m = w2_results_sweep_match(workdir, s);
-  if (m) {
-    W2_CHECK(m > 0, W2_ERR_CONFIG,
-             "%s: its finished cells were computed from another version of %s; remove %s "
-             "(or run with --output elsewhere) to start this sweep afresh",
-             workdir, s->source_path, workdir);
-    return W2_OK;
+  if (w2_results_sweep_match(workdir, s) > 0) return W2_OK;
+  /* another text: the same sweep, edited or extended, may go on (each finished cell is
+   * reused only when its own settings hash matches: w2_pipe_cell_hash); another sweep may
+   * not (its name, on the second line, differs) */
+  FILE *f = fopen(path, "r");
+  int known = 0;
+  if (f) {
+    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f) &&
+        sscanf(line, "name %71s", old) == 1)
+      known = 1;
+    fclose(f);
+    W2_CHECK(!known || !strcmp(old, s->name), W2_ERR_CONFIG,
+             "%s: its finished cells belong to sweep '%s', not '%s' (%s); remove %s (or run with "
+             "--output elsewhere) to start this sweep afresh",
+             workdir, old, s->name, s->source_path, workdir);
   }
-  FILE *f;
   char tmp[W2_PATH_MAX + 128];
   w2_tmp_path(path, tmp, sizeof tmp);
   f = fopen(tmp, "w");
   W2_CHECK(f, W2_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-  fprintf(f, "%016llx %s\n", h, s->source_path);
+  fprintf(f, "%016llx %s\nname %s\n", h, s->source_path, s->name);
   int bad = fclose(f) != 0;
   if (bad || rename(tmp, path) != 0) {
     unlink(tmp);
@@ -299,32 +310,24 @@ static W2Err attr_get_name(hid_t loc, const char *file, const char *name, char *
 
 /* ---- one cell: attributes + curves, in a cell file's root or a group of the results ---- */
 
-typedef struct {
-  const char *name;
-  size_t off;
-} DField;
-#define DF(x) {#x, offsetof(W2CellResult, x)}
-static const DField cell_doubles[] = {
-    DF(weak_acc), DF(ceiling_acc), DF(student_acc), DF(student_best_acc), DF(pgr), DF(pgr_best),
-    DF(gap), DF(gap_se), DF(agree), DF(agree_weak_right), DF(agree_weak_wrong), DF(student_auroc), DF(student_ece),
-    DF(weak_flops), DF(strong_flops), DF(weak_params), DF(strong_params), DF(wall_s),
-    DF(ceiling_ft_acc), DF(ceiling_lp_acc), DF(ceiling_is_probe), DF(recipe_lr),
-    DF(recipe_epochs), DF(recipe_anchor_decay), DF(recipe_body_lr_scale), DF(recipe_head_init),
-    DF(weak_recipe_lr), DF(weak_recipe_epochs)};
-#define NDOUBLES (int)(sizeof cell_doubles / sizeof cell_doubles[0])
+/* Every column of columns.h is a field of W2CellResult at w2_column(i)->off. */
+static const void *col_ptr(const W2CellResult *c, const W2Column *col) {
+  return (const char *)c + col->off;
+}
 
 /* file names the HDF5 file in messages (loc is its root or a group in it). */
 static W2Err write_cell(hid_t loc, const char *file, const W2CellResult *c, int rank,
                         int attempts) {
-  W2_CALL(attr_put_str(loc, file, "task", c->task));
-  W2_CALL(attr_put_str(loc, file, "weak_size", c->weak));
-  W2_CALL(attr_put_str(loc, file, "strong_size", c->strong));
-  W2_CALL(attr_put_str(loc, file, "method", c->method));
-  W2_CALL(w2_h5_attr_write_u64(loc, file, "seed", c->seed));
-  for (int i = 0; i < NDOUBLES; i++)
-    W2_CALL(w2_h5_attr_write_double(loc, file, cell_doubles[i].name,
-                                    *(const double *)((const char *)c + cell_doubles[i].off)));
-  W2_CALL(attr_put_str(loc, file, "pgr_status", c->pgr_status));
+  /* the columns (columns.h), one attribute each */
+  for (int i = 0; i < w2_column_count(); i++) {
+    const W2Column *col = w2_column(i);
+    const void *v = col_ptr(c, col);
+    switch (col->type) {
+    case W2_COL_STR: W2_CALL(attr_put_str(loc, file, col->name, v)); break;
+    case W2_COL_U64: W2_CALL(w2_h5_attr_write_u64(loc, file, col->name, *(const uint64_t *)v)); break;
+    case W2_COL_F64: W2_CALL(w2_h5_attr_write_double(loc, file, col->name, *(const double *)v)); break;
+    }
+  }
   W2_CALL(w2_h5_attr_write_int(loc, file, "selected_point", c->selected_point));
   W2_CALL(w2_h5_attr_write_int(loc, file, "rank", rank));
   W2_CALL(w2_h5_attr_write_int(loc, file, "attempts", attempts));
@@ -349,15 +352,22 @@ static W2Err write_cell(hid_t loc, const char *file, const W2CellResult *c, int 
 
 static W2Err read_cell(hid_t loc, const char *file, W2CellResult *c) {
   memset(c, 0, sizeof *c);
-  W2_CALL(attr_get_name(loc, file, "task", c->task, sizeof c->task));
-  W2_CALL(attr_get_name(loc, file, "weak_size", c->weak, sizeof c->weak));
-  W2_CALL(attr_get_name(loc, file, "strong_size", c->strong, sizeof c->strong));
-  W2_CALL(attr_get_name(loc, file, "method", c->method, sizeof c->method));
-  W2_CALL(w2_h5_attr_read_u64(loc, file, "seed", &c->seed));
-  for (int i = 0; i < NDOUBLES; i++)
-    W2_CALL(w2_h5_attr_read_double(loc, file, cell_doubles[i].name,
-                                   (double *)((char *)c + cell_doubles[i].off)));
-  W2_CALL(attr_get_name(loc, file, "pgr_status", c->pgr_status, sizeof c->pgr_status));
+  /* the columns (columns.h); those added by issue 13 are absent from older cells: their
+   * config_hash reads 0, which no cell hash is, so resume computes them again */
+  int old = H5Aexists(loc, "config_hash") <= 0;
+  for (int i = 0; i < w2_column_count(); i++) {
+    const W2Column *col = w2_column(i);
+    void *v = (char *)c + col->off;
+    if (old && col->since13) {
+      if (col->type == W2_COL_F64) *(double *)v = NAN;
+      continue;
+    }
+    switch (col->type) {
+    case W2_COL_STR: W2_CALL(attr_get_name(loc, file, col->name, v, col->cap)); break;
+    case W2_COL_U64: W2_CALL(w2_h5_attr_read_u64(loc, file, col->name, (uint64_t *)v)); break;
+    case W2_COL_F64: W2_CALL(w2_h5_attr_read_double(loc, file, col->name, (double *)v)); break;
+    }
+  }
   W2_CALL(w2_h5_attr_read_int(loc, file, "selected_point", &c->selected_point));
   hsize_t n = 0;
   W2_CALL(w2_h5_inspect(loc, file, "step", 1, &n, NULL, NULL));
@@ -406,12 +416,34 @@ W2Err w2_cellfile_read(const char *path, W2CellResult *c) {
 /* ---- the results file -------------------------------------------------------------------- */
 
 typedef struct SummaryRow {
-  char task[S32];
-  uint64_t seed;
-  char weak_size[S32], strong_size[S32], method[S32];
-  double v[NDOUBLES]; /* in cell_doubles order */
-  char pgr_status[S32];
+  W2CellResult c;           /* every column of columns.h (its curve is not kept) */
+  double mset[W2_MSET_MAX]; /* m_<key>: every registered setting key; NaN where not the kind's */
 } SummaryRow;
+
+/* The m_<key> columns: the registry's setting keys (method.h), each once, lists left out
+ * (a chain is in method_settings and the cell's chain dataset). */
+static int mset_keys(const char **keys) {
+  int n = 0;
+  for (int k = 0; k < w2_method_count(); k++) {
+    const W2MethodOps *o = w2_method_ops(k);
+    for (int i = 0; i < o->nsettings; i++) {
+      if (o->settings[i].type == W2_SET_NAMES) continue;
+      int seen = 0;
+      for (int q = 0; q < n; q++) seen |= !strcmp(keys[q], o->settings[i].key);
+      if (!seen && n < W2_MSET_MAX) keys[n++] = o->settings[i].key;
+    }
+  }
+  return n;
+}
+
+static void mset_fill(const W2MethodSpec *m, double *v) {
+  const char *keys[W2_MSET_MAX];
+  int n = mset_keys(keys);
+  for (int i = 0; i < n; i++) {
+    const W2MethodSetting *st = w2_method_setting((int)m->kind, keys[i]);
+    v[i] = st ? w2_method_setting_value(m, st) : NAN;
+  }
+}
 
 typedef struct ModelRow {
   char task[S32], size[S32], role[S32];
@@ -433,7 +465,8 @@ static hid_t str_type(void) {
   return t;
 }
 
-static W2Err table_write(hid_t f, const char *name, hid_t type, size_t n, const void *rows) {
+static W2Err table_write2(hid_t f, const char *name, hid_t ftype, hid_t mtype, size_t n,
+                          const void *rows) {
   hsize_t dim = (hsize_t)n;
   hid_t sp = H5Screate_simple(1, &dim, NULL);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
@@ -441,8 +474,8 @@ static W2Err table_write(hid_t f, const char *name, hid_t type, size_t n, const 
     H5Pset_chunk(dcpl, 1, &dim);
     H5Pset_deflate(dcpl, 4);
   }
-  hid_t d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  herr_t rc = d < 0 ? -1 : n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
+  hid_t d = H5Dcreate2(f, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  herr_t rc = d < 0 ? -1 : n ? H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
   if (d >= 0) H5Dclose(d);
   H5Pclose(dcpl);
   H5Sclose(sp);
@@ -450,20 +483,52 @@ static W2Err table_write(hid_t f, const char *name, hid_t type, size_t n, const 
   return W2_OK;
 }
 
+static W2Err table_write(hid_t f, const char *name, hid_t type, size_t n, const void *rows) {
+  return table_write2(f, name, type, type, n, rows);
+}
+
+/* /summary from the columns table (columns.h) and the registry's m_<key> columns: the
+ * memory type reads each column from its W2CellResult field, the file type packs them in
+ * the table's order (strings fixed-length, NUL-padded, of the column's width). */
 static W2Err write_summary(hid_t f, const SummaryRow *rows, size_t n) {
-  hid_t s = str_type();
-  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(SummaryRow));
-  H5Tinsert(t, "task", offsetof(SummaryRow, task), s);
-  H5Tinsert(t, "seed", offsetof(SummaryRow, seed), H5T_NATIVE_UINT64);
-  H5Tinsert(t, "weak_size", offsetof(SummaryRow, weak_size), s);
-  H5Tinsert(t, "strong_size", offsetof(SummaryRow, strong_size), s);
-  H5Tinsert(t, "method", offsetof(SummaryRow, method), s);
-  for (int i = 0; i < NDOUBLES; i++)
-    H5Tinsert(t, cell_doubles[i].name, offsetof(SummaryRow, v) + sizeof(double) * i, H5T_NATIVE_DOUBLE);
-  H5Tinsert(t, "pgr_status", offsetof(SummaryRow, pgr_status), s);
-  W2Err e = table_write(f, "summary", t, n, rows);
-  H5Tclose(t);
-  H5Tclose(s);
+  const char *keys[W2_MSET_MAX];
+  int nk = mset_keys(keys);
+  size_t fsize = 0;
+  for (int i = 0; i < w2_column_count(); i++) fsize += w2_column(i)->width;
+  fsize += sizeof(double) * (size_t)nk;
+  hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(SummaryRow));
+  hid_t ft = H5Tcreate(H5T_COMPOUND, fsize);
+  size_t at = 0;
+  for (int i = 0; i < w2_column_count(); i++) {
+    const W2Column *col = w2_column(i);
+    size_t moff = offsetof(SummaryRow, c) + col->off;
+    if (col->type == W2_COL_STR) {
+      hid_t ms = H5Tcopy(H5T_C_S1), fs = H5Tcopy(H5T_C_S1);
+      H5Tset_size(ms, col->cap);
+      H5Tset_strpad(ms, H5T_STR_NULLTERM);
+      H5Tset_size(fs, col->width);
+      H5Tset_strpad(fs, H5T_STR_NULLPAD);
+      H5Tinsert(mt, col->name, moff, ms);
+      H5Tinsert(ft, col->name, at, fs);
+      H5Tclose(ms);
+      H5Tclose(fs);
+    } else {
+      int u = col->type == W2_COL_U64;
+      H5Tinsert(mt, col->name, moff, u ? H5T_NATIVE_UINT64 : H5T_NATIVE_DOUBLE);
+      H5Tinsert(ft, col->name, at, u ? H5T_STD_U64LE : H5T_IEEE_F64LE);
+    }
+    at += col->width;
+  }
+  for (int i = 0; i < nk; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "m_%s", keys[i]);
+    H5Tinsert(mt, name, offsetof(SummaryRow, mset) + sizeof(double) * i, H5T_NATIVE_DOUBLE);
+    H5Tinsert(ft, name, at, H5T_IEEE_F64LE);
+    at += sizeof(double);
+  }
+  W2Err e = table_write2(f, "summary", ft, mt, n, rows);
+  H5Tclose(mt);
+  H5Tclose(ft);
   return e;
 }
 
@@ -528,11 +593,7 @@ static const char *const grid_metrics[] = {"student_acc", "student_best_acc", "p
                                            "weak_acc", "ceiling_acc", "agree_weak_wrong"};
 #define NGRID (int)(sizeof grid_metrics / sizeof grid_metrics[0])
 
-static int field_index(const char *name) {
-  for (int i = 0; i < NDOUBLES; i++)
-    if (!strcmp(cell_doubles[i].name, name)) return i;
-  return -1;
-}
+static const W2Column *field_col(const char *name) { return w2_column(w2_column_find(name)); }
 
 static W2Err write_grid(hid_t f, const W2Sweep *s, const SummaryRow *rows, size_t n) {
   hid_t g = H5Gcreate2(f, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -557,18 +618,19 @@ static W2Err write_grid(hid_t f, const W2Sweep *s, const SummaryRow *rows, size_
   W2_CALL_GOTO(e, done, write_axis(g, "method", s->nmethods, (const char(*)[W2_NAME_MAX])mn, NULL));
   static const char *const axes[5] = {"task", "seed", "weak_size", "strong_size", "method"};
   for (int k = 0; k < NGRID && !e; k++) {
-    int fi = field_index(grid_metrics[k]);
+    const W2Column *fc = field_col(grid_metrics[k]);
     for (size_t i = 0; i < total; i++) arr[i] = NAN;
     for (size_t r = 0; r < n; r++) {
       int ix[5] = {-1, -1, -1, -1, -1};
-      for (int i = 0; i < s->ntasks; i++) if (!strcmp(rows[r].task, s->tasks[i].name)) ix[0] = i;
-      for (int i = 0; i < s->nseeds; i++) if (s->seeds[i] == rows[r].seed) ix[1] = i;
-      for (int i = 0; i < s->nweak; i++) if (!strcmp(rows[r].weak_size, s->weak[i])) ix[2] = i;
-      for (int i = 0; i < s->nstrong; i++) if (!strcmp(rows[r].strong_size, s->strong[i])) ix[3] = i;
-      for (int i = 0; i < s->nmethods; i++) if (!strcmp(rows[r].method, s->methods[i].name)) ix[4] = i;
+      const W2CellResult *c = &rows[r].c;
+      for (int i = 0; i < s->ntasks; i++) if (!strcmp(c->task, s->tasks[i].name)) ix[0] = i;
+      for (int i = 0; i < s->nseeds; i++) if (s->seeds[i] == c->seed) ix[1] = i;
+      for (int i = 0; i < s->nweak; i++) if (!strcmp(c->weak, s->weak[i])) ix[2] = i;
+      for (int i = 0; i < s->nstrong; i++) if (!strcmp(c->strong, s->strong[i])) ix[3] = i;
+      for (int i = 0; i < s->nmethods; i++) if (!strcmp(c->method, s->methods[i].name)) ix[4] = i;
       if (ix[0] < 0 || ix[1] < 0 || ix[2] < 0 || ix[3] < 0 || ix[4] < 0) continue;
       size_t off = ((((size_t)ix[0] * dims[1] + ix[1]) * dims[2] + ix[2]) * dims[3] + ix[3]) * dims[4] + ix[4];
-      arr[off] = rows[r].v[fi];
+      arr[off] = *(const double *)col_ptr(c, fc);
     }
     hid_t sp = H5Screate_simple(5, dims, NULL);
     hid_t d = H5Dcreate2(g, grid_metrics[k], H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -648,18 +710,12 @@ static void copy_name(char *dst, const char *src) {
 /* /health: the known-answer checks (health.h) from the cell rows; /health@passed also on
  * the root as health_passed (-1: the sweep has no checks). */
 static W2Err write_health(hid_t f, const W2Sweep *s, const SummaryRow *rows, int n) {
-  int iw = -1, ic = -1, is = -1;
-  for (int k = 0; k < NDOUBLES; k++) {
-    if (!strcmp(cell_doubles[k].name, "weak_acc")) iw = k;
-    if (!strcmp(cell_doubles[k].name, "ceiling_acc")) ic = k;
-    if (!strcmp(cell_doubles[k].name, "student_acc")) is = k;
-  }
   W2HealthCell *c = calloc((size_t)(n ? n : 1), sizeof *c);
   W2_CHECK(c, W2_ERR_MEM, "out of memory (health)");
   for (int i = 0; i < n; i++) {
-    c[i] = (W2HealthCell){rows[i].task, rows[i].weak_size, rows[i].strong_size, rows[i].method,
-                          (unsigned long long)rows[i].seed, rows[i].v[iw], rows[i].v[ic],
-                          rows[i].v[is]};
+    const W2CellResult *r = &rows[i].c;
+    c[i] = (W2HealthCell){r->task, r->weak, r->strong, r->method, (unsigned long long)r->seed,
+                          r->weak_acc, r->ceiling_acc, r->student_acc};
   }
   W2HealthRow *hr = NULL;
   int nh = 0, passed = -1;
@@ -695,6 +751,14 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
         continue;
       }
       W2_CALL_GOTO(e, close, w2_cellfile_read(path, &c));
+      /* a cell computed with other settings (resume recomputes it) is not this sweep's */
+      if (p && c.config_hash != w2_pipe_cell_hash(p, &s->tasks[j->task], s->seeds[j->seed],
+                                                  s->weak[j->weak], &s->sizes[j->size],
+                                                  &s->methods[j->method])) {
+        w2_curve_free(&c.curve);
+        miss++;
+        continue;
+      }
       /* /cells/<task>/s<seed>/<weak>/<strong>/<method> */
       char gname[W2_PATH_MAX];
       snprintf(gname, sizeof gname, "cells/%s/s%llu/%s/%s/%s", c.task, (unsigned long long)c.seed,
@@ -711,14 +775,9 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       e = write_cell(g, s->output, &c, st.rank, st.attempts > 0 ? st.attempts : 1);
       H5Gclose(g);
       SummaryRow *r = &rows[nrow++];
-      copy_name(r->task, c.task);
-      r->seed = c.seed;
-      copy_name(r->weak_size, c.weak);
-      copy_name(r->strong_size, c.strong);
-      copy_name(r->method, c.method);
-      for (int k = 0; k < NDOUBLES; k++) r->v[k] = *(const double *)((const char *)&c + cell_doubles[k].off);
-      copy_name(r->pgr_status, c.pgr_status);
+      mset_fill(&s->methods[j->method], r->mset);
       w2_curve_free(&c.curve);
+      r->c = c; /* the columns; the curve is written above and not kept */
     } else if ((j->type == W2_JOB_WEAK || j->type == W2_JOB_CEILING) && p) {
       const W2TaskSpec *t = &s->tasks[j->task];
       uint64_t seed = s->seeds[j->seed];

@@ -51,10 +51,12 @@ W2Err w2_status_write(const char *workdir, const char *job_id, const W2Status *s
 /* A missing status file reads as pending with 0 attempts. */
 void w2_status_read(const char *workdir, const char *job_id, W2Status *st);
 
-/* Ties the work directory to the sweep text that made it: writes <workdir>/sweep.hash on first
- * use; afterwards raises W2_ERR_CONFIG when the sweep file's text has changed, because the
- * finished cells there were computed with the old settings (artifacts are safe: the cache
- * keys them by exactly the settings that determine them). */
+/* Ties the work directory to the sweep that uses it: writes <workdir>/sweep.hash (the hash
+ * of the sweep text, then "name <sweep name>"). A changed text of the same sweep is
+ * accepted and recorded — each finished cell is reused only when its own settings hash
+ * matches (pipeline.h w2_pipe_cell_hash), so an edited or extended sweep computes exactly
+ * the cells it changed — while another sweep's name raises W2_ERR_CONFIG. `merge` still
+ * requires every shard's sweep.hash to be this text's (w2_results_sweep_match). */
 W2Err w2_results_check_sweep(const char *workdir, const W2Sweep *s);
 /* The hash of the sweep text that sweep.hash and the results file's root attribute
  * `sweep_hash` record (FNV-1a of the whole text). */

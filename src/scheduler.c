@@ -55,10 +55,19 @@ int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const ch
     W2CellResult c;
     memset(&c, 0, sizeof c);
     W2Err e = w2_cellfile_read(path, &c);
+    uint64_t h = c.config_hash;
     w2_cell_result_clear(&c);
     if (e) {
       w2_error_clear();
       if (e == W2_ERR_DATA) unlink(path);
+      return 0;
+    }
+    /* sweeps that extend: a finished cell is reused only when its settings hash is this
+     * cell's (w2_pipe_cell_hash); one computed with other settings is removed, so neither
+     * this run nor an assembly can take it for this sweep's */
+    if (h != w2_pipe_cell_hash(p, &s->tasks[j->task], seed, s->weak[j->weak], &s->sizes[j->size],
+                               &s->methods[j->method])) {
+      unlink(path);
       return 0;
     }
     return 1;
@@ -513,6 +522,7 @@ W2Err w2_schedule_run(const W2Sweep *s, const W2Plan *plan, MPI_Comm comm0,
       } else if (w2_job_is_done(s, plan, w.pipe1, o->workdir, i)) {
         c.state[i] = J_SKIP;
         c.sum.jobs_skipped++;
+        if (plan->jobs[i].type == W2_JOB_CELL) c.sum.cells_reused++;
       }
     }
     for (int i = 0; i < n; i++) {

@@ -44,6 +44,7 @@ typedef struct W2RunOpts {
 typedef struct W2RunSummary {
   int jobs_done, jobs_failed, jobs_skipped; /* skipped: already done before this run */
   int cells_done, cells_failed;
+  int cells_reused;   /* finished before this run with this cell's settings hash */
   double seconds;
   double flops_done;  /* planned FLOPs of the jobs finished in this run */
 } W2RunSummary;

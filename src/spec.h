@@ -134,7 +134,7 @@ typedef enum {
   W2_M_SELFTRAIN,        /* strong-to-strong self-training, cross-fitted relabelling */
   W2_M_CLEAN_KNN,        /* relabel/drop the weak labels least consistent with kNN on features */
   W2_M_CLEAN_LR,         /* ... with logistic regression on features */
-  W2_M_COUNT
+  W2_M_COUNT             /* built-in kinds; the registry may hold more (test builds) */
 } W2MethodKind;
 
 typedef struct W2MethodSpec {
@@ -152,6 +152,7 @@ typedef struct W2MethodSpec {
   double es_holdout;     /* es_weak: fraction of B held out for the stopping signal */
   char chain[W2_MAX_CHAIN][W2_NAME_MAX]; /* bootstrap: intermediate size names */
   int nchain;
+  double extra[4];       /* settings of registry-only kinds (src/methods/method.h) */
 } W2MethodSpec;
 
 /* Recipe selection (pipeline.h "Recipes"): the finetuning recipe of every weak supervisor
@@ -246,7 +247,8 @@ int w2_sweep_cell_wanted(const W2Sweep *s, int w, int z, int m);
 /* Index into s->sizes of the largest strong size (by parameters); -1 when none. */
 int w2_sweep_largest_strong(const W2Sweep *s);
 
-/* Method kind from its name ("naive", "conf", ...); -1 if unknown. */
+/* Method kind from its name ("naive", "conf", ...); -1 if unknown. Kinds are the method
+ * registry's (src/methods/method.h): W2MethodKind names the built-in ones. */
 int w2_method_kind_from_name(const char *name);
 const char *w2_method_kind_name(W2MethodKind k);
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "pretrain.h" /* set sizes and FLOPs of the ladder, for the summary */
+#include "methods/method.h" /* the method registry: kinds, their settings and checks */
 #include "world.h"    /* W2_WORLD_MAX_DIM, W2_WORLD_MAX_DEPTH: the limits world.c enforces */
 
 #define W2_SWEEP_TEXT_MAX (1 << 20) /* a sweep file is settings, not data */
@@ -36,9 +37,6 @@
 /* ----------------------------------------------------------------------------------- */
 /* enum names */
 
-static const char *const method_names[W2_M_COUNT] = {
-    "naive",    "conf", "lp_weak", "lp_gt",  "ftweak_lpgt", "es_weak",   "es_gt_oracle",
-    "bootstrap", "poe", "kl",      "window", "selftrain",   "clean_knn", "clean_lr"};
 static const char *const task_kind_names[] = {"linear", "nonlinear", "sparse", "file"};
 static const char *const sup_kind_names[] = {"uniform", "latent", "unlearnable"};
 static const char *const sched_names[] = {"constant", "cosine", "linear"}; /* W2Sched order */
@@ -51,10 +49,6 @@ static int name_index(const char *name, const char *const *names, int n) {
   return -1;
 }
 
-int w2_method_kind_from_name(const char *name) { return name_index(name, method_names, W2_M_COUNT); }
-const char *w2_method_kind_name(W2MethodKind k) {
-  return (int)k >= 0 && k < W2_M_COUNT ? method_names[k] : "?";
-}
 int w2_spec_task_kind_from_name(const char *name) {
   return name_index(name, task_kind_names, NELEM(task_kind_names));
 }
@@ -89,20 +83,7 @@ static void stage_set(W2StageHyper *h, double epochs, int batch, float lr, float
   h->sched = sched;
 }
 
-void w2_method_defaults(W2MethodSpec *m, W2MethodKind k) {
-  m->kind = k;
-  m->unsup = 0;
-  m->alpha_max = 0.75;    /* paper: 0.75 for the largest students */
-  m->alpha_warmup = 0.2;  /* paper: α ramps up over the first 20 % of training */
-  m->window_radius = -1;  /* median weak-label confidence */
-  m->selftrain_iters = 2;
-  m->folds = 5;           /* cross-fitting: each model trains on 80 % of B, labels the rest */
-  m->clean_frac = 0.1;
-  m->clean_drop = 0;
-  m->knn_k = 10;
-  m->es_holdout = 0.2;
-  m->nchain = 0;
-}
+/* w2_method_defaults, w2_method_kind_*: src/methods/method_registry.c */
 
 void w2_sweep_defaults(W2Sweep *s) {
   memset(s, 0, sizeof *s);
@@ -482,20 +463,9 @@ static const KeyDef runner_keys[] = {{"max_attempts", K_INT, 0},
                                      {"progress_interval", K_NUM, 0},
                                      {"rank_memory_gb", K_NUM, 0},
                                      {"file_locking", K_BOOL, 0}};
-static const KeyDef method_keys[] = {
-    {"name", K_STR, 0},
-    {"kind", K_STR, 0},
-    {"unsup", K_BOOL, 0},
-    {"alpha_max", K_NUM, MK(W2_M_CONF)},
-    {"alpha_warmup", K_NUM, MK(W2_M_CONF)},
-    {"radius", K_NUM, MK(W2_M_WINDOW)},
-    {"iterations", K_INT, MK(W2_M_SELFTRAIN)},
-    {"folds", K_INT, MK(W2_M_BOOTSTRAP) | MK(W2_M_SELFTRAIN)},
-    {"fraction", K_NUM, MK(W2_M_CLEAN_KNN) | MK(W2_M_CLEAN_LR)},
-    {"drop", K_BOOL, MK(W2_M_CLEAN_KNN) | MK(W2_M_CLEAN_LR)},
-    {"k", K_INT, MK(W2_M_CLEAN_KNN)},
-    {"holdout", K_NUM, MK(W2_M_ES_WEAK)},
-    {"chain", K_STRS, MK(W2_M_BOOTSTRAP)}};
+/* keys of every method item; each kind's own settings come from the registry (method.h) */
+static const KeyDef method_common_keys[] = {
+    {"name", K_STR, 0}, {"kind", K_STR, 0}, {"unsup", K_BOOL, 0}};
 
 /* Every member of group g must be a key of defs with the right type. where names g in
  * messages ("" = top level). */
@@ -1146,12 +1116,72 @@ static W2Err parse_chain(const Parse *p, const config_setting_t *e, const char *
   return W2_OK;
 }
 
+static KeyType setting_key_type(W2SettingType t) {
+  switch (t) {
+  case W2_SET_NUM: return K_NUM;
+  case W2_SET_INT: return K_INT;
+  case W2_SET_BOOL: return K_BOOL;
+  case W2_SET_NAMES: return K_STRS;
+  }
+  return K_NUM;
+}
+
+/* The keys a method item may have: the common ones, then every registered kind's settings
+ * (a key shared by kinds, like folds, once). */
+static int method_keys(KeyDef *defs, int max) {
+  int n = 0;
+  for (int i = 0; i < NELEM(method_common_keys) && n < max; i++) defs[n++] = method_common_keys[i];
+  for (int k = 0; k < w2_method_count(); k++) {
+    const W2MethodOps *o = w2_method_ops(k);
+    for (int i = 0; i < o->nsettings; i++) {
+      int seen = 0;
+      for (int q = 0; q < n; q++) seen |= !strcmp(defs[q].name, o->settings[i].key);
+      if (!seen && n < max) defs[n++] = (KeyDef){o->settings[i].key, setting_key_type(o->settings[i].type), 0};
+    }
+  }
+  return n;
+}
+
+/* One setting of a method item (absent: its default stays). */
+static W2Err parse_setting(const Parse *p, const config_setting_t *it, const char *where,
+                           const W2Sweep *s, const W2MethodSetting *st, W2MethodSpec *m) {
+  const config_setting_t *x = member(it, st->key);
+  if (!x) return W2_OK;
+  switch (st->type) {
+  case W2_SET_NUM: {
+    double v = w2_method_setting_value(m, st);
+    W2_CALL(get_num(p, it, st->key, where, (Range){st->lo, st->hi, st->lo_open, st->hi_open}, &v));
+    w2_method_setting_set(m, st, v);
+    break;
+  }
+  case W2_SET_INT: {
+    int v = (int)w2_method_setting_value(m, st);
+    W2_CALL(get_int(p, it, st->key, where, (int)st->lo, (int)st->hi, &v));
+    w2_method_setting_set(m, st, v);
+    break;
+  }
+  case W2_SET_BOOL: {
+    int v = (int)w2_method_setting_value(m, st);
+    W2_CALL(get_bool(p, it, st->key, where, &v));
+    w2_method_setting_set(m, st, v);
+    break;
+  }
+  case W2_SET_NAMES: W2_CALL(parse_chain(p, x, where, s, m)); break;
+  }
+  return W2_OK;
+}
+
 static W2Err parse_methods(const Parse *p, const config_setting_t *e, W2Sweep *s) {
   if (!e) return W2_OK;
   int n = config_setting_length(e);
   REQUIRE(p, n >= 1, e, "methods must list at least one method");
   REQUIRE(p, n <= W2_MAX_METHODS, e, "methods lists %d methods; at most %d", n, W2_MAX_METHODS);
   int lines[W2_MAX_METHODS];
+  KeyDef keys[64];
+  int nkeys = method_keys(keys, NELEM(keys));
+  int nkinds = w2_method_count();
+  const char *kind_names[64];
+  for (int k = 0; k < nkinds && k < 64; k++) kind_names[k] = w2_method_ops(k)->kind;
   s->nmethods = n;
   for (int i = 0; i < n; i++) {
     const config_setting_t *it = config_setting_get_elem(e, (unsigned)i);
@@ -1163,71 +1193,49 @@ static W2Err parse_methods(const Parse *p, const config_setting_t *e, W2Sweep *s
     W2_CALL(check_item(p, it, where, 1));
     int is_str = config_setting_type(it) == CONFIG_TYPE_STRING;
     if (is_str) snprintf(m->name, W2_NAME_MAX, "%s", config_setting_get_string(it));
-    else W2_CALL(check_keys(p, it, method_keys, NELEM(method_keys), where));
+    else W2_CALL(check_keys(p, it, keys, nkeys, where));
     W2_CALL(item_name(p, it, where, 1, m->name));
     W2_CALL(check_unique(p, it, "methods", i, m->name, s->methods[0].name, (int)sizeof(W2MethodSpec),
                          lines));
     int kind = -1;
-    if (!is_str) W2_CALL(get_enum(p, it, "kind", where, method_names, W2_M_COUNT, &kind));
+    if (!is_str) W2_CALL(get_enum(p, it, "kind", where, kind_names, nkinds, &kind));
     if (kind < 0) {
       kind = w2_method_kind_from_name(m->name);
       REQUIRE(p, kind >= 0, it, "%s ('%s') needs a kind: '%s' is not a method kind (one of %s)%s",
-              where, m->name, m->name, join(lb, sizeof lb, method_names, W2_M_COUNT),
-              hint(h, sizeof h, m->name, method_names, W2_M_COUNT));
+              where, m->name, m->name, join(lb, sizeof lb, kind_names, nkinds),
+              hint(h, sizeof h, m->name, kind_names, nkinds));
     }
     w2_method_defaults(m, (W2MethodKind)kind);
-    /* with no intermediate size, bootstrap would silently be naive finetuning */
-    REQUIRE(p, kind != W2_M_BOOTSTRAP || member(it, "chain"), it,
-            "%s ('%s') is a bootstrap method without intermediate sizes: give chain = "
-            "[\"size\", ...]",
-            where, m->name);
-    if (is_str) continue;
-    /* a setting of another kind is a mistake, not something to ignore */
-    for (int k = 0; k < NELEM(method_keys); k++) {
-      const KeyDef *d = &method_keys[k];
-      const config_setting_t *x = member(it, d->name);
-      if (!x || !d->kinds || (d->kinds & MK(kind))) continue;
-      const char *owners[W2_M_COUNT];
-      int no = 0;
-      for (int q = 0; q < W2_M_COUNT; q++)
-        if (d->kinds & MK(q)) owners[no++] = method_names[q];
-      FAIL(p, x, "%s.%s does not apply to method kind '%s' (it is a setting of %s)", where,
-           d->name, method_names[kind], join(lb, sizeof lb, owners, no));
+    const W2MethodOps *ops = w2_method_ops(kind);
+    /* a required list (bootstrap's chain): without it the method would silently be another */
+    for (int q = 0; q < ops->nsettings; q++)
+      REQUIRE(p, ops->settings[q].type != W2_SET_NAMES || ops->settings[q].def == 0 ||
+                     (!is_str && member(it, ops->settings[q].key)),
+              it, "%s ('%s') is a %s method without intermediate sizes: give %s = [\"size\", ...]",
+              where, m->name, ops->kind, ops->settings[q].key);
+    if (!is_str) {
+      /* a setting of another kind is a mistake, not something to ignore */
+      for (int k = NELEM(method_common_keys); k < nkeys; k++) {
+        const config_setting_t *x = member(it, keys[k].name);
+        if (!x || w2_method_setting(kind, keys[k].name)) continue;
+        const char *owners[64];
+        int no = 0;
+        for (int q = 0; q < nkinds && q < 64; q++)
+          if (w2_method_setting(q, keys[k].name)) owners[no++] = kind_names[q];
+        FAIL(p, x, "%s.%s does not apply to method kind '%s' (it is a setting of %s)", where,
+             keys[k].name, ops->kind, join(lb, sizeof lb, owners, no));
+      }
+      W2_CALL(get_bool(p, it, "unsup", where, &m->unsup));
+      for (int q = 0; q < ops->nsettings; q++)
+        W2_CALL(parse_setting(p, it, where, s, &ops->settings[q], m));
     }
-    W2_CALL(get_bool(p, it, "unsup", where, &m->unsup));
-    W2_CALL(get_num(p, it, "alpha_max", where, (Range){0, 1, 0, 0}, &m->alpha_max));
-    W2_CALL(get_num(p, it, "alpha_warmup", where, (Range){0, 1, 0, 0}, &m->alpha_warmup));
-    const config_setting_t *r = member(it, "radius");
-    W2_CALL(get_num(p, it, "radius", where, (Range){-INFINITY, 0.5, 0, 0}, &m->window_radius));
-    REQUIRE(p, m->window_radius < 0 || m->window_radius > 0, r,
-            "%s.radius must be in (0, 0.5], or < 0 for the median weak-label confidence (got 0)",
-            where);
-    W2_CALL(get_int(p, it, "iterations", where, 1, 100, &m->selftrain_iters));
-    W2_CALL(get_int(p, it, "folds", where, 2, 20, &m->folds));
-    if (kind == W2_M_BOOTSTRAP || kind == W2_M_SELFTRAIN) {
-      const config_setting_t *fe = member(it, "folds");
-      /* every fold labels at least 5 rows and trains on at least 10 */
-      REQUIRE(p, s->split.n_b / m->folds >= 5 && s->split.n_b - s->split.n_b / m->folds >= 10,
-              fe ? fe : it, "%s.folds = %d is too many for data.n_b = %d rows", where, m->folds,
-              s->split.n_b);
+    /* the kind's own checks across settings (and against the sweep), at the setting's line */
+    const char *key = NULL;
+    char msg[512];
+    if (ops->check && ops->check(s, m, where, &key, msg, sizeof msg)) {
+      const config_setting_t *x = key && !is_str ? member(it, key) : NULL;
+      FAIL(p, x ? x : it, "%s", msg);
     }
-    W2_CALL(get_num(p, it, "fraction", where, R_FRAC, &m->clean_frac));
-    W2_CALL(get_bool(p, it, "drop", where, &m->clean_drop));
-    W2_CALL(get_int(p, it, "k", where, 1, 1000, &m->knn_k));
-    const config_setting_t *ho = member(it, "holdout");
-    W2_CALL(get_num(p, it, "holdout", where, (Range){0, 1, 1, 1}, &m->es_holdout));
-    if (kind == W2_M_ES_WEAK) {
-      /* both parts of split B must be large enough to train on / measure agreement on */
-      int held = (int)(m->es_holdout * s->split.n_b);
-      REQUIRE(p, held >= 10 && s->split.n_b - held >= 10, ho ? ho : it,
-              "%s.holdout = %g splits data.n_b = %d into %d held-out and %d training rows; "
-              "each needs at least 10",
-              where, m->es_holdout, s->split.n_b, held, s->split.n_b - held);
-    }
-    const config_setting_t *c = member(it, "chain");
-    if (c) W2_CALL(parse_chain(p, c, where, s, m));
-    REQUIRE(p, kind != W2_M_BOOTSTRAP || m->nchain > 0, c,
-            "%s.chain is empty: a bootstrap method needs at least one intermediate size", where);
   }
   return W2_OK;
 }
@@ -1309,7 +1317,7 @@ static W2Err check_chains(const Parse *p, const config_setting_t *root, const W2
   const config_setting_t *me = member(root, "methods");
   for (int i = 0; i < s->nmethods; i++) {
     const W2MethodSpec *m = &s->methods[i];
-    if (m->kind != W2_M_BOOTSTRAP) continue;
+    if (m->nchain == 0) continue; /* a chain: bootstrap's (method.h W2_SET_NAMES) */
     const config_setting_t *ce = member(config_setting_get_elem(me, (unsigned)i), "chain");
     for (int q = 0; q < m->nchain; q++) {
       const config_setting_t *x = ce ? config_setting_get_elem(ce, (unsigned)q) : NULL;
@@ -1599,20 +1607,14 @@ void w2_sweep_print(const W2Sweep *s, FILE *out) {
     const W2MethodSpec *m = &s->methods[i];
     fprintf(out, "  %-9s %s: %s%s", i ? "" : "methods", m->name, w2_method_kind_name(m->kind),
             m->unsup ? ", unsup" : "");
-    switch (m->kind) {
-    case W2_M_CONF: fprintf(out, ", alpha_max %g, alpha_warmup %g", m->alpha_max, m->alpha_warmup); break;
-    case W2_M_WINDOW: fprintf(out, ", radius %g", m->window_radius); break;
-    case W2_M_SELFTRAIN: fprintf(out, ", iterations %d, folds %d", m->selftrain_iters, m->folds); break;
-    case W2_M_CLEAN_KNN: fprintf(out, ", k %d", m->knn_k); /* fall through */
-    case W2_M_CLEAN_LR:
-      fprintf(out, ", fraction %g, %s", m->clean_frac, m->clean_drop ? "drop" : "relabel");
-      break;
-    case W2_M_ES_WEAK: fprintf(out, ", holdout %g", m->es_holdout); break;
-    case W2_M_BOOTSTRAP:
-      fprintf(out, ", folds %d, chain", m->folds);
-      for (int j = 0; j < m->nchain; j++) fprintf(out, " %s", m->chain[j]);
-      break;
-    default: break;
+    const W2MethodOps *ops = w2_method_ops((int)m->kind);
+    for (int q = 0; ops && q < ops->nsettings; q++) {
+      const W2MethodSetting *st = &ops->settings[q];
+      fprintf(out, ", %s", st->key);
+      if (st->type == W2_SET_NAMES)
+        for (int j = 0; j < m->nchain; j++) fprintf(out, " %s", m->chain[j]);
+      else if (st->type == W2_SET_BOOL) fprintf(out, " %s", w2_method_setting_value(m, st) ? "true" : "false");
+      else fprintf(out, " %g", w2_method_setting_value(m, st));
     }
     fputc('\n', out);
   }

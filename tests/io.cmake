@@ -88,3 +88,5 @@ rm -f ds_h5py.h5 ds_h5py_defaults.h5
 w2_add_script_test(NAME test_dataset_h5py
   COMMAND sh check_dataset_h5py.sh $<TARGET_FILE:test_dataset> LABELS unit)
 set_tests_properties(test_dataset_h5py PROPERTIES SKIP_RETURN_CODE 77)
+# One definition of the result columns: results/SCHEMA.md's /summary table vs columns.c.
+w2_add_test(NAME test_columns SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_columns.c LABELS unit)
