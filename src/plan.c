@@ -200,21 +200,21 @@ static W2Err pretrain_job(Builder *b, int task, int size, int seed, int *index) 
 }
 
 /* A weak supervisor's or ceiling's finetuning: with recipe selection every recipe of the
- * grid first trains on (1 - val_frac) of the split (the grid's mean epochs stand in for
- * each); LP-FT adds a cross-validated probe per training run; a probe ceiling one more. */
+ * grid first trains on (1 - val_frac) of the split with its own epochs, without evaluation
+ * points (pipeline.c, select_recipe), and predicts the rest; LP-FT adds a cross-validated
+ * probe per training run; a probe ceiling one more. Then the chosen recipe trains on the
+ * whole split with evaluation (its epochs unknown here: the finetune stage's stand in). */
 static W2Work select_work(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling) {
   W2Work c = stage_work(s, z, d, n, &s->finetune, 0), probe = probe_work(s, z, d);
-  W2Work one = c;
   int K = s->recipes.enabled ? w2_recipe_count(s) : (ceiling && s->recipes.probe_ceiling);
-  if (K) {
-    double ep = 0;
-    for (int i = 0; i < K; i++) {
-      W2StageHyper h;
-      w2_recipe_at(s, i, &h);
-      ep += h.epochs;
-    }
-    work_add(&c, &one, K * (1 - s->recipes.val_frac) * (ep / K) /
-                           (s->finetune.epochs > 0 ? s->finetune.epochs : 1));
+  int nval = (int)lround(s->recipes.val_frac * n), ntr = n - (nval < 1 ? 1 : nval);
+  W2Arch a = task_arch(s, z, d);
+  for (int i = 0; i < K && ntr > 0; i++) {
+    W2StageHyper h = s->finetune;
+    if (s->recipes.enabled) w2_recipe_at(s, i, &h);
+    int B = h.batch < ntr ? h.batch : ntr;
+    train_work(&a, B, (double)w2_train_steps_for_epochs(ntr, B, h.epochs), 0, &c);
+    forward_work(&a, n - ntr, &c);
   }
   if (s->finetune.head_init) work_add(&c, &probe, K + 1);
   if (ceiling && s->recipes.probe_ceiling) work_add(&c, &probe, 1);
