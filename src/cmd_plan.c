@@ -91,7 +91,8 @@ static void describe_machine(char *buf, size_t len) {
 
 /* Fits the throughput model to the per-job times a finished run of this sweep recorded in
  * <results>.parts/status (CPU seconds where recorded, else wall seconds) and writes it. */
-static W2Err calibrate(const W2Sweep *s, const W2Plan *p, const char *results, const char *out) {
+static W2Err calibrate(const W2Sweep *s, const W2Plan *p, const char *results, double assembly,
+                       const char *out) {
   char workdir[W2_PATH_MAX + 16];
   snprintf(workdir, sizeof workdir, "%s.parts", results);
   W2_CHECK(is_dir(workdir), W2_ERR_ARG, "plan --calibrate: '%s' is not there (run the sweep "
@@ -115,6 +116,7 @@ static W2Err calibrate(const W2Sweep *s, const W2Plan *p, const char *results, c
   W2Throughput t;
   memset(&t, 0, sizeof t);
   W2Err e = w2_throughput_fit(p, secs, &t);
+  t.assembly = assembly / (p->ncells > 0 ? p->ncells : 1);
   if (!e) {
     describe_machine(t.machine, sizeof t.machine);
     time_t now = time(NULL);
@@ -133,6 +135,8 @@ static W2Err calibrate(const W2Sweep *s, const W2Plan *p, const char *results, c
     static const char *names[4] = {"pretraining runs", "weak supervisors", "ceilings", "cells"};
     printf("throughput model fitted to %d jobs of %s (%s seconds), written to %s\n", t.njobs,
            results, nwall ? "wall" : "CPU", out);
+    printf("  run start and assembly: %.3g s per cell (--assembly %g s over %d cells)\n",
+           t.assembly, assembly, p->ncells);
     for (int k = 0; k < 4; k++) {
       double meas = 0, model = 0, err = 0;
       int n = 0;
@@ -157,13 +161,14 @@ static W2Err calibrate(const W2Sweep *s, const W2Plan *p, const char *results, c
 static W2Err run(int argc, char **argv) {
   const char *file = NULL, *model_file = NULL, *calib = NULL, *output = NULL, *cache = NULL;
   int n = 1, verbose = 0, cold = 0;
-  double rate = 0;
+  double rate = 0, assembly = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       printf("usage: w2sweep plan SWEEP.cfg [-n RANKS] [--jobs] [--output FILE] [--cache DIR]\n"
              "                  [--cold] [--throughput MODEL.cfg | --rate FLOP_PER_S]\n"
-             "       w2sweep plan SWEEP.cfg --calibrate RESULTS.h5 [--throughput OUT.cfg]\n"
+             "       w2sweep plan SWEEP.cfg --calibrate RESULTS.h5 [--assembly S]\n"
+             "                  [--throughput OUT.cfg]\n"
              "Prints the jobs of the sweep, their FLOPs and seconds, the critical path and the\n"
              "wall time estimated by simulating the scheduler on RANKS ranks. Job times come\n"
              "from the throughput model (default %s,\n"
@@ -171,11 +176,13 @@ static W2Err run(int argc, char **argv) {
              "rate. Jobs whose artifact is in the cache or whose cell is finished in OUTPUT.parts\n"
              "take no time (--cold: count everything). --jobs lists every job with its cost,\n"
              "seconds and priority. --calibrate fits the model to the per-job times of a finished\n"
-             "run of this sweep and writes it (bench/calibrate.sh).\n",
+             "run of this sweep and writes it, with S seconds (CPU time of rerunning the\n"
+             "finished sweep on one rank) as the run's start and assembly (bench/calibrate.sh).\n",
              W2SWEEP_THROUGHPUT_DEFAULT[0] ? W2SWEEP_THROUGHPUT_DEFAULT : "none built in");
       return W2_OK;
     } else if (!strcmp(a, "-n") || !strcmp(a, "--rate") || !strcmp(a, "--throughput") ||
-               !strcmp(a, "--calibrate") || !strcmp(a, "--output") || !strcmp(a, "--cache")) {
+               !strcmp(a, "--calibrate") || !strcmp(a, "--output") || !strcmp(a, "--cache") ||
+               !strcmp(a, "--assembly")) {
       W2_CHECK(i + 1 < argc, W2_ERR_ARG, "plan: %s needs a value", a);
       const char *v = argv[++i];
       char *end;
@@ -185,6 +192,10 @@ static W2Err run(int argc, char **argv) {
       } else if (!strcmp(a, "--rate")) {
         rate = strtod(v, &end);
         W2_CHECK(*end == '\0' && rate > 0, W2_ERR_ARG, "plan: --rate '%s' must be a positive number", v);
+      } else if (!strcmp(a, "--assembly")) {
+        assembly = strtod(v, &end);
+        W2_CHECK(*end == '\0' && assembly >= 0, W2_ERR_ARG,
+                 "plan: --assembly '%s' must be a number of seconds >= 0", v);
       } else if (!strcmp(a, "--throughput")) {
         model_file = v;
       } else if (!strcmp(a, "--calibrate")) {
@@ -230,7 +241,7 @@ static W2Err run(int argc, char **argv) {
   W2Err e = w2_sweep_check_data(&s);
   if (!e) e = w2_plan_build(&s, &p);
   if (!e && calib) {
-    W2_CALL_GOTO(e, done, calibrate(&s, p, calib, model_file[0] ? model_file : "throughput.cfg"));
+    W2_CALL_GOTO(e, done, calibrate(&s, p, calib, assembly, model_file[0] ? model_file : "throughput.cfg"));
     goto done;
   }
   if (!e && !cold) e = mark_done(&s, p);
@@ -251,7 +262,7 @@ static W2Err run(int argc, char **argv) {
       snprintf(model, sizeof model, "FLOPs at %.3g FLOP/s per rank%s", rate,
                model_file[0] || !from_default ? "" : " (no throughput model: see --throughput)");
     }
-    w2_plan_print(p, &s, n, secs, model, stdout);
+    w2_plan_print(p, &s, n, secs, have_tp ? tp.assembly * p->ncells : 0, model, stdout);
     if (verbose)
       for (int i = 0; i < p->njobs; i++)
         printf("  %-60s ranks %d  cost %10.3g  seconds %8.3g  critical path %10.3g  "

@@ -443,7 +443,7 @@ static void fmt_time(double s, char *buf, size_t len) {
 }
 
 void w2_plan_print(const W2Plan *p, const W2Sweep *s, int nranks, const double *seconds,
-                   const char *model, FILE *out) {
+                   double overhead, const char *model, FILE *out) {
   static const char *names[4] = {"pretraining runs", "weak supervisors", "ceilings", "cells"};
   fprintf(out, "sweep %s: %d jobs\n", s->name, p->njobs);
   double total_s = 0, chain_max = 0;
@@ -497,9 +497,13 @@ void w2_plan_print(const W2Plan *p, const W2Sweep *s, int nranks, const double *
   if (maxr > 1) fprintf(out, "  largest group      %6d ranks\n", maxr);
   char b1[32], b2[32], b3[32];
   double sim = w2_plan_simulate(p, nranks, seconds);
-  fmt_time(sim, b1, sizeof b1);
-  fmt_time(fmax(total_s / nranks, chain_max), b2, sizeof b2);
-  fmt_time(total_s, b3, sizeof b3);
+  if (overhead > 0) {
+    fmt_time(overhead, b1, sizeof b1);
+    fprintf(out, "  run start and results assembly   %s (rank 0, after the jobs)\n", b1);
+  }
+  fmt_time(sim + overhead, b1, sizeof b1);
+  fmt_time(fmax(total_s / nranks, chain_max) + overhead, b2, sizeof b2);
+  fmt_time(total_s + overhead, b3, sizeof b3);
   fprintf(out, "  estimated wall time on %d rank%s: %s (lower bound %s; one rank %s)\n", nranks,
           nranks == 1 ? "" : "s", b1, b2, b3);
   fprintf(out, "  time model: %s\n", model);

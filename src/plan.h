@@ -85,9 +85,10 @@ double w2_plan_simulate(const W2Plan *plan, int nranks, const double *seconds);
 /* The FLOP-rate model (`plan --rate`): seconds[i] = cost / flops_per_s, 0 when done. */
 void w2_plan_flop_seconds(const W2Plan *plan, double flops_per_s, double *seconds);
 /* Human summary: counts, FLOPs and seconds by job type, critical path, and the wall time
- * on nranks (simulated makespan, lower bound, one rank); `model` names the time model. */
+ * on nranks (simulated makespan, lower bound, one rank), each plus `overhead` seconds of
+ * the run's own (start, results assembly); `model` names the time model. */
 void w2_plan_print(const W2Plan *plan, const W2Sweep *s, int nranks, const double *seconds,
-                   const char *model, FILE *out);
+                   double overhead, const char *model, FILE *out);
 /* A filesystem-safe name for a job id, one to one: '/' -> "__", '_' -> "_-" (out must hold
  * 2 * strlen(id) + 1 bytes). */
 void w2_job_filename(const char *id, char *out, size_t len);

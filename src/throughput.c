@@ -90,6 +90,7 @@ static W2Err load(const char *path, config_t *cfg, W2Throughput *t) {
   W2_CALL(read_number(path, cfg, root, "seconds_per_kstep", 1e-3, &t->step));
   W2_CALL(read_number(path, cfg, root, "seconds_per_mact", 1e-6, &t->act));
   W2_CALL(read_number(path, cfg, root, "seconds_per_probe_gflop", 1e-9, &t->fit));
+  W2_CALL(read_number(path, cfg, root, "seconds_per_cell_assembled", 1, &t->assembly));
   return W2_OK;
 }
 
@@ -108,14 +109,15 @@ W2Err w2_throughput_save(const char *path, const W2Throughput *t) {
   fprintf(f,
           "# w2sweep's throughput model (src/throughput.h): seconds of a job on one rank =\n"
           "#   seconds_per_job[type] + (FLOPs - probe FLOPs) * seconds_per_gflop / 1e9 + steps * seconds_per_kstep / 1e3\n"
-          "#   + activations * seconds_per_mact / 1e6 + probe FLOPs * seconds_per_probe_gflop / 1e9.\n"
+          "#   + activations * seconds_per_mact / 1e6 + probe FLOPs * seconds_per_probe_gflop / 1e9;\n"
+          "# a run adds seconds_per_cell_assembled per cell (its start, the results file).\n"
           "# Written by `w2sweep plan --calibrate` (bench/calibrate.sh; INSTALL.md, 'Calibrating plan').\n"
           "machine = \"%s\";\ndate = \"%s\";\nsource = \"%s\";\njobs = %d;\n"
           "seconds_per_job = { pretrain = %.6g; weak = %.6g; ceiling = %.6g; cell = %.6g; };\n"
           "seconds_per_gflop = %.6g;\nseconds_per_kstep = %.6g;\nseconds_per_mact = %.6g;\n"
-          "seconds_per_probe_gflop = %.6g;\n",
+          "seconds_per_probe_gflop = %.6g;\nseconds_per_cell_assembled = %.6g;\n",
           t->machine, t->date, t->source, t->njobs, t->job[0], t->job[1], t->job[2], t->job[3],
-          t->flop * 1e9, t->step * 1e3, t->act * 1e6, t->fit * 1e9);
+          t->flop * 1e9, t->step * 1e3, t->act * 1e6, t->fit * 1e9, t->assembly);
   W2_CHECK(fclose(f) == 0, W2_ERR_IO, "%s: cannot write", path);
   return W2_OK;
 }

@@ -13,7 +13,9 @@
  * with non-negative coefficients fitted (w2_throughput_fit) to the per-job CPU seconds that
  * the runner records (status files, results.h) for a calibration sweep run on the machine
  * (bench/calibrate.sh; bench/throughput.cfg is this project's, with its machine and date).
- * A job on a group of p ranks is taken to take seconds / p. `plan` feeds these times to its
+ * A job on a group of p ranks is taken to take seconds / p. A run adds its start and the
+ * assembly of the results file, `assembly` seconds per cell of the sweep, measured by
+ * bench/calibrate.sh as the CPU time of rerunning the finished calibration sweep. `plan` feeds these times to its
  * scheduler simulation (w2_plan_simulate), so its estimate is the makespan of the runner's
  * packing of jobs onto ranks, not a sum divided by ranks. CPU time is fitted because wall
  * time on a shared machine includes other users' load: the estimate is the wall time of an
@@ -23,7 +25,7 @@
  *   machine = "...";  date = "YYYY-MM-DD";  source = "what was measured";  jobs = N;
  *   seconds_per_job = { pretrain = s; weak = s; ceiling = s; cell = s; };
  *   seconds_per_gflop = s;  seconds_per_kstep = s;  seconds_per_mact = s;
- *   seconds_per_probe_gflop = s;
+ *   seconds_per_probe_gflop = s;  seconds_per_cell_assembled = s;
  * Every number finite and >= 0 (a negative or missing one is refused naming file and line). */
 #ifndef W2_THROUGHPUT_H
 #define W2_THROUGHPUT_H
@@ -38,6 +40,8 @@ typedef struct W2Throughput {
   double step;       /* seconds per optimizer step */
   double act;        /* seconds per activation (W2Work.act) */
   double fit;        /* seconds per FLOP of probe solves (W2Work.probe) */
+  double assembly;   /* seconds per cell of a run's start and its results file's assembly
+                        on rank 0 (after the last job; a finished sweep's rerun is only this) */
 } W2Throughput;
 
 W2Err w2_throughput_load(const char *path, W2Throughput *t);

@@ -186,11 +186,12 @@ static void test_fit(void) {
   snprintf(truth.date, sizeof truth.date, "2026-01-02");
   snprintf(truth.source, sizeof truth.source, "test_plan");
   truth.njobs = 77;
+  truth.assembly = 0.004;
   W2T_OK(w2_throughput_save(DIR "/rt.cfg", &truth));
   W2Throughput back;
   W2T_OK(w2_throughput_load(DIR "/rt.cfg", &back));
   W2T_CHECK(!strcmp(back.machine, truth.machine) && !strcmp(back.date, truth.date) &&
-                back.njobs == 77,
+                back.njobs == 77 && fabs(back.assembly - 0.004) < 1e-12,
             "round trip: [%s] [%s] %d", back.machine, back.date, back.njobs);
   for (int i = 0; i < all.njobs; i++) {
     double a = w2_throughput_seconds(&truth, &all.jobs[i]), b = w2_throughput_seconds(&back, &all.jobs[i]);
@@ -211,7 +212,7 @@ static const char *GOOD =
     "machine = \"m\";\ndate = \"2026-01-01\";\nsource = \"s\";\njobs = 10;\n"
     "seconds_per_job = { pretrain = 0.1; weak = 0.1; ceiling = 0.1; cell = 0.1; };\n"
     "seconds_per_gflop = 1.0;\nseconds_per_kstep = 0.1;\nseconds_per_mact = 0.01;\n"
-    "seconds_per_probe_gflop = 0.5;\n";
+    "seconds_per_probe_gflop = 0.5;\nseconds_per_cell_assembled = 0.002;\n";
 
 /* GOOD with `from` replaced by `to`, must fail naming `want` */
 static void bad(const char *from, const char *to, const char *want) {
@@ -241,6 +242,7 @@ static void test_bad_files(void) {
   bad("weak = 0.1;", "", "'weak' is missing");
   bad("seconds_per_kstep = 0.1;", "seconds_per_kstep = = 0.1;", DIR "/bad.cfg:7: syntax error");
   bad("machine = \"m\";", "", "'machine' is missing");
+  bad("seconds_per_cell_assembled = 0.002;", "seconds_per_cell_assembled = 1e999;", DIR "/bad.cfg:");
   W2T_CHECK(w2_throughput_load(DIR "/none.cfg", &t) == W2_ERR_IO, "a missing file is W2_ERR_IO");
   W2T_CHECK(strstr(w2_error_message(), DIR "/none.cfg") != NULL, "message: %s", w2_error_message());
   w2_error_clear();
