@@ -257,10 +257,12 @@ static W2Err run(int argc, char **argv) {
       snprintf(model, sizeof model, "%s (%s, %s; unloaded, one core per rank)", model_file,
                tp.machine, tp.date);
     } else {
-      if (rate <= 0) rate = measure_rate();
+      int measured = rate <= 0;
+      if (measured) rate = measure_rate();
       w2_plan_flop_seconds(p, rate, secs);
       snprintf(model, sizeof model, "FLOPs at %.3g FLOP/s per rank%s", rate,
-               model_file[0] || !from_default ? "" : " (no throughput model: see --throughput)");
+               measured ? " measured here (no throughput model: see --throughput; off by "
+                          "several times for small models)" : "");
     }
     w2_plan_print(p, &s, n, secs, have_tp ? tp.assembly * p->ncells : 0, model, stdout);
     if (verbose)

@@ -112,6 +112,11 @@ check "plan of a finished sweep: all $njobs jobs already done, 0 s" sh -c "'$w2'
 check "plan --cold of a finished sweep counts every job" sh -c "'$w2' plan '$cfg' -n 2 --cold \
   --output '$work/np2.h5' --cache '$work/cache-np2' >'$work/plan.txt' &&
   ! grep -q 'already done' '$work/plan.txt' && ! grep -q 'wall time on 2 ranks: 0 s' '$work/plan.txt'"
+printf 'machine = "m";\n' >"$work/bad_tp.cfg"
+check "plan with a bad throughput model: exit 2, one line naming it, no estimate" sh -c "
+  '$w2' plan '$cfg' --throughput '$work/bad_tp.cfg' >'$work/plan.out' 2>'$work/plan.err'; rc=\$?
+  [ \$rc -eq 2 ] && [ ! -s '$work/plan.out' ] && [ \$(wc -l <'$work/plan.err') -eq 1 ] &&
+  grep -q 'bad_tp.cfg' '$work/plan.err'"
 check "status records carry the job's CPU seconds" sh -c "awk '/^cpu /{ if (\$2 > 0) ok = 1 } END { exit !ok }' \
   '$work/np2.h5.parts/status/pretrain__t24__s0.txt'"
 
