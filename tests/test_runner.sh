@@ -109,9 +109,10 @@ check "plan of a finished sweep: all $njobs jobs already done, 0 s" sh -c "'$w2'
   --output '$work/np2.h5' --cache '$work/cache-np2' >'$work/plan.txt' && [ -n '$njobs' ] &&
   grep -q '^  already done  *$njobs ' '$work/plan.txt' &&
   grep -q 'estimated wall time on 2 ranks: 0 s' '$work/plan.txt'"
-check "plan --cold of a finished sweep counts every job" sh -c "'$w2' plan '$cfg' -n 2 --cold \
+check "plan --cold of a finished sweep counts every job" sh -c "'$w2' plan '$cfg' -n 2 --cold --jobs \
   --output '$work/np2.h5' --cache '$work/cache-np2' >'$work/plan.txt' &&
-  ! grep -q 'already done' '$work/plan.txt' && ! grep -q 'wall time on 2 ranks: 0 s' '$work/plan.txt'"
+  ! grep -q 'already done' '$work/plan.txt' && ! grep -q ' done\$' '$work/plan.txt' &&
+  [ \$(grep -c '  seconds ' '$work/plan.txt') -eq $njobs ]"
 printf 'machine = "m";\n' >"$work/bad_tp.cfg"
 check "plan with a bad throughput model: exit 2, one line naming it, no estimate" sh -c "
   '$w2' plan '$cfg' --throughput '$work/bad_tp.cfg' >'$work/plan.out' 2>'$work/plan.err'; rc=\$?
