@@ -28,6 +28,6 @@ echo "calibrate: $(getconf _NPROCESSORS_ONLN) cores, load $(cut -d' ' -f1-3 /pro
 mpirun --oversubscribe -n "$ranks" "$w2" run calibrate.cfg --quiet
 echo "calibrate: load $(cut -d' ' -f1-3 /proc/loadavg) after the run"
 # the run's own work (start, results assembly): a rerun of the finished sweep on one rank
-/usr/bin/time -f "%U %S" -o assembly.txt "$w2" run calibrate.cfg --quiet >/dev/null
+/usr/bin/time -f "%U %S" -o assembly.txt "$w2" run calibrate.cfg --quiet >/dev/null 2>&1
 assembly=$(awk '{ print $1 + $2 }' assembly.txt)
 "$w2" plan calibrate.cfg --calibrate calibrate.h5 --assembly "$assembly" --throughput "$out"
