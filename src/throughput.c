@@ -40,8 +40,8 @@ double w2_throughput_seconds(const W2Throughput *t, const W2Job *j) {
 
 /* ---- the file ------------------------------------------------------------------------- */
 
-static W2Err read_number(const char *path, config_t *cfg, config_setting_t *root,
-                         const char *key, double scale, double *out) {
+static W2Err read_number(const char *path, config_setting_t *root, const char *key, double scale,
+                         double *out) {
   config_setting_t *v = config_setting_lookup(root, key);
   W2_CHECK(v, W2_ERR_CONFIG, "%s:%d: '%s' is missing (see src/throughput.h)", path,
            config_setting_source_line(root) > 0 ? config_setting_source_line(root) : 1, key);
@@ -52,7 +52,6 @@ static W2Err read_number(const char *path, config_t *cfg, config_setting_t *root
   if (type != CONFIG_TYPE_FLOAT) x = (double)config_setting_get_int64(v);
   W2_CHECK(isfinite(x) && x >= 0, W2_ERR_CONFIG,
            "%s:%d: '%s' = %g must be finite and >= 0 (seconds)", path, line, key, x);
-  (void)cfg;
   *out = x * scale;
   return W2_OK;
 }
@@ -79,18 +78,18 @@ static W2Err load(const char *path, config_t *cfg, W2Throughput *t) {
   W2_CALL(read_string(path, root, "date", t->date, sizeof t->date));
   W2_CALL(read_string(path, root, "source", t->source, sizeof t->source));
   double n;
-  W2_CALL(read_number(path, cfg, root, "jobs", 1, &n));
+  W2_CALL(read_number(path, root, "jobs", 1, &n));
   t->njobs = (int)n;
   config_setting_t *per = config_setting_lookup(root, "seconds_per_job");
   W2_CHECK(per && config_setting_is_group(per), W2_ERR_CONFIG,
            "%s:%d: 'seconds_per_job' must be a group { pretrain = ...; weak = ...; ceiling = ...; "
            "cell = ...; }", path, per ? config_setting_source_line(per) : 1);
-  for (int k = 0; k < 4; k++) W2_CALL(read_number(path, cfg, per, type_keys[k], 1, &t->job[k]));
-  W2_CALL(read_number(path, cfg, root, "seconds_per_gflop", 1e-9, &t->flop));
-  W2_CALL(read_number(path, cfg, root, "seconds_per_kstep", 1e-3, &t->step));
-  W2_CALL(read_number(path, cfg, root, "seconds_per_mact", 1e-6, &t->act));
-  W2_CALL(read_number(path, cfg, root, "seconds_per_probe_gflop", 1e-9, &t->fit));
-  W2_CALL(read_number(path, cfg, root, "seconds_per_cell_assembled", 1, &t->assembly));
+  for (int k = 0; k < 4; k++) W2_CALL(read_number(path, per, type_keys[k], 1, &t->job[k]));
+  W2_CALL(read_number(path, root, "seconds_per_gflop", 1e-9, &t->flop));
+  W2_CALL(read_number(path, root, "seconds_per_kstep", 1e-3, &t->step));
+  W2_CALL(read_number(path, root, "seconds_per_mact", 1e-6, &t->act));
+  W2_CALL(read_number(path, root, "seconds_per_probe_gflop", 1e-9, &t->fit));
+  W2_CALL(read_number(path, root, "seconds_per_cell_assembled", 1, &t->assembly));
   return W2_OK;
 }
 
