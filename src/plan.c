@@ -18,56 +18,105 @@ static W2Arch task_arch(const W2Sweep *s, const W2SizeSpec *z, int d) {
   return a;
 }
 
-/* a supervised finetuning stage on n rows, with evaluation on test and on the n rows */
-static double stage_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n,
-                         const W2StageHyper *h, int probe) {
-  W2Arch a = task_arch(s, z, d);
-  int B = h->batch < n ? h->batch : n;
-  long steps = w2_train_steps_for_epochs(n, B, h->epochs);
-  return steps * w2_arch_step_flops(&a, B, probe) +
-         s->eval_points * w2_arch_forward_flops(&a, (double)s->split.n_test + n);
+/* activations of one row through a (inputs, hidden layers, outputs) */
+static double row_acts(const W2Arch *a) {
+  return (double)a->d_in + (double)a->width * a->depth + a->d_out;
 }
 
-static double unsup_cost(const W2Sweep *s, const W2SizeSpec *z) {
+static void work_add(W2Work *w, const W2Work *x, double scale) {
+  w->flops += scale * x->flops;
+  w->steps += scale * x->steps;
+  w->act += scale * x->act;
+  w->probe += scale * x->probe;
+}
+
+/* `steps` optimizer steps of a at batch B */
+static void train_work(const W2Arch *a, int B, double steps, int probe, W2Work *w) {
+  w->flops += steps * w2_arch_step_flops(a, B, probe);
+  w->steps += steps;
+  w->act += steps * B * row_acts(a);
+}
+
+/* forward passes over n rows (evaluation, labelling, features) */
+static void forward_work(const W2Arch *a, double n, W2Work *w) {
+  w->flops += w2_arch_forward_flops(a, n);
+  w->act += n * row_acts(a);
+}
+
+/* a supervised finetuning stage on n rows, with evaluation on test and on the n rows */
+static W2Work stage_work(const W2Sweep *s, const W2SizeSpec *z, int d, int n,
+                         const W2StageHyper *h, int probe) {
+  W2Work w = {0};
+  W2Arch a = task_arch(s, z, d);
+  int B = h->batch < n ? h->batch : n;
+  train_work(&a, B, (double)w2_train_steps_for_epochs(n, B, h->epochs), probe, &w);
+  forward_work(&a, (double)s->eval_points * ((double)s->split.n_test + n), &w);
+  return w;
+}
+
+static W2Work unsup_work(const W2Sweep *s, const W2SizeSpec *z) {
+  W2Work w = {0};
   W2Arch a = task_arch(s, z, s->world.input_dim);
   a.d_out = s->world.pretrain_targets;
   int n = s->split.n_a + s->split.n_b, B = s->unsup.batch < n ? s->unsup.batch : n;
-  return w2_train_steps_for_epochs(n, B, s->unsup.epochs) * w2_arch_step_flops(&a, B, 0);
+  train_work(&a, B, (double)w2_train_steps_for_epochs(n, B, s->unsup.epochs), 0, &w);
+  return w;
 }
 
 /* a cross-validated probe (probe.h) on the frozen features of z over B: the features, then
  * folds x lambdas Newton solves (about 4 iterations each, Hessian n w^2 + w^3/3) */
-static double probe_cost(const W2Sweep *s, const W2SizeSpec *z, int d) {
+static W2Work probe_work(const W2Sweep *s, const W2SizeSpec *z, int d) {
+  W2Work w = {0};
   W2Arch a = task_arch(s, z, d);
-  double n = s->split.n_b, w = z->width, r = w < n ? w : n;
+  double n = s->split.n_b, r = z->width < n ? z->width : n;
   double newton = 4.0 * (n * r * r + r * r * r / 3);
-  return w2_arch_forward_flops(&a, n + s->split.n_test) +
-         (s->probe.folds * s->probe.nlambda + 1) * newton;
+  double fits = (double)s->probe.folds * s->probe.nlambda + 1;
+  forward_work(&a, n + s->split.n_test, &w);
+  w.flops += fits * newton;
+  w.probe += fits * newton;
+  return w;
 }
 
-/* K-fold cross-fitting of `size` on B (method.h W2MethodCost.crossfit) */
+static W2Work select_work(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling);
+
+/* One component of a W2Work (W2MethodCost.channel): 0 flops, 1 steps, 2 activations,
+ * 3 probe FLOPs; any other channel 0. */
+static double work_comp(const W2Work *w, int ch) {
+  return ch == 0 ? w->flops : ch == 1 ? w->steps : ch == 2 ? w->act : ch == 3 ? w->probe : 0;
+}
+
+/* K-fold cross-fitting of `size` on B (method.h W2MethodCost.crossfit), in c->channel */
 static double crossfit_cost(const W2MethodCost *c, const W2SizeSpec *size, int k) {
   int nb = c->s->split.n_b;
-  return stage_cost(c->s, size, c->d, nb - nb / k, &c->s->finetune, 0) * k;
+  W2Work w = stage_work(c->s, size, c->d, nb - nb / k, &c->s->finetune, 0);
+  return k * work_comp(&w, c->channel);
 }
 
-static double select_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling);
-
-/* A cell's cost is its method's (method.h ops->cost) over these common pieces; with
- * recipes.student = "weak" a student's finetuning includes its recipe selection. */
-static double cell_cost(const W2Sweep *s, const W2SizeSpec *z, int d, const W2MethodSpec *m) {
+/* A cell's work is its method's (method.h ops->cost) over the common pieces: a method
+ * prices FLOPs as an affine function of them, so evaluating it once per W2Work component
+ * (and once on zeros, for its constant FLOPs) gives the whole W2Work. With recipes.student
+ * = "weak" a student's finetuning includes its recipe selection. */
+static W2Work cell_work(const W2Sweep *s, const W2SizeSpec *z, int d, const W2MethodSpec *m) {
   int nb = s->split.n_b;
+  W2Work ft, probe = probe_work(s, z, d), fwd = {0};
+  if (s->recipes.student == W2_STUDENT_RECIPE_WEAK) {
+    ft = select_work(s, z, d, nb, 0);
+  } else {
+    ft = stage_work(s, z, d, nb, &s->finetune, 0);
+    if (s->finetune.head_init) work_add(&ft, &probe, 1); /* LP-FT's probe */
+  }
   W2Arch a = task_arch(s, z, d);
-  W2MethodCost c = {.s = s, .z = z, .d = d,
-                    .ft = s->recipes.student == W2_STUDENT_RECIPE_WEAK
-                              ? select_cost(s, z, d, nb, 0)
-                              : stage_cost(s, z, d, nb, &s->finetune, 0) +
-                                    (s->finetune.head_init ? probe_cost(s, z, d) : 0),
-                    .probe = probe_cost(s, z, d),
-                    .forward_b = w2_arch_forward_flops(&a, nb),
-                    .crossfit = crossfit_cost};
+  forward_work(&a, nb, &fwd);
   const W2MethodOps *ops = w2_method_ops((int)m->kind);
-  return ops && ops->cost ? ops->cost(&c, m) : c.ft;
+  double v[5]; /* channel -1 (zeros), 0..3 */
+  for (int ch = -1; ch < 4; ch++) {
+    W2MethodCost c = {.s = s, .z = z, .d = d, .ft = work_comp(&ft, ch),
+                      .probe = work_comp(&probe, ch), .forward_b = work_comp(&fwd, ch),
+                      .crossfit = crossfit_cost, .channel = ch};
+    v[ch + 1] = ops && ops->cost ? ops->cost(&c, m) : c.ft;
+  }
+  W2Work w = {.flops = v[1], .steps = v[2] - v[0], .act = v[3] - v[0], .probe = v[4] - v[0]};
+  return w;
 }
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -146,7 +195,15 @@ static W2Err pretrain_job(Builder *b, int task, int size, int seed, int *index) 
   j.size = size;
   j.seed = seed;
   j.ranks = w2_plan_size_ranks(s, &s->sizes[size]);
-  j.cost = w2_pretrain_source_flops(s, &s->sizes[size], &b->src[task]);
+  /* the run's steps from its FLOPs (pretrain.h counts them at the pretraining batch) */
+  W2Arch a;
+  w2_pretrain_source_arch(s, &s->sizes[size], &b->src[task], &a);
+  int B = s->pretrain.hyper.batch;
+  double step = w2_arch_step_flops(&a, B, 0);
+  j.work.flops = w2_pretrain_source_flops(s, &s->sizes[size], &b->src[task]);
+  j.work.steps = step > 0 ? j.work.flops / step : 0;
+  j.work.act = j.work.steps * B * row_acts(&a);
+  j.cost = j.work.flops;
   int len = snprintf(j.id, sizeof j.id, "pretrain/%s/s%llu", s->sizes[size].name,
                      (unsigned long long)s->seeds[seed]);
   if (st >= 0) snprintf(j.id + len, sizeof j.id - (size_t)len, "/%s", s->tasks[st].name);
@@ -154,27 +211,32 @@ static W2Err pretrain_job(Builder *b, int task, int size, int seed, int *index) 
 }
 
 /* A weak supervisor's or ceiling's finetuning: with recipe selection every recipe of the
- * grid first trains on (1 - val_frac) of the split (the grid's mean epochs stand in for
- * each); LP-FT adds a cross-validated probe per training run; a probe ceiling one more. */
-static double select_cost(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling) {
-  double one = stage_cost(s, z, d, n, &s->finetune, 0);
+ * grid first trains on (1 - val_frac) of the split with its own epochs, without evaluation
+ * points (pipeline.c, select_recipe), and predicts the rest; LP-FT adds a cross-validated
+ * probe per training run; a probe ceiling one more. Then the chosen recipe trains on the
+ * whole split with evaluation (its epochs unknown here: the finetune stage's stand in). */
+static W2Work select_work(const W2Sweep *s, const W2SizeSpec *z, int d, int n, int ceiling) {
+  W2Work c = stage_work(s, z, d, n, &s->finetune, 0), probe = probe_work(s, z, d);
   int K = s->recipes.enabled ? w2_recipe_count(s) : 0;
-  double c = one;
-  if (K) {
-    double ep = 0;
-    for (int i = 0; i < K; i++) {
-      W2StageHyper h;
-      w2_recipe_at(s, i, &h);
-      ep += h.epochs;
-    }
-    c += K * (1 - s->recipes.val_frac) * one * (ep / K) / (s->finetune.epochs > 0 ? s->finetune.epochs : 1);
+  int nval = (int)lround(s->recipes.val_frac * n), ntr = n - (nval < 1 ? 1 : nval);
+  W2Arch a = task_arch(s, z, d);
+  for (int i = 0; i < K && ntr > 0; i++) {
+    W2StageHyper h = s->finetune;
+    if (s->recipes.enabled) w2_recipe_at(s, i, &h);
+    int B = h.batch < ntr ? h.batch : ntr;
+    train_work(&a, B, (double)w2_train_steps_for_epochs(ntr, B, h.epochs), 0, &c);
+    forward_work(&a, n - ntr, &c);
   }
-  if (s->finetune.head_init) c += (K + 1) * probe_cost(s, z, d);
-  /* a probe ceiling: the probe, and the chosen recipe's k-fold estimate to compare with */
+  if (s->finetune.head_init) work_add(&c, &probe, K + 1);
+  /* a probe ceiling: the probe, and the chosen recipe's k-fold estimate to compare it with
+   * (k models on (k-1)/k of the split, each with LP-FT's probe; the probe refitted on the
+   * same folds at its lambda: small, left out) */
   if (ceiling && s->recipes.probe_ceiling) {
     int k = s->probe.folds > 1 ? s->probe.folds : 2;
-    c += probe_cost(s, z, d) + (k - 1) * one; /* k fold models on (k-1)/k of the split */
-    if (s->finetune.head_init) c += k * probe_cost(s, z, d);
+    W2Work fold = stage_work(s, z, d, n - n / k, &s->finetune, 0);
+    work_add(&c, &probe, 1);
+    work_add(&c, &fold, k);
+    if (s->finetune.head_init) work_add(&c, &probe, k);
   }
   return c;
 }
@@ -190,10 +252,11 @@ static W2Err weak_job(Builder *b, int task, int seed, int weak, int *index) {
     W2_CALL(pretrain_job(b, task, sz, seed, &j.deps[j.ndeps++]));
     j.size = sz;
     j.ranks = w2_plan_size_ranks(s, &s->sizes[sz]);
-    j.cost = select_cost(s, &s->sizes[sz], b->d[task], s->split.n_a, 0);
+    j.work = select_work(s, &s->sizes[sz], b->d[task], s->split.n_a, 0);
   } else {
-    j.cost = (double)s->split.n_b + s->split.n_test; /* a synthetic supervisor: labels only */
+    j.work.flops = (double)s->split.n_b + s->split.n_test; /* a synthetic supervisor: labels only */
   }
+  j.cost = j.work.flops;
   snprintf(j.id, sizeof j.id, "weak/%s/s%llu/%s", s->tasks[task].name,
            (unsigned long long)s->seeds[seed], s->weak[weak]);
   return add_job(b, &j, index);
@@ -208,8 +271,12 @@ static W2Err ceiling_job(Builder *b, int task, int seed, int size, int unsup, in
   j.unsup = unsup;
   j.ranks = w2_plan_size_ranks(s, &s->sizes[size]);
   W2_CALL(pretrain_job(b, task, size, seed, &j.deps[j.ndeps++]));
-  j.cost = select_cost(s, &s->sizes[size], b->d[task], s->split.n_b, 1) +
-           (unsup ? unsup_cost(s, &s->sizes[size]) : 0);
+  j.work = select_work(s, &s->sizes[size], b->d[task], s->split.n_b, 1);
+  if (unsup) {
+    W2Work u = unsup_work(s, &s->sizes[size]);
+    work_add(&j.work, &u, 1);
+  }
+  j.cost = j.work.flops;
   snprintf(j.id, sizeof j.id, "ceiling/%s/s%llu/%s%s", s->tasks[task].name,
            (unsigned long long)s->seeds[seed], s->sizes[size].name, unsup ? "/unsup" : "");
   return add_job(b, &j, index);
@@ -258,7 +325,8 @@ W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
             j.size = strong;
             j.method = m;
             j.ranks = w2_plan_size_ranks(s, &s->sizes[strong]);
-            j.cost = cell_cost(s, &s->sizes[strong], b.d[t], ms);
+            j.work = cell_work(s, &s->sizes[strong], b.d[t], ms);
+            j.cost = j.work.flops;
             W2_CALL_GOTO(e, fail, weak_job(&b, t, sd, w, &j.deps[j.ndeps++]));
             W2_CALL_GOTO(e, fail, ceiling_job(&b, t, sd, strong, ms->unsup, &j.deps[j.ndeps++]));
             W2_CALL_GOTO(e, fail, pretrain_job(&b, t, strong, sd, &j.deps[j.ndeps++]));
@@ -333,7 +401,13 @@ void w2_job_filename(const char *id, char *out, size_t len) {
 
 /* ---- simulation ---------------------------------------------------------------------- */
 
-double w2_plan_simulate(const W2Plan *p, int nranks, double rate) {
+void w2_plan_flop_seconds(const W2Plan *p, double rate, double *seconds) {
+  for (int i = 0; i < p->njobs; i++) seconds[i] = p->jobs[i].done ? 0 : p->jobs[i].cost / rate;
+}
+
+static int job_ranks(const W2Job *j, int nranks) { return j->ranks > nranks ? nranks : j->ranks; }
+
+double w2_plan_simulate(const W2Plan *p, int nranks, const double *seconds) {
   int n = p->njobs;
   int *left = calloc((size_t)n, sizeof(int));     /* unfinished dependencies */
   double *end = calloc((size_t)n, sizeof(double)); /* finish time of running jobs */
@@ -348,18 +422,19 @@ double w2_plan_simulate(const W2Plan *p, int nranks, double rate) {
   int free_ranks = nranks, done = 0;
   double t = 0;
   while (done < n) {
-    /* start ready jobs, longest critical path first, while ranks are free */
+    /* start ready jobs, longest critical path (in FLOPs, as the runner) first, while
+     * ranks are free */
     for (;;) {
       int best = -1;
       for (int i = 0; i < n; i++)
         if (state[i] == 0 && left[i] == 0 && (best < 0 || p->jobs[i].crit > p->jobs[best].crit))
           best = i;
       if (best < 0) break;
-      int need = p->jobs[best].ranks > nranks ? nranks : p->jobs[best].ranks;
+      int need = job_ranks(&p->jobs[best], nranks);
       if (need > free_ranks) break;
       free_ranks -= need;
       state[best] = 1;
-      end[best] = t + p->jobs[best].cost / (rate * need);
+      end[best] = t + seconds[best] / need;
     }
     /* advance to the next finishing job */
     int next = -1;
@@ -369,7 +444,7 @@ double w2_plan_simulate(const W2Plan *p, int nranks, double rate) {
     t = end[next];
     state[next] = 2;
     done++;
-    free_ranks += p->jobs[next].ranks > nranks ? nranks : p->jobs[next].ranks;
+    free_ranks += job_ranks(&p->jobs[next], nranks);
     for (int i = 0; i < n; i++)
       for (int d = 0; d < p->jobs[i].ndeps; d++)
         if (p->jobs[i].deps[d] == next) left[i]--;
@@ -386,16 +461,28 @@ static void fmt_time(double s, char *buf, size_t len) {
   else snprintf(buf, len, "%.1f h", s / 3600);
 }
 
-void w2_plan_print(const W2Plan *p, const W2Sweep *s, int nranks, double rate, FILE *out) {
+void w2_plan_print(const W2Plan *p, const W2Sweep *s, int nranks, const double *seconds,
+                   double overhead, const char *model, FILE *out) {
   static const char *names[4] = {"pretraining runs", "weak supervisors", "ceilings", "cells"};
   fprintf(out, "sweep %s: %d jobs\n", s->name, p->njobs);
-  for (int k = 0; k < 4; k++) {
-    double c = 0;
-    for (int i = 0; i < p->njobs; i++)
-      if ((int)p->jobs[i].type == k) c += p->jobs[i].cost * p->jobs[i].ranks;
-    fprintf(out, "  %-18s %6d  %10.3g FLOPs\n", names[k], p->counts[k], c);
+  double total_s = 0, chain_max = 0;
+  int ndone = 0;
+  for (int i = 0; i < p->njobs; i++) {
+    total_s += seconds[i];
+    ndone += p->jobs[i].done;
   }
-  fprintf(out, "  %-18s %6s  %10.3g FLOPs\n", "total", "", p->total_cost);
+  for (int k = 0; k < 4; k++) {
+    double c = 0, sec = 0;
+    for (int i = 0; i < p->njobs; i++)
+      if ((int)p->jobs[i].type == k) {
+        c += p->jobs[i].cost * p->jobs[i].ranks;
+        sec += seconds[i];
+      }
+    fprintf(out, "  %-18s %6d  %10.3g FLOPs  %8.0f s on one rank\n", names[k], p->counts[k], c, sec);
+  }
+  fprintf(out, "  %-18s %6s  %10.3g FLOPs  %8.0f s on one rank\n", "total", "", p->total_cost,
+          total_s);
+  if (ndone) fprintf(out, "  already done       %6d  (cached or finished: no time)\n", ndone);
   /* the critical path itself: follow the most expensive dependency chain */
   int start = 0;
   for (int i = 0; i < p->njobs; i++)
@@ -414,17 +501,29 @@ void w2_plan_print(const W2Plan *p, const W2Sweep *s, int nranks, double rate, F
     cur = next;
   }
   fputc('\n', out);
+  /* the longest chain in seconds (a job on a group: its time there) */
+  double *chain = calloc((size_t)p->njobs, sizeof(double));
+  for (int i = 0; chain && i < p->njobs; i++) {
+    double before = 0;
+    for (int d = 0; d < p->jobs[i].ndeps; d++) before = fmax(before, chain[p->jobs[i].deps[d]]);
+    chain[i] = before + seconds[i] / job_ranks(&p->jobs[i], nranks);
+    chain_max = fmax(chain_max, chain[i]);
+  }
+  free(chain);
   int maxr = 1;
   for (int i = 0; i < p->njobs; i++)
     if (p->jobs[i].ranks > maxr) maxr = p->jobs[i].ranks;
   if (maxr > 1) fprintf(out, "  largest group      %6d ranks\n", maxr);
   char b1[32], b2[32], b3[32];
-  double sim = w2_plan_simulate(p, nranks, rate);
-  double lb = fmax(p->total_cost / (rate * nranks), p->critical / rate);
-  fmt_time(sim, b1, sizeof b1);
-  fmt_time(lb, b2, sizeof b2);
-  fmt_time(p->total_cost / rate, b3, sizeof b3);
-  fprintf(out, "  estimated wall time on %d rank%s: %s (lower bound %s; one rank %s) at %.3g "
-               "FLOP/s per rank\n",
-          nranks, nranks == 1 ? "" : "s", b1, b2, b3, rate);
+  double sim = w2_plan_simulate(p, nranks, seconds);
+  if (overhead > 0) {
+    fmt_time(overhead, b1, sizeof b1);
+    fprintf(out, "  run start and results assembly   %s (rank 0, after the jobs)\n", b1);
+  }
+  fmt_time(sim + overhead, b1, sizeof b1);
+  fmt_time(fmax(total_s / nranks, chain_max) + overhead, b2, sizeof b2);
+  fmt_time(total_s + overhead, b3, sizeof b3);
+  fprintf(out, "  estimated wall time on %d rank%s: %s (lower bound %s; one rank %s)\n", nranks,
+          nranks == 1 ? "" : "s", b1, b2, b3);
+  fprintf(out, "  time model: %s\n", model);
 }

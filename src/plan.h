@@ -29,6 +29,16 @@ typedef enum { W2_JOB_PRETRAIN = 0, W2_JOB_WEAK, W2_JOB_CEILING, W2_JOB_CELL } W
 #define W2_JOB_MAXDEPS (W2_MAX_CHAIN + 4)
 #define W2_JOB_ID_MAX 160
 
+/* What a job computes, in the units the throughput model prices (throughput.h): its FLOPs
+ * (the job's cost), the part of them in probe solves (each cross-validated probe solves
+ * folds x lambdas + 1 logistic regressions by Newton's method: small dense LAPACK work at a
+ * rate of its own), optimizer steps (the per-step work that does not scale with FLOPs:
+ * batch gathers, AdamW's launch, the loss) and activations touched (elementwise work: rows
+ * x (inputs + hidden units + outputs), over training steps and evaluation forwards). */
+typedef struct W2Work {
+  double flops, probe, steps, act;
+} W2Work;
+
 typedef struct W2Job {
   W2JobType type;
   int task, seed, size, weak, method; /* indices into the sweep (-1 where not used; a
@@ -36,7 +46,10 @@ typedef struct W2Job {
                                          task, -1 for the world) */
   int unsup;                          /* ceiling: generatively finetuned first */
   int ranks;                          /* ranks of the group that runs it */
-  double cost;                        /* FLOPs */
+  double cost;                        /* FLOPs (= work.flops) */
+  W2Work work;
+  int done;                           /* already there (plan: a cached artifact or a
+                                         finished cell), so it takes no time */
   double crit;                        /* critical path from this job on, FLOPs */
   int ndeps;
   int deps[W2_JOB_MAXDEPS];           /* job indices */
@@ -64,12 +77,18 @@ int w2_plan_size_ranks(const W2Sweep *s, const W2SizeSpec *size);
 /* Memory one rank needs to train a model of this size on a group of p ranks (pretraining,
  * the largest stage: w2_arch_train_bytes / p plus PSGEMM's panel buffers), bytes. */
 double w2_plan_size_rank_bytes(const W2Sweep *s, const W2SizeSpec *size, int p);
-/* Makespan (FLOPs / rate) of a list-scheduling simulation on nranks ranks with the
- * runner's policy (longest critical path first). */
-double w2_plan_simulate(const W2Plan *plan, int nranks, double flops_per_s);
-/* Human summary: counts, FLOPs, critical path, estimated wall time on nranks. */
-void w2_plan_print(const W2Plan *plan, const W2Sweep *s, int nranks, double flops_per_s,
-                   FILE *out);
+/* Makespan, seconds, of a list-scheduling simulation on nranks ranks with the runner's
+ * policy (the ready job of longest critical path first, a group job once its ranks are
+ * free); seconds[i] is job i's time on one rank (throughput.h; on p ranks it takes
+ * seconds[i] / p; 0 for a job already done). */
+double w2_plan_simulate(const W2Plan *plan, int nranks, const double *seconds);
+/* The FLOP-rate model (`plan --rate`): seconds[i] = cost / flops_per_s, 0 when done. */
+void w2_plan_flop_seconds(const W2Plan *plan, double flops_per_s, double *seconds);
+/* Human summary: counts, FLOPs and seconds by job type, critical path, and the wall time
+ * on nranks (simulated makespan, lower bound, one rank), each plus `overhead` seconds of
+ * the run's own (start, results assembly); `model` names the time model. */
+void w2_plan_print(const W2Plan *plan, const W2Sweep *s, int nranks, const double *seconds,
+                   double overhead, const char *model, FILE *out);
 /* A filesystem-safe name for a job id, one to one: '/' -> "__", '_' -> "_-" (out must hold
  * 2 * strlen(id) + 1 bytes). */
 void w2_job_filename(const char *id, char *out, size_t len);

@@ -109,9 +109,10 @@ W2Err w2_status_write(const char *workdir, const char *job_id, const W2Status *s
   w2_tmp_path(path, tmp, sizeof tmp);
   FILE *f = fopen(tmp, "w");
   W2_CHECK(f, W2_ERR_IO, "%s: cannot write status: %s", tmp, strerror(errno));
-  fprintf(f, "state %s\nattempts %d\nrank %d\nhost %s\nstarted %.3f\nseconds %.3f\nerror %s\n",
+  fprintf(f, "state %s\nattempts %d\nrank %d\nhost %s\nstarted %.3f\nseconds %.3f\ncpu %.3f\n"
+               "error %s\n",
           state_names[st->state], st->attempts, st->rank, st->host[0] ? st->host : "-",
-          st->started, st->seconds, st->error);
+          st->started, st->seconds, st->cpu, st->error);
   int bad = fclose(f) != 0;
   if (bad || rename(tmp, path) != 0) {
     unlink(tmp);
@@ -150,6 +151,8 @@ void w2_status_read(const char *workdir, const char *job_id, W2Status *st) {
       st->started = atof(line + 8);
     } else if (!strncmp(line, "seconds ", 8)) {
       st->seconds = atof(line + 8);
+    } else if (!strncmp(line, "cpu ", 4)) {
+      st->cpu = atof(line + 4);
     } else if (!strncmp(line, "error ", 6)) {
       copy_str(st->error, sizeof st->error, line + 6);
     }

@@ -29,6 +29,8 @@ typedef struct W2Status {
   int rank;
   double started;   /* Unix time the last attempt started */
   double seconds;   /* its duration (done or failed) */
+  double cpu;       /* CPU seconds of the worker thread over it (0: not recorded), what
+                       `plan --calibrate` fits on a loaded machine */
 } W2Status;
 
 /* <output>.parts */

@@ -31,6 +31,15 @@ static double wall(void) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+/* CPU seconds of the calling thread: a job's own work, whatever else loads the machine
+ * (rank 0's coordinator thread is not counted; BLAS helper threads are not either, so
+ * calibration runs with OPENBLAS_NUM_THREADS=1, bench/calibrate.sh) */
+static double thread_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 /* ---- resume: what is already there ---------------------------------------------------- */
 
 int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const char *workdir,
@@ -370,7 +379,7 @@ static void worker_loop(Worker *w) {
     }
     const W2Job *j = &w->plan->jobs[job];
     int leader = ng <= 1 || msg[3] == w->rank;
-    double t0 = wall();
+    double t0 = wall(), c0 = thread_cpu();
     W2Status status = {.state = W2_ST_RUNNING, .attempts = attempt, .rank = w->rank, .started = t0};
     snprintf(status.host, sizeof status.host, "%s", w->host);
     if (leader) w2_status_write(w->o->workdir, j->id, &status);
@@ -409,6 +418,7 @@ static void worker_loop(Worker *w) {
     }
     free(msg);
     status.seconds = wall() - t0;
+    status.cpu = thread_cpu() - c0;
     r.job = job;
     r.ok = e == W2_OK;
     r.leader = leader;

@@ -102,11 +102,32 @@ done
 # a rerun of a finished sweep recomputes nothing
 check "rerun of a finished sweep does no work" sh -c "$mpi --oversubscribe -n 2 '$w2' run '$cfg' \
   --output '$work/np2.h5' --cache '$work/cache-np2' --quiet | grep -q ': 0 jobs done, [0-9]* already done, 0 failed'"
+# plan knows what is there: a finished sweep takes no time, --cold counts every job again;
+# every finished job recorded the CPU seconds its worker spent (what plan --calibrate fits)
+njobs=$("$w2" plan "$cfg" --cold | sed -n 's/^sweep .*: \([0-9]*\) jobs$/\1/p')
+check "plan of a finished sweep: all $njobs jobs already done, 0 s" sh -c "'$w2' plan '$cfg' -n 2 \
+  --output '$work/np2.h5' --cache '$work/cache-np2' >'$work/plan.txt' && [ -n '$njobs' ] &&
+  grep -q '^  already done  *$njobs ' '$work/plan.txt' &&
+  grep -q 'estimated wall time on 2 ranks: 0 s' '$work/plan.txt'"
+check "plan --cold of a finished sweep counts every job" sh -c "'$w2' plan '$cfg' -n 2 --cold --jobs \
+  --output '$work/np2.h5' --cache '$work/cache-np2' >'$work/plan.txt' &&
+  ! grep -q 'already done' '$work/plan.txt' && ! grep -q ' done\$' '$work/plan.txt' &&
+  [ \$(grep -c '  seconds ' '$work/plan.txt') -eq $njobs ]"
+printf 'machine = "m";\n' >"$work/bad_tp.cfg"
+check "plan with a bad throughput model: exit 2, one line naming it, no estimate" sh -c "
+  '$w2' plan '$cfg' --throughput '$work/bad_tp.cfg' >'$work/plan.out' 2>'$work/plan.err'; rc=\$?
+  [ \$rc -eq 2 ] && [ ! -s '$work/plan.out' ] && [ \$(wc -l <'$work/plan.err') -eq 1 ] &&
+  grep -q 'bad_tp.cfg' '$work/plan.err'"
+check "status records carry the job's CPU seconds" sh -c "awk '/^cpu /{ if (\$2 > 0) ok = 1 } END { exit !ok }' \
+  '$work/np2.h5.parts/status/pretrain__t24__s0.txt'"
 
 # 3. the artifact cache
 cp -r "$work/cache-np2" "$work/cache-shared"
 shared() { $mpi --oversubscribe -n 2 "$w2" run "$1" --output "$work/$2.h5" --cache "$work/cache-shared" >"$work/$2.log" 2>&1; }
 sed -e 's/strong = \["t8", "t24"\];/strong = ["t24"];/' -e 's/name = "tiny";/name = "tiny2";/' "$cfg" >"$work/sub.cfg"
+check "plan of a sweep sharing sizes counts its cached models as done" sh -c "'$w2' plan '$work/sub.cfg' \
+  --jobs --output '$work/sub.h5' --cache '$work/cache-shared' | grep '^  pretrain/' >'$work/pre.txt' &&
+  [ -s '$work/pre.txt' ] && ! grep -v ' done\$' '$work/pre.txt'"
 check "a sweep sharing sizes runs" shared "$work/sub.cfg" sub
 check "... and pretrains nothing" sh -c "! grep -q 'pretrained' '$work/sub.log'"
 check "... and recomputes no ceiling" sh -c "! grep -q '  ceiling ' '$work/sub.log'"

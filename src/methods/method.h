@@ -95,6 +95,10 @@ typedef struct W2MethodCost {
   double forward_b;        /* one forward pass of z over B */
   /* K-fold cross-fitting of `size` on B: K finetunings on (K-1)/K of B */
   double (*crossfit)(const struct W2MethodCost *c, const W2SizeSpec *size, int k);
+  /* which part of the work the numbers above are (plan.c: FLOPs, optimizer steps,
+   * activations, probe FLOPs): a cost function is affine in ft/probe/forward_b/crossfit,
+   * with any constant term in FLOPs */
+  int channel;
 } W2MethodCost;
 
 typedef struct W2MethodOps {

@@ -1,0 +1,279 @@
+/* test_plan.c — plan's time model, deterministically (its accuracy is a benchmark,
+ * bench/RESULTS.md "plan vs measured"; no test here times anything):
+ *   - the shipped calibration bench/throughput.cfg parses, with a machine and a date;
+ *   - job seconds grow with width, depth, input columns, epochs and evaluation points;
+ *   - the simulated makespan: one rank = the sum, N ranks between the lower bound and the
+ *     sum, jobs already done take no time, more ranks never take longer;
+ *   - the fit recovers known coefficients, refuses too few jobs; save/load round trip;
+ *   - bad calibration files (syntax, missing key, negative, not a number) are refused
+ *     with one line naming the file (and the line). */
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "plan.h"
+#include "sweepcfg.h"
+#include "testutil.h"
+#include "throughput.h"
+
+#define DIR "plantest"
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  W2T_CHECK(f != NULL, "cannot write %s", path);
+  if (!f) return;
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A small built-in sweep: sizes w<a> and w<b> (depth), `epochs` of finetuning, input_dim d,
+ * eval_points ev; weak w<a>, strong w<b>. */
+static int build(int a, int b, int depth, double epochs, int d, int ev, W2Sweep *s, W2Plan **p) {
+  char text[2048], path[64];
+  snprintf(path, sizeof path, DIR "/s.cfg");
+  snprintf(text, sizeof text,
+           "name = \"t\"; seeds = [0, 1];\n"
+           "world = { latent_dim = 4; input_dim = %d; pretrain_targets = 16; };\n"
+           "data = { n_a = 200; n_b = 300; n_test = 400; };\n"
+           "tasks = ( \"linear\" );\n"
+           "sizes = ( { name = \"wa\"; width = %d; depth = %d; },"
+           " { name = \"wb\"; width = %d; depth = %d; } );\n"
+           "weak = [\"wa\"]; strong = [\"wb\"];\n"
+           "methods = ( \"naive\", \"lp_weak\" );\n"
+           "pretrain = { epochs = 2.0; batch = 32; min_examples = 500; max_examples = 5000; };\n"
+           "finetune = { epochs = %g; batch = 16; head_init = \"probe\"; };\n"
+           "eval_points = %d;\n",
+           d, a, depth, b, depth, epochs, ev);
+  write_file(path, text);
+  *p = NULL;
+  int e = w2_sweep_load(path, s);
+  W2T_CHECK(e == 0, "load: %s", w2_error_message());
+  if (e) return e;
+  e = w2_plan_build(s, p);
+  W2T_CHECK(e == 0, "plan: %s", w2_error_message());
+  if (e) w2_sweep_free(s);
+  return e;
+}
+
+/* the sum of the seconds of the jobs of one type (all types for -1) */
+static double seconds_of(const W2Throughput *t, const W2Plan *p, int type) {
+  double s = 0;
+  for (int i = 0; i < p->njobs; i++)
+    if (type < 0 || (int)p->jobs[i].type == type) s += w2_throughput_seconds(t, &p->jobs[i]);
+  return s;
+}
+
+typedef struct Variant {
+  const char *what;
+  int a, b, depth;
+  double epochs;
+  int d, ev;
+  int types; /* bit mask of the job types that must take longer */
+} Variant;
+
+static void test_monotone(const W2Throughput *t) {
+  const Variant base = {"base", 4, 16, 1, 2.0, 8, 2, 0};
+  const Variant more[] = {
+      {"wider strong size", 4, 32, 1, 2.0, 8, 2, 1 << W2_JOB_PRETRAIN | 1 << W2_JOB_CEILING | 1 << W2_JOB_CELL},
+      {"deeper", 4, 16, 2, 2.0, 8, 2, 1 << W2_JOB_PRETRAIN | 1 << W2_JOB_CEILING | 1 << W2_JOB_CELL},
+      {"more finetuning epochs", 4, 16, 1, 6.0, 8, 2, 1 << W2_JOB_WEAK | 1 << W2_JOB_CEILING | 1 << W2_JOB_CELL},
+      {"more input columns", 4, 16, 1, 2.0, 64, 2, 0xf},
+      {"more evaluation points", 4, 16, 1, 2.0, 8, 8, 1 << W2_JOB_WEAK | 1 << W2_JOB_CEILING | 1 << W2_JOB_CELL},
+  };
+  W2Sweep s0;
+  W2Plan *p0;
+  if (build(base.a, base.b, base.depth, base.epochs, base.d, base.ev, &s0, &p0)) return;
+  for (size_t v = 0; v < sizeof more / sizeof more[0]; v++) {
+    const Variant *m = &more[v];
+    W2Sweep s1;
+    W2Plan *p1;
+    if (build(m->a, m->b, m->depth, m->epochs, m->d, m->ev, &s1, &p1)) continue;
+    W2T_CHECK(p1->njobs == p0->njobs, "%s: %d jobs, base %d", m->what, p1->njobs, p0->njobs);
+    for (int k = 0; k < 4; k++) {
+      double s_0 = seconds_of(t, p0, k), s_1 = seconds_of(t, p1, k);
+      if (m->types >> k & 1)
+        W2T_CHECK(s_1 > s_0, "%s: job type %d takes %g s, base %g s", m->what, k, s_1, s_0);
+      else
+        W2T_CHECK(s_1 >= s_0 * (1 - 1e-12), "%s: job type %d takes %g s < base %g s", m->what, k,
+                  s_1, s_0);
+    }
+    w2_plan_destroy(&p1);
+    w2_sweep_free(&s1);
+  }
+  w2_plan_destroy(&p0);
+  w2_sweep_free(&s0);
+}
+
+static void test_simulate(const W2Throughput *t) {
+  W2Sweep s;
+  W2Plan *p;
+  if (build(4, 16, 2, 2.0, 8, 2, &s, &p)) return;
+  double *sec = calloc((size_t)p->njobs, sizeof(double)), sum = 0, chain_max = 0;
+  double *chain = calloc((size_t)p->njobs, sizeof(double));
+  for (int i = 0; i < p->njobs; i++) {
+    sec[i] = w2_throughput_seconds(t, &p->jobs[i]);
+    W2T_CHECK(sec[i] > 0 && isfinite(sec[i]), "job %s: %g s", p->jobs[i].id, sec[i]);
+    sum += sec[i];
+    double before = 0;
+    for (int d = 0; d < p->jobs[i].ndeps; d++) before = fmax(before, chain[p->jobs[i].deps[d]]);
+    chain[i] = before + sec[i];
+    chain_max = fmax(chain_max, chain[i]);
+  }
+  double one = w2_plan_simulate(p, 1, sec), prev = one;
+  W2T_CHECK(fabs(one - sum) <= 1e-9 * sum, "one rank: makespan %g, sum %g", one, sum);
+  for (int n = 2; n <= 8; n *= 2) {
+    double m = w2_plan_simulate(p, n, sec);
+    W2T_CHECK(m >= fmax(sum / n, chain_max) * (1 - 1e-12), "%d ranks: %g below the bound", n, m);
+    W2T_CHECK(m <= prev * (1 + 1e-12), "%d ranks: %g s, more than %g on fewer", n, m, prev);
+    prev = m;
+  }
+  /* pretraining already done (a warm cache): those jobs take no time */
+  double cold = w2_plan_simulate(p, 2, sec), rest = 0;
+  for (int i = 0; i < p->njobs; i++)
+    if (p->jobs[i].type == W2_JOB_PRETRAIN) sec[i] = 0;
+  for (int i = 0; i < p->njobs; i++) rest += sec[i];
+  double warm = w2_plan_simulate(p, 2, sec);
+  W2T_CHECK(warm < cold && warm >= rest / 2 * (1 - 1e-12),
+            "warm cache: %g s on 2 ranks (cold %g, the rest's bound %g)", warm, cold, rest / 2);
+  free(sec);
+  free(chain);
+  w2_plan_destroy(&p);
+  w2_sweep_free(&s);
+}
+
+static void test_fit(void) {
+  W2Sweep s[3];
+  W2Plan *p[3];
+  /* three sweeps of different widths, input columns and epochs, pooled as one plan's jobs */
+  if (build(4, 16, 1, 2.0, 8, 2, &s[0], &p[0])) return;
+  if (build(8, 64, 2, 5.0, 32, 4, &s[1], &p[1])) return;
+  if (build(4, 128, 1, 3.0, 100, 3, &s[2], &p[2])) return;
+  W2Plan all = {0};
+  for (int k = 0; k < 3; k++) all.njobs += p[k]->njobs;
+  all.jobs = calloc((size_t)all.njobs, sizeof(W2Job));
+  double *sec = calloc((size_t)all.njobs, sizeof(double));
+  for (int k = 0, n = 0; k < 3; k++)
+    for (int i = 0; i < p[k]->njobs; i++) all.jobs[n++] = p[k]->jobs[i];
+  W2Throughput truth = {.job = {0.5, 0.05, 0.1, 0.02}, .flop = 2e-10, .step = 3e-5, .act = 1e-8,
+                        .fit = 5e-10};
+  for (int i = 0; i < all.njobs; i++) sec[i] = w2_throughput_seconds(&truth, &all.jobs[i]);
+  W2Throughput got;
+  memset(&got, 0, sizeof got);
+  W2T_OK(w2_throughput_fit(&all, sec, &got));
+  double tc[8] = {truth.job[0], truth.job[1], truth.job[2], truth.job[3], truth.flop, truth.step,
+                  truth.act, truth.fit};
+  double gc[8] = {got.job[0], got.job[1], got.job[2], got.job[3], got.flop, got.step, got.act, got.fit};
+  for (int k = 0; k < 8; k++)
+    W2T_CHECK(fabs(gc[k] - tc[k]) <= 1e-6 * tc[k], "coefficient %d: fitted %g, true %g", k, gc[k], tc[k]);
+  W2T_CHECK(got.njobs == all.njobs, "fitted %d jobs of %d", got.njobs, all.njobs);
+  /* a coefficient that would come out negative is zero, the rest still fit the data */
+  for (int i = 0; i < all.njobs; i++)
+    sec[i] = w2_throughput_seconds(&truth, &all.jobs[i]) - 1e-9 * all.jobs[i].work.act;
+  W2T_OK(w2_throughput_fit(&all, sec, &got));
+  W2T_CHECK(got.flop >= 0 && got.step >= 0 && got.act >= 0 && got.fit >= 0 && got.job[0] >= 0,
+            "negative coefficient: flop %g step %g act %g fit %g", got.flop, got.step, got.act, got.fit);
+  /* too few measured jobs */
+  for (int i = 0; i < all.njobs; i++) sec[i] = i < 5 ? 1.0 : -1;
+  W2T_CHECK(w2_throughput_fit(&all, sec, &got) == W2_ERR_DATA, "5 jobs must be refused");
+  W2T_CHECK(strstr(w2_error_message(), "5 jobs measured") != NULL, "message: %s", w2_error_message());
+  w2_error_clear();
+  /* save and load give the same model */
+  snprintf(truth.machine, sizeof truth.machine, "test host: some CPU, 2 cores");
+  snprintf(truth.date, sizeof truth.date, "2026-01-02");
+  snprintf(truth.source, sizeof truth.source, "test_plan");
+  truth.njobs = 77;
+  truth.assembly = 0.004;
+  W2T_OK(w2_throughput_save(DIR "/rt.cfg", &truth));
+  W2Throughput back;
+  W2T_OK(w2_throughput_load(DIR "/rt.cfg", &back));
+  W2T_CHECK(!strcmp(back.machine, truth.machine) && !strcmp(back.date, truth.date) &&
+                back.njobs == 77 && fabs(back.assembly - 0.004) < 1e-12,
+            "round trip: [%s] [%s] %d", back.machine, back.date, back.njobs);
+  for (int i = 0; i < all.njobs; i++) {
+    double a = w2_throughput_seconds(&truth, &all.jobs[i]), b = w2_throughput_seconds(&back, &all.jobs[i]);
+    if (fabs(a - b) > 1e-5 * a) {
+      W2T_CHECK(0, "round trip: job %s %g s, saved model %g s", all.jobs[i].id, a, b);
+      break;
+    }
+  }
+  free(sec);
+  free(all.jobs);
+  for (int k = 0; k < 3; k++) {
+    w2_plan_destroy(&p[k]);
+    w2_sweep_free(&s[k]);
+  }
+}
+
+static const char *GOOD =
+    "machine = \"m\";\ndate = \"2026-01-01\";\nsource = \"s\";\njobs = 10;\n"
+    "seconds_per_job = { pretrain = 0.1; weak = 0.1; ceiling = 0.1; cell = 0.1; };\n"
+    "seconds_per_gflop = 1.0;\nseconds_per_kstep = 0.1;\nseconds_per_mact = 0.01;\n"
+    "seconds_per_probe_gflop = 0.5;\nseconds_per_cell_assembled = 0.002;\n";
+
+/* GOOD with `from` replaced by `to`, must fail naming `want` */
+static void bad(const char *from, const char *to, const char *want) {
+  char text[2048];
+  const char *at = strstr(GOOD, from);
+  W2T_CHECK(at != NULL, "test bug: %s", from);
+  if (!at) return;
+  snprintf(text, sizeof text, "%.*s%s%s", (int)(at - GOOD), GOOD, to, at + strlen(from));
+  write_file(DIR "/bad.cfg", text);
+  W2Throughput t;
+  W2Err e = w2_throughput_load(DIR "/bad.cfg", &t);
+  W2T_CHECK(e == W2_ERR_CONFIG, "[%s] -> [%s]: error %d, want W2_ERR_CONFIG", from, to, e);
+  W2T_CHECK(strstr(w2_error_message(), want) != NULL && strchr(w2_error_message(), '\n') == NULL,
+            "[%s] -> [%s]: message '%s' should name '%s' on one line", from, to, w2_error_message(), want);
+  w2_error_clear();
+}
+
+static void test_bad_files(void) {
+  write_file(DIR "/good.cfg", GOOD);
+  W2Throughput t;
+  W2T_OK(w2_throughput_load(DIR "/good.cfg", &t));
+  W2T_CHECK(fabs(t.flop - 1e-9) < 1e-20 && fabs(t.step - 1e-4) < 1e-15 && fabs(t.act - 1e-8) < 1e-18,
+            "units: flop %g step %g act %g", t.flop, t.step, t.act);
+  bad("seconds_per_gflop = 1.0;", "seconds_per_gflop = -1.0;", DIR "/bad.cfg:6: 'seconds_per_gflop'");
+  bad("seconds_per_gflop = 1.0;", "", "'seconds_per_gflop' is missing");
+  bad("cell = 0.1;", "cell = \"fast\";", DIR "/bad.cfg:5: 'cell' must be a number");
+  bad("weak = 0.1;", "", "'weak' is missing");
+  bad("seconds_per_kstep = 0.1;", "seconds_per_kstep = = 0.1;", DIR "/bad.cfg:7: syntax error");
+  bad("machine = \"m\";", "", "'machine' is missing");
+  bad("seconds_per_cell_assembled = 0.002;", "seconds_per_cell_assembled = 1e999;", DIR "/bad.cfg:");
+  W2T_CHECK(w2_throughput_load(DIR "/none.cfg", &t) == W2_ERR_IO, "a missing file is W2_ERR_IO");
+  W2T_CHECK(strstr(w2_error_message(), DIR "/none.cfg") != NULL, "message: %s", w2_error_message());
+  w2_error_clear();
+}
+
+static void test_shipped(W2Throughput *t) {
+  const char *src = getenv("W2SWEEP_SOURCE_DIR");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/bench/throughput.cfg", src ? src : "..");
+  W2T_OK(w2_throughput_load(path, t));
+  W2T_CHECK(t->machine[0] && strlen(t->date) == 10 && t->njobs > 0, "machine [%s] date [%s] jobs %d",
+            t->machine, t->date, t->njobs);
+  W2T_CHECK(t->flop > 0, "the shipped model must price FLOPs (%g s/FLOP)", t->flop);
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  mkdir(DIR, 0755);
+  W2Throughput t;
+  memset(&t, 0, sizeof t);
+  test_shipped(&t);
+  /* the structure must hold for any calibration: the shipped one and a made-up one with
+   * every coefficient positive */
+  W2Throughput all = {.job = {1, 1, 1, 1}, .flop = 1e-9, .step = 1e-4, .act = 1e-8, .fit = 5e-10};
+  test_monotone(&t);
+  test_monotone(&all);
+  test_simulate(&t);
+  test_simulate(&all);
+  test_fit();
+  test_bad_files();
+  int rc = w2t_summary();
+  MPI_Finalize();
+  return rc;
+}
