@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what w2sweep needs from Debian 12's archive (as root, or through sudo), and
-# nothing when it is all there already. Usage: bash .ci/deps.sh [--test] [--bench]
+# nothing when it is all there already. Usage: bash .ci/deps.sh [--test] [--bench] [--data]
 #   --test   also installs Slurm and munge (the test suite starts a one-node Slurm) and
 #            clang (libFuzzer: tests/test_fuzz.sh)
 #   --bench  also installs python3-torch, for the PyTorch comparisons in bench/.
+#   --data   also installs dataset-fashion-mnist (the 60,000 + 10,000 images of
+#            sweeps/fashion_mnist.cfg, converted by data/fashion_mnist.py); CI does not ask
+#            for it (tests/test_fashion_mnist.sh converts a tiny synthetic idx file instead)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev
       libhdf5-openmpi-dev hdf5-tools libconfig-dev libopenblas-dev libgsl-dev
@@ -12,6 +15,7 @@ for a in "$@"; do
   case "$a" in
     --test) pkgs+=(slurmctld slurmd slurm-client munge clang) ;;
     --bench) pkgs+=(python3-torch) ;;
+    --data) pkgs+=(dataset-fashion-mnist) ;;
     *) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
   esac
 done
