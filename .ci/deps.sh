@@ -5,8 +5,10 @@
 #            (libFuzzer: tests/test_fuzz.sh) and python3-torch (the transformer's PyTorch
 #            agreement test, tests/xfmr.cmake, skips without it)
 #   --bench  also installs python3-torch, for the PyTorch comparisons in bench/.
-#   --data   also installs the text datasets: wordnet-base (the transformer family's corpus
-#            and tasks, src/textdata.h).
+#   --data   also installs the data sets: wordnet-base (the transformer family's corpus and
+#            tasks, src/textdata.h) and dataset-fashion-mnist (the 60,000 + 10,000 images of
+#            sweeps/fashion_mnist.cfg, converted by data/fashion_mnist.py); CI does not ask
+#            for them (tests use tiny synthetic stand-ins)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev
       libhdf5-openmpi-dev hdf5-tools libconfig-dev libopenblas-dev libgsl-dev
@@ -15,7 +17,7 @@ for a in "$@"; do
   case "$a" in
     --test) pkgs+=(slurmctld slurmd slurm-client munge clang python3-torch) ;;
     --bench) pkgs+=(python3-torch) ;;
-    --data) pkgs+=(wordnet-base) ;;
+    --data) pkgs+=(wordnet-base dataset-fashion-mnist) ;;
     *) echo "deps.sh: unknown option '$a'" >&2; exit 2 ;;
   esac
 done

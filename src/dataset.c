@@ -203,8 +203,12 @@ void w2_dataset_info_of(const W2Dataset *ds, W2DataInfo *info) {
   uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-data-x", 9);
   h = w2_fnv1a(h, shape, sizeof shape);
   info->hash_x = w2_fnv1a(h, ds->X, sizeof(float) * (uint64_t)ds->n * ds->d);
+  /* /pretrain's hash covers its own shape only (not /X's rows): files that hold the same
+   * pretraining data and different labelled rows (sweeps/fashion_mnist.cfg's tasks) share
+   * their pretrained models */
+  int pshape[3] = {ds->d, ds->m, ds->k};
   uint64_t hp = w2_fnv1a(W2_FNV_OFFSET, "w2-data-pretrain", 16);
-  hp = w2_fnv1a(hp, shape, sizeof shape);
+  hp = w2_fnv1a(hp, pshape, sizeof pshape);
   if (ds->m > 0) hp = w2_fnv1a(hp, ds->PX, sizeof(float) * (uint64_t)ds->m * ds->d);
   if (ds->m > 0 && ds->k > 0) hp = w2_fnv1a(hp, ds->PY, sizeof(float) * (uint64_t)ds->m * ds->k);
   info->hash_pre = hp;
