@@ -7,7 +7,7 @@
 set -u
 src=${W2SWEEP_SOURCE_DIR:?}
 w2=${W2SWEEP:?}
-mpi=${MPIEXEC:-mpiexec}
+. "$(dirname "$0")/mpilaunch.sh"
 work=$(mktemp -d /tmp/w2test-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 if ! /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
@@ -19,7 +19,7 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "NOT OK: $*"; }
 out=$work/e2e.h5
-if $mpi --oversubscribe -n 2 "$w2" run "$src/tests/sweeps/e2e.cfg" --output "$out" \
+if $(w2_mpi 2) "$w2" run "$src/tests/sweeps/e2e.cfg" --output "$out" \
   --cache "$work/cache" >"$work/run.log" 2>&1; then ok; else bad "run"; tail "$work/run.log"; fi
 grep -q "PGR" "$work/run.log" && ok || bad "run prints the summary table"
 if "$w2" fit "$out" >"$work/fit.log" 2>&1; then ok; else bad "fit"; tail "$work/fit.log"; fi
