@@ -17,7 +17,6 @@ int w2_cmd_export(int argc, char **argv);  /* results -> CSV (cmd_export.c) */
 int w2_cmd_fit(int argc, char **argv);     /* scaling-law fits (cmd_fit.c) */
 int w2_cmd_slurm(int argc, char **argv);   /* write sbatch scripts (cmd_slurm.c) */
 int w2_cmd_merge(int argc, char **argv);   /* merge shards (cmd_merge.c) */
-int w2_cmd_train(int argc, char **argv);   /* one training run: bench and debugging (cmd_train.c) */
 
 /* Exit status for a command that failed on bad input / at runtime. */
 #define W2_EXIT_INPUT 2

@@ -27,7 +27,6 @@ W2_WEAK int w2_cmd_export(int, char **);
 W2_WEAK int w2_cmd_fit(int, char **);
 W2_WEAK int w2_cmd_slurm(int, char **);
 W2_WEAK int w2_cmd_merge(int, char **);
-W2_WEAK int w2_cmd_train(int, char **);
 
 static const struct w2_cmd_entry commands[] = {
     {"run", w2_cmd_run, "run a sweep file on all MPI ranks, resuming what is unfinished"},
@@ -37,7 +36,6 @@ static const struct w2_cmd_entry commands[] = {
     {"export", w2_cmd_export, "write the summary table of a results file as CSV"},
     {"fit", w2_cmd_fit, "fit scaling laws and backtest extrapolation, write /fits"},
     {"cell", w2_cmd_cell, "run one (weak, strong, method, task, seed) cell on one rank"},
-    {"train", w2_cmd_train, "train one model of a given size (benchmarks, debugging)"},
     {"slurm", w2_cmd_slurm, "write sbatch scripts (one MPI job, or chained job arrays)"},
     {"merge", w2_cmd_merge, "merge array-job shards into one results file"},
 };

@@ -4,7 +4,8 @@
  * d_out logits. Every output is a sigmoid unit trained with (soft-label) binary cross
  * entropy: pretraining predicts many binary functions at once (d_out = K), finetuning a
  * task is d_out = 1. One loss serves all methods because every weak-to-strong loss of the
- * paper is "BCE against a target that may depend on the (detached) student" — see loss.h.
+ * paper is "BCE against a target that may depend on the (detached) student" — see train.h
+ * (W2TargetFn, the per-batch loss targets).
  * The one exception is masked-input reconstruction (pretraining on a user's data without
  * targets, pretrain.h): its head is linear, d_out = d_in real values, trained with a
  * squared error over the masked entries only (m->loss = W2_LOSS_MSE and an element mask).
