@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """The figure types of Burns et al. (2023), "Weak-to-strong generalization", from any
-w2sweep results file (results/SCHEMA.md), as PNG.
+w2sweep results file (results/SCHEMA.md), as PNG, PDF and SVG.
 
     /usr/bin/python3 analysis/plots.py RESULTS.h5 --out DIR [--task T] [--method naive]
 
-Run it with Debian's /usr/bin/python3 (python3-h5py, python3-matplotlib). One PNG per
-figure type and task:
+Run it with Debian's /usr/bin/python3 (python3-h5py, python3-matplotlib). One figure per
+type and task, each as NAME.png (150 dpi), NAME.pdf and NAME.svg (vector; SVG text is kept as
+text). Error bars are 95 % t-intervals over seeds: for accuracy and PGR exactly the stored
+/intervals of `run` / `merge` (the table they print), for the other metrics the same formula:
 
   fig3_<task>.png         test accuracy and PGR against strong-student compute, one line per
                           weak supervisor, with the strong ceiling (paper Fig. 3)
@@ -37,6 +39,7 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.patches
     import matplotlib.ticker
     from matplotlib.lines import Line2D
 except ImportError as e:  # pragma: no cover - depends on the interpreter
@@ -56,7 +59,10 @@ plt.rcParams.update({
     "legend.title_fontsize": 9, "xtick.labelsize": 10, "ytick.labelsize": 10,
     "figure.dpi": 110, "savefig.dpi": 150, "axes.grid": True, "grid.alpha": 0.3,
     "axes.spines.top": False, "axes.spines.right": False,
+    "svg.fonttype": "none", "pdf.fonttype": 42,  # editable text in SVG and PDF
 })
+FORMATS = ("png", "pdf", "svg")
+INTERVAL_TXT = "bars: 95 % t-interval over seeds"
 COMPUTE_LABEL = "strong student training compute (FLOPs)"
 ACC_LABEL = "test accuracy (fraction correct)"
 PGR_LABEL = "performance gap recovered (PGR)"
@@ -84,6 +90,33 @@ def note(msg):
 
 def decode(x):
     return x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x)
+
+
+# t(0.975, df) for df = 1..30 (beyond: 1.96 + 2.4/df, within 0.002): the 95 % t-interval of
+# src/health.c w2_mean_ci95 without needing scipy
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def ci95_half(v):
+    """half-width of the 95 % t-interval of the mean of v (finite values); 0 with < 2"""
+    v = np.asarray(v, float)
+    v = v[np.isfinite(v)]
+    n = len(v)
+    if n < 2:
+        return 0.0
+    t = T975[n - 2] if n - 1 <= len(T975) else 1.96 + 2.4 / (n - 1)
+    return float(t * np.std(v, ddof=1) / math.sqrt(n))
+
+
+def num(v, fmt="%.3g"):
+    """a number for a label; never 'nan'"""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return "n/a"
+    return fmt % v if np.isfinite(v) else "n/a"
 
 
 def load(path):
@@ -129,7 +162,20 @@ def load(path):
     # among the weak supervisors of the paper's figures
     keep = np.array([not w.startswith("check_") for w in rows["weak_size"]], dtype=bool)
     rows = {k: v[keep] for k, v in rows.items()}
+    # the stored means and 95 % intervals (/intervals, written by run and merge): the error
+    # bars of accuracy and PGR are these very numbers
+    INTERVALS.clear()
+    if "intervals" in f and isinstance(f["intervals"], h5py.Dataset) and \
+            f["intervals"].dtype.names is not None:
+        for r in f["intervals"][:]:
+            key = tuple(decode(r[k]) for k in ("task", "weak_size", "strong_size", "method"))
+            INTERVALS[key] = {k: float(r[k]) for k in r.dtype.names if k.endswith(("_acc", "_lo", "_hi")) or k == "pgr"}
     return f, rows
+
+
+# (task, weak, strong, method) -> {"student_acc": mean, "student_acc_lo": ..., "pgr": ...}
+INTERVALS = {}
+STORED = ("weak_acc", "ceiling_acc", "student_acc", "pgr")
 
 
 # Set by main from /health@passed: every figure of a sweep whose known-answer checks (a) or
@@ -175,7 +221,9 @@ class Table:
         return order_by(set(self.sel(method)["weak_size"]), self.weak_flops)
 
     def curve(self, method, weak, field):
-        """x = mean strong compute per strong size, y = mean over seeds, e = s.e.m."""
+        """x = mean strong compute per strong size, y = mean over seeds, e = half-width of
+        the 95 % t-interval over seeds (the stored /intervals numbers where the file has
+        them: accuracies and PGR)"""
         d = self.sel(method, weak_size=weak)
         xs, ys, es = [], [], []
         for s in order_by(set(d["strong_size"]), self.strong_flops):
@@ -183,9 +231,15 @@ class Table:
             v = v[np.isfinite(v)]
             if len(v) == 0:
                 continue
+            st = INTERVALS.get((self.task, weak, s, method)) if field in STORED else None
+            if st is not None and np.isfinite(st[field]):
+                y, hi = st[field], st[field + "_hi"]
+                e = hi - y if np.isfinite(hi) else 0.0
+            else:
+                y, e = float(np.mean(v)), ci95_half(v)
             xs.append(self.strong_flops[s])
-            ys.append(float(np.mean(v)))
-            es.append(float(np.std(v, ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0)
+            ys.append(y)
+            es.append(e)
         return np.array(xs), np.array(ys), np.array(es)
 
     def ceiling(self):
@@ -230,10 +284,11 @@ def save(fig, out, name, written):
     if HEALTH_FAILED:
         fig.text(0.5, 1.0, "known-answer checks FAILED (see /health): not a result",
                  ha="center", va="bottom", color="#c0392b", fontsize=11, fontweight="bold")
-    path = os.path.join(out, name)
-    fig.savefig(path, bbox_inches="tight")
+    base = os.path.join(out, os.path.splitext(name)[0])
+    for ext in FORMATS:
+        fig.savefig(base + "." + ext, bbox_inches="tight")
+        written.append(base + "." + ext)
     plt.close(fig)
-    written.append(path)
 
 
 # --------------------------------------------------------------------------------------
@@ -281,7 +336,7 @@ def fig_acc_pgr(t, out, written, name, methods, title):
             l.append(txt)
     fig.legend(h, l, loc="center left", bbox_to_anchor=(1.0, 0.5), title="weak supervisor",
                frameon=False)
-    fig.suptitle(title + " — task %s (mean over seeds, bars: s.e.m.)" % t.task)
+    fig.suptitle(title + " — task %s (mean over seeds, %s)" % (t.task, INTERVAL_TXT))
     save(fig, out, name, written)
 
 
@@ -315,7 +370,8 @@ def fig_vs(t, out, written, other_kind, figno, name):
 
 
 def read_curves(f, task, method, weak, strong):
-    """mean over seeds of the test_acc curve of one (weak, strong) pair, or None."""
+    """mean over seeds of the test_acc curve of one (weak, strong) pair and the half-width
+    of its 95 % t-interval at each point, or None."""
     base = "cells/%s" % task
     if base not in f:
         return None
@@ -330,7 +386,9 @@ def read_curves(f, task, method, weak, strong):
                 ys.append(y)
     if not ys:
         return None
-    return xs, np.mean(ys, axis=0), len(ys)
+    ys = np.array(ys)
+    half = np.array([ci95_half(ys[:, i]) for i in range(ys.shape[1])])
+    return xs, ys.mean(axis=0), len(ys), half
 
 
 def fig7(f, t, out, written, method):
@@ -353,9 +411,11 @@ def fig7(f, t, out, written, method):
         cv = read_curves(f, t.task, method, w, s)
         if cv is None:
             continue
-        x, y, n = cv
+        x, y, n, half = cv
         ax.plot(x, y, color=c, lw=2, label="%s: %s -> %s (%.1f decades, %d seed%s)" % (
             tag, w, s, pairs[(w, s)], n, "s" if n > 1 else ""))
+        if n > 1:
+            ax.fill_between(x, y - half, y + half, color=c, alpha=0.15, lw=0)
         dd = t.sel(method, weak_size=w, strong_size=s)
         ax.axhline(np.nanmean(dd["weak_acc"]), color=c, ls=":", lw=1.2)
         ax.axhline(np.nanmean(dd["ceiling_acc"]), color=c, ls="--", lw=1.2)
@@ -369,14 +429,18 @@ def fig7(f, t, out, written, method):
         h += [Line2D([], [], color="0.3", ls="--"), Line2D([], [], color="0.3", ls=":"),
               Line2D([], [], color="0.3", marker="*", ls="none", ms=10)]
         l += ["strong ceiling", "weak supervisor", "best point (early stopping)"]
-        ax.legend(h, l, loc="lower right")
+        h.append(matplotlib.patches.Patch(color="0.3", alpha=0.15))
+        l.append("95 % t-interval over seeds")
+        # below the axes, never over a curve
+        ax.legend(h, l, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8,
+                  frameon=False)
     else:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no /cells training curves in this file", ha="center",
                 transform=ax.transAxes)
         note("Fig. 7 for %s: no /cells curves, panel (a) left empty" % t.task)
     ax = axes[1]
-    gaps, fin, best = [], [], []
+    gaps, fin, best, efin, ebest = [], [], [], [], []
     for (w, s), g in pairs.items():
         dd = t.sel(method, weak_size=w, strong_size=s)
         a, b = dd["pgr"], dd["pgr_best"]
@@ -385,8 +449,13 @@ def fig7(f, t, out, written, method):
             gaps.append(g)
             fin.append(np.mean(a[ok]))
             best.append(np.mean(b[ok]))
+            efin.append(ci95_half(a[ok]))
+            ebest.append(ci95_half(b[ok]))
+    if gaps:
+        ax.errorbar(fin, best, xerr=efin, yerr=ebest, fmt="none", ecolor="0.6", lw=0.8,
+                    capsize=2, zorder=1, label="95 % t-intervals over seeds")
     sc = ax.scatter(fin, best, c=gaps, cmap="plasma", s=40, edgecolor="k", lw=0.4,
-                    vmin=0, vmax=max(gaps) if gaps else 1)
+                    vmin=0, vmax=max(gaps) if gaps else 1, zorder=3)
     lo = min(fin + best + [0.0]) - 0.05
     hi = max(fin + best + [1.0]) + 0.05
     ax.plot([lo, hi], [lo, hi], color="0.3", lw=1, ls="--", label="best = final")
@@ -396,11 +465,11 @@ def fig7(f, t, out, written, method):
     ax.set_xlabel("final PGR")
     ax.set_ylabel("best PGR over training (oracle early stopping)")
     ax.set_title("(b) best vs final PGR, one point per (weak, strong) pair")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False, fontsize=8)
     cb = fig.colorbar(sc, ax=ax, fraction=0.046, pad=0.04)
     cb.set_label("compute gap: log10(strong / weak FLOPs)")
-    fig.suptitle("Fig. 7: %s — task %s (mean over seeds)" % (METHOD_LABEL.get(method, method),
-                                                               t.task))
+    fig.suptitle("Fig. 7: %s — task %s (mean over seeds, 95 %% t-intervals)" % (
+        METHOD_LABEL.get(method, method), t.task))
     save(fig, out, "fig7_%s.png" % t.task, written)
 
 
@@ -434,7 +503,7 @@ def fig8(t, out, written):
     fig.legend(h, l, loc="center left", bbox_to_anchor=(1.0, 0.5), title="weak supervisor",
                frameon=False)
     fig.suptitle("Fig. 8: agreement of the strong student with its weak supervisor on test — "
-                 "task %s" % t.task)
+                 "task %s (%s)" % (t.task, INTERVAL_TXT))
     save(fig, out, "fig8_%s.png" % t.task, written)
 
 
@@ -474,7 +543,8 @@ def fig11(t, out, written):
     axes[1].set_title("(b) PGR, supervisor %s" % w)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="center left",
                bbox_to_anchor=(1.0, 0.5), frameon=False, title="strategy")
-    fig.suptitle("Fig. 11: finetuning vs linear probes — task %s (mean over seeds)" % t.task)
+    fig.suptitle("Fig. 11: finetuning vs linear probes — task %s (mean over seeds, %s)" % (
+        t.task, INTERVAL_TXT))
     save(fig, out, "fig11_%s.png" % t.task, written)
 
 
@@ -521,18 +591,38 @@ def scaling_fn(p, c):
     return E + np.exp(np.log(A) - alpha * np.log(c))
 
 
-def fmt_ci(g, k, fmt):
-    """value [lo, hi]; a parameter held at 0 or not identified says so, never 'nan'."""
-    v, lo, hi = attr(g, k), attr(g, k + "_lo"), attr(g, k + "_hi")
+def sig(v, ref):
+    """v rounded to the precision of ref (an interval's half-width): two significant digits
+    of ref, so "0.0734 [0.061, 0.085]", not "0.0734218 [0.0610077, ...]"."""
+    if not np.isfinite(ref) or ref <= 0:
+        return "%.3g" % v
+    d = 1 - int(math.floor(math.log10(ref)))
+    if 0 <= d <= 6 and abs(v) < 1e5:
+        return "%.*f" % (d, v)
+    return "%.2g" % v if abs(v) < 1e-3 or abs(v) >= 1e5 else "%.3g" % v
+
+
+# a positive parameter whose 95 % interval spans more than this many decades is reported as
+# not identifiable: the data do not determine it (e.g. A with E and alpha free on few sizes)
+MAX_DECADES = 2.0
+
+
+def fmt_ci(g, k, fmt=None):
+    """value [lo, hi] at the interval's precision; a parameter held at 0, not identified by
+    the fit, or with an interval spanning > MAX_DECADES decades says so; never 'nan'."""
+    v, lo, hi = (float(attr(g, x)) for x in (k, k + "_lo", k + "_hi"))
     if not int(attr(g, k + "_fitted", 1)):
         if k == "E":
             return "0 (held: %d sizes < 5)" % int(attr(g, "n_sizes", 0))
         return "(not identified)"
     if not np.isfinite(v):
         return "n/a"
-    if not np.isfinite(lo):
-        return (fmt % v)
-    return (fmt % v) + " [" + (fmt % lo) + ", " + (fmt % hi) + "]"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return sig(v, abs(v) / 10) + " (no interval)"
+    if lo > 0 and v > 0 and math.log10(hi / lo) > MAX_DECADES:
+        return "not identifiable (95 %% interval spans %.1f decades)" % math.log10(hi / lo)
+    h = max(hi - v, v - lo)
+    return "%s [%s, %s]" % (sig(v, h), sig(lo, h), sig(hi, h))
 
 
 def backtest_text(g):
@@ -540,7 +630,8 @@ def backtest_text(g):
     parts = []
     for h in (1, 2):
         bg = g.get("backtest_%d" % h)
-        if bg is not None and int(attr(bg, "ok", 0)):
+        if bg is not None and int(attr(bg, "ok", 0)) and np.isfinite(
+                float(attr(bg, "mean_abs_err"))):
             parts.append("-%d: %.3f" % (h, float(attr(bg, "mean_abs_err"))))
     if parts:
         return "backtest |err| " + ", ".join(parts)
@@ -597,10 +688,10 @@ def fig_scaling(f, task, out, written):
                 if bdb is not None:
                     ax.fill_between(xs, bdb[0], bdb[1], color=colr, alpha=0.12)
                 ax.plot(xs, scaling_fn(pb, xs), color=colr, lw=1.8, ls=ls,
-                        label="fit without largest %d (mean |err| %.3f)" % (
-                            h, attr(bg, "mean_abs_err")))
+                        label="fit without largest %d (mean |err| %s)" % (
+                            h, num(attr(bg, "mean_abs_err"), "%.3f")))
             txt = "E = %s\nalpha = %s\nA = %s\n%d sizes x %d seeds\n%s" % (
-                fmt_ci(g, "E", "%.4f"), fmt_ci(g, "alpha", "%.3f"), fmt_ci(g, "A", "%.3g"),
+                fmt_ci(g, "E"), fmt_ci(g, "alpha"), fmt_ci(g, "A"),
                 attr(g, "n_sizes", 0), attr(g, "n_seeds", 0), backtest_text(g))
             ax.text(0.03, 0.03, txt, transform=ax.transAxes, fontsize=9, va="bottom",
                     bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
@@ -625,7 +716,9 @@ def fig_scaling(f, task, out, written):
         ax.set_title("%s: err = E + A C^-alpha%s" % (
             {"weak": "weak supervisors", "ceiling": "strong ceilings"}.get(role, role),
             "" if attr(g, "complete", 1) else "\n(partial: %s)" % attr(g, "coverage", "")))
-        ax.legend(loc="upper right", fontsize=8)
+        # below the axes: the upper right is where the data of small models are
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8,
+                  frameon=False)
     fig.suptitle("Scaling fits with extrapolation backtests — task %s (bands: 95%%, bootstrap "
                  "over seeds)" % task)
     save(fig, out, "scaling_%s.png" % task.replace("/", "_"), written)
@@ -648,11 +741,11 @@ def fig_pgrfit(f, t, out, written):
         return note("skipping PGR fits for %s: no method has a PGR fit" % t.task)
     ncol = min(3, len(methods))
     nrow = int(math.ceil(len(methods) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.6 * ncol, 4.4 * nrow), squeeze=False,
-                             layout="constrained")
+    # exactly one panel per fitted method: no empty grid cells
+    fig = plt.figure(figsize=(5.6 * ncol, 4.4 * nrow), layout="constrained")
     handles = {}
     for k, m in enumerate(methods):
-        ax = axes[k // ncol][k % ncol]
+        ax = fig.add_subplot(nrow, ncol, k + 1)
         g = f[path][m]
         pts = g["points"][:]
         weak = np.array([decode(s) for s in pts["weak"]])
@@ -677,6 +770,16 @@ def fig_pgrfit(f, t, out, written):
             mx = np.array([np.exp(np.mean(np.log(sf[mw & (strong == s)]))) for s in names])
             my = np.array([np.mean(y[mw & (strong == s)]) for s in names])
             is_held = np.array([(w, s) in held for s in names])
+            # the dots' 95 % t-intervals over seeds: the stored /intervals where present
+            ey = []
+            for s, vy in zip(names, my):
+                st = INTERVALS.get((t.task, w, s, m))
+                if st is not None and np.isfinite(st["pgr_hi"]):
+                    ey.append(st["pgr_hi"] - st["pgr"])
+                else:
+                    ey.append(ci95_half(y[mw & (strong == s)]))
+            ax.errorbar(mx, my, yerr=ey, fmt="none", ecolor=col[w], lw=0.9, capsize=2,
+                        alpha=0.7)
             ax.plot(mx[~is_held], my[~is_held], "o", color=col[w], ms=5)
             if is_held.any():
                 ax.plot(mx[is_held], my[is_held], "o", mfc="white", mec=col[w], mew=2, ms=9)
@@ -698,7 +801,7 @@ def fig_pgrfit(f, t, out, written):
             handles[w] = (Line2D([], [], color=col[w], marker="o", lw=1.6),
                           weak_label(w, wflops))
         ax.text(0.03, 0.97, "p0 %s\nps %s /decade\n%s" % (
-            fmt_ci(g, "p0", "%.2f"), fmt_ci(g, "ps", "%.3f"), backtest_text(g)),
+            fmt_ci(g, "p0"), fmt_ci(g, "ps"), backtest_text(g)),
             transform=ax.transAxes, va="top", fontsize=8.5,
             bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
         pgr_refs(ax)
@@ -707,8 +810,6 @@ def fig_pgrfit(f, t, out, written):
         ax.set_title(METHOD_LABEL.get(m, m) + ("" if attr(g, "complete", 1) else
                                                "\n(partial: %s)" % attr(g, "coverage", "")),
                      fontsize=11)
-    for k in range(len(methods), nrow * ncol):
-        axes[k // ncol][k % ncol].set_axis_off()
     h = [v[0] for v in handles.values()] + [
         Line2D([], [], color="0.3", marker="o", mfc="white", mew=2, ls="none", ms=8),
         Line2D([], [], color="0.3", marker="x", mew=2, ls="-", lw=1.2, ms=7)]
@@ -718,7 +819,8 @@ def fig_pgrfit(f, t, out, written):
     fig.legend(h, l, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
                title="weak supervisor")
     fig.suptitle("PGR fits: PGR = p0 + pw log10(Cw/Cw_ref) + ps log10(Cs/Cs_ref) — task %s "
-                 "(lines: fit, bands: 95%% bootstrap over seeds, dots: mean over seeds)" % t.task)
+                 "(lines: fit, bands: 95%% bootstrap over seeds, dots: mean over seeds with 95%% "
+                 "t-intervals)" % t.task)
     save(fig, out, "pgrfit_%s.png" % t.task.replace("/", "_"), written)
 
 

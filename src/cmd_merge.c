@@ -29,6 +29,7 @@
 #include "results.h"
 #include "runlock.h"
 #include "store.h"
+#include "summary.h"
 #include "sweepcfg.h"
 
 #define MAX_LISTED 10
@@ -352,6 +353,7 @@ static W2Err merge(int argc, char **argv, Counts *cnt, int *help) {
          cnt->present, plan->ncells, cnt->from_shards, cnt->nshards, cnt->nshards == 1 ? "" : "s",
          shards, cnt->already, workdir);
   printf("results: %s (%s)\n", s.output, missing ? "PARTIAL: cells missing" : "complete");
+  W2_CALL_GOTO(e, done, w2_summary_print_file(stdout, s.output));
   W2_CALL_GOTO(e, done, w2_health_print_file(stdout, s.output));
   if (missing)
     fprintf(stderr,

@@ -3,7 +3,6 @@
  * and a printed summary. */
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "runlock.h"
 #include "scheduler.h"
 #include "store.h"
+#include "summary.h"
 #include "sweepcfg.h"
 
 static void usage(FILE *out) {
@@ -36,60 +36,6 @@ static void usage(FILE *out) {
           "                      what they need; no results file is assembled (see `merge`)\n"
           "  --no-assemble       leave the finished cells in OUTPUT.parts without assembling\n"
           "  --quiet             no per-stage lines (progress lines stay)\n");
-}
-
-/* Per (task, weak, strong, method): accuracies and PGR over seeds, from the cell files. */
-static void print_summary(const W2Sweep *s, const W2Plan *plan, const char *workdir) {
-  printf("\n%-10s %-9s %-9s %-14s %5s %8s %8s %16s %18s\n", "task", "weak", "strong", "method",
-         "seeds", "weak %", "ceil %", "student %", "PGR");
-  int n = plan->njobs;
-  char *seen = calloc((size_t)n, 1);
-  double *acc = malloc(sizeof(double) * (size_t)s->nseeds * 4);
-  if (!seen || !acc) return;
-  for (int i = 0; i < n; i++) {
-    const W2Job *j = &plan->jobs[i];
-    if (j->type != W2_JOB_CELL || seen[i]) continue;
-    int k = 0;
-    double *wa = acc, *ca = acc + s->nseeds, *sa = acc + 2 * s->nseeds, *pg = acc + 3 * s->nseeds;
-    for (int q = i; q < n; q++) {
-      const W2Job *o = &plan->jobs[q];
-      if (o->type != W2_JOB_CELL || o->task != j->task || o->weak != j->weak ||
-          o->size != j->size || o->method != j->method)
-        continue;
-      seen[q] = 1;
-      char path[W2_PATH_MAX + 512];
-      W2CellResult c;
-      w2_results_cell_path(workdir, o->id, path, sizeof path);
-      if (!w2_file_exists(path) || w2_cellfile_read(path, &c)) {
-        w2_error_clear();
-        continue;
-      }
-      wa[k] = c.weak_acc;
-      ca[k] = c.ceiling_acc;
-      sa[k] = c.student_acc;
-      pg[k] = c.pgr;
-      k++;
-      w2_curve_free(&c.curve);
-    }
-    if (!k) continue;
-    double mw, hw, mc, hc, ms, hs, mp, hp;
-    w2_mean_ci95(wa, k, &mw, &hw);
-    w2_mean_ci95(ca, k, &mc, &hc);
-    w2_mean_ci95(sa, k, &ms, &hs);
-    int u = w2_mean_ci95(pg, k, &mp, &hp); /* finite PGRs only: undefined ones never enter */
-    const W2MethodSpec *m = &s->methods[j->method];
-    char nseeds[24];
-    snprintf(nseeds, sizeof nseeds, "%d/%d", u, k);
-    printf("%-10s %-9s %-9s %-14s %5s %8.2f %8.2f %8.2f ± %5.2f %8.3f ± %6.3f%s\n",
-           s->tasks[j->task].name, s->weak[j->weak], s->sizes[j->size].name, m->name, nseeds,
-           100 * mw, 100 * mc, 100 * ms, isfinite(hs) ? 100 * hs : 0.0, mp,
-           isfinite(hp) ? hp : 0.0, w2_method_ops((int)m->kind)->oracle ? "  (oracle)" : "");
-  }
-  printf("(± : 95 %% t-interval over seeds; PGR = (student - weak) / (ceiling - weak), "
-         "undefined where the gap\n ceiling - weak is below max(1 point, 2 standard errors) "
-         "or negative; seeds = seeds with a defined PGR / seeds)\n");
-  free(seen);
-  free(acc);
 }
 
 /* Cells of a file task are computed from the file's content, which the sweep file (whose
@@ -317,8 +263,9 @@ static W2Err run(int argc, char **argv, int *exit_failed, int *silent) {
       if (!e) {
         printf("results: %s (%d of %d cells%s)\n", s.output, plan->ncells - missing, plan->ncells,
                missing ? "; partial" : "");
-        print_summary(&s, plan, workdir);
-        e = w2_health_print_file(stdout, s.output);
+        /* the stored tables, exactly as `merge` prints them */
+        e = w2_summary_print_file(stdout, s.output);
+        if (!e) e = w2_health_print_file(stdout, s.output);
       }
     }
     *exit_failed = sum.jobs_failed > 0;

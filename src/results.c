@@ -20,11 +20,13 @@
 #include "blasenv.h"
 #include "checkpoint.h"
 #include "columns.h"
+#include "curvetable.h"
 #include "health.h"
 #include "methods/method.h"
 #include "pretrain.h"
 #include "rng.h"
 #include "store.h"
+#include "summary.h"
 #include "world.h"
 
 #define S32 32
@@ -730,6 +732,24 @@ static W2Err write_health(hid_t f, const W2Sweep *s, const SummaryRow *rows, int
   return e;
 }
 
+/* /intervals: the mean / 95 % interval table (summary.h) from the cell rows. */
+static W2Err write_intervals(hid_t f, const W2Sweep *s, const SummaryRow *rows, int n) {
+  W2SummaryCell *c = calloc((size_t)(n ? n : 1), sizeof *c);
+  W2_CHECK(c, W2_ERR_MEM, "out of memory (intervals)");
+  for (int i = 0; i < n; i++) {
+    const W2CellResult *r = &rows[i].c;
+    c[i] = (W2SummaryCell){r->task, r->weak, r->strong, r->method,
+                           r->weak_acc, r->ceiling_acc, r->student_acc, r->pgr};
+  }
+  W2SummaryRow *sr = NULL;
+  int ns = 0;
+  W2Err e = w2_summary_compute(s, c, n, &sr, &ns);
+  if (!e) e = w2_summary_write(f, s->output, sr, ns);
+  free(sr);
+  free(c);
+  return e;
+}
+
 W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
                           const char *workdir, const W2Provenance *prov, int *missing) {
   char tmp[W2_PATH_MAX + 64], path[W2_PATH_MAX + 512];
@@ -744,6 +764,8 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
   int nrow = 0, nm = 0, miss = 0;
+  W2CurveTable ct; /* /curves: every cell's curves as one table, appended cell by cell */
+  e = w2_curvetable_open(f, s->output, &ct);
   for (int i = 0; i < plan->njobs && !e; i++) {
     const W2Job *j = &plan->jobs[i];
     if (j->type == W2_JOB_CELL) {
@@ -777,6 +799,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       w2_status_read(workdir, j->id, &st);
       e = write_cell(g, s->output, &c, st.rank, st.attempts > 0 ? st.attempts : 1);
       H5Gclose(g);
+      if (!e) e = w2_curvetable_add(&ct, &c);
       SummaryRow *r = &rows[nrow++];
       mset_fill(&s->methods[j->method], r->mset);
       w2_curve_free(&c.curve);
@@ -829,6 +852,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
   W2_CALL_GOTO(e, close, write_sizes(f, sizes, (size_t)s->nsizes));
   W2_CALL_GOTO(e, close, write_grid(f, s, rows, (size_t)nrow));
   W2_CALL_GOTO(e, close, write_health(f, s, rows, nrow));
+  W2_CALL_GOTO(e, close, write_intervals(f, s, rows, nrow));
   W2_CALL_GOTO(e, close, write_provenance(f, s, prov));
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "schema_version", SCHEMA_VERSION));
   W2_CALL_GOTO(e, close, attr_put_str(f, s->output, "sweep_name", s->name));
@@ -838,6 +862,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "cells_present", nrow));
   if (missing) *missing = miss;
 close:
+  w2_curvetable_close(&ct);
   H5Pclose(lcpl);
   e = w2_h5_commit(&f, tmp, s->output, e);
 out:

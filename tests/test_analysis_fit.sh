@@ -9,6 +9,7 @@
 #      stderr, and a failing run leaves an existing /fits untouched.
 # Needs $W2SWEEP (the binary) and /usr/bin/python3 with h5py; exit 77 (skip) without h5py.
 set -uo pipefail
+. "$(dirname "$0")/mpilaunch.sh"
 
 PY=/usr/bin/python3
 SRC=${W2SWEEP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -126,7 +127,7 @@ check "--help exits 0 with usage" "[ $rc -eq 0 ] && grep -q '^usage: w2sweep fit
 # ---- 2b. under MPI the fits are shared out over ranks; the result must not change
 if [ -n "${MPIEXEC:-}" ] && command -v "$MPIEXEC" >/dev/null 2>&1; then
   cp "$T/r.h5" "$T/r3.h5"
-  "$MPIEXEC" --oversubscribe -n 3 "$W" fit "$T/r3.h5" --boot 300 >"$T/out3" 2>"$T/err3"
+  $(w2_mpi 3) "$W" fit "$T/r3.h5" --boot 300 >"$T/out3" 2>"$T/err3"
   rc=$?
   check "fit on 3 ranks exits 0 ($(head -2 "$T/err3"))" "[ $rc -eq 0 ]"
   check "3 ranks print one table" "[ \$(grep -c '^Scaling fits' '$T/out3') -eq 1 ]"

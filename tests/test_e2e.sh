@@ -7,7 +7,7 @@
 set -u
 src=${W2SWEEP_SOURCE_DIR:?}
 w2=${W2SWEEP:?}
-mpi=${MPIEXEC:-mpiexec}
+. "$(dirname "$0")/mpilaunch.sh"
 work=$(mktemp -d /tmp/w2test-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 if ! /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
@@ -19,12 +19,18 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "NOT OK: $*"; }
 out=$work/e2e.h5
-if $mpi --oversubscribe -n 2 "$w2" run "$src/tests/sweeps/e2e.cfg" --output "$out" \
+if $(w2_mpi 2) "$w2" run "$src/tests/sweeps/e2e.cfg" --output "$out" \
   --cache "$work/cache" >"$work/run.log" 2>&1; then ok; else bad "run"; tail "$work/run.log"; fi
 grep -q "PGR" "$work/run.log" && ok || bad "run prints the summary table"
 if "$w2" fit "$out" >"$work/fit.log" 2>&1; then ok; else bad "fit"; tail "$work/fit.log"; fi
 /usr/bin/python3 -c "import h5py,sys; f=h5py.File('$out'); sys.exit(0 if 'fits' in f and len(f['fits/scaling']) > 0 else 1)" \
   && ok || bad "/fits/scaling written"
+# analysis/w2sweep_results.load(): e2e.cfg is 2 tasks x 2 seeds x 2 weak x 3 strong x 3
+# methods = 72 cells, 36 interval rows, 4 evaluation points each = 288 curve rows; one fits
+# row per /fits group
+if /usr/bin/python3 "$src/tests/check_reader.py" "$out" --cells 72 --summary 36 --curves 288 \
+  --fits --printed "$work/run.log" >"$work/reader.log" 2>&1; then ok; else
+  bad "load() on the run's results"; tail "$work/reader.log"; fi
 if /usr/bin/python3 "$src/analysis/plots.py" "$out" --out "$work/fig" >"$work/plots.log" 2>&1; then ok; else
   bad "plots"; tail "$work/plots.log"; fi
 for task in linear nonlinear; do

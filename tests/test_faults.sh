@@ -27,8 +27,8 @@
 #      `merge --output` onto another sweep's results file (both left unchanged);
 # Needs $W2SWEEP, $MPIEXEC and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
 set -uo pipefail
-MPI=${MPIEXEC:-mpiexec}
 . "$(dirname "$0")/testlib.sh" faults
+. "$(dirname "$0")/mpilaunch.sh"
 # one_line WHAT PATTERN RC command...: exits RC with exactly one stderr line matching PATTERN
 one_line() {
   local what=$1 pat=$2 want=$3
@@ -108,19 +108,19 @@ check "3: ... and a run of another version of the sweep reuses its work director
 # ---- 13. one error line, from one rank --------------------------------------------------------
 errlines() { grep -c "w2sweep: error" "$T/err.log"; }
 printf 'name = "x";\nseeds = [0;\n' >"$T/bad.cfg"
-$MPI -n 2 "$W2" run "$T/bad.cfg" >/dev/null 2>"$T/err.log"
+$(w2_mpi 2) "$W2" run "$T/bad.cfg" >/dev/null 2>"$T/err.log"
 check "13: a bad sweep file under 2 ranks: one error line" test "$(errlines)" = 1
 check "13: ... naming the line" grep -q "bad.cfg:2: " "$T/err.log"
 sweep "$T/r2.cfg"
-check "13: a run on 2 ranks" $MPI -n 2 "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet
+check "13: a run on 2 ranks" $(w2_mpi 2) "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet
 $PY -c "import h5py,sys; h5py.File(sys.argv[1],'w').attrs['x']=1" "$(ls "$T"/c13/weak/*.h5)"
-$MPI -n 2 "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet >/dev/null 2>"$T/err.log"
+$(w2_mpi 2) "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet >/dev/null 2>"$T/err.log"
 check "13: an assembly that fails on 2 ranks: one error line" test "$(errlines)" = 1
 check "13: ... and no 'unknown error'" sh -c '! grep -q "unknown error" "$0"' "$T/err.log"
 cell=$(ls "$T"/r2.h5.parts/cells/*.h5)
 $PY -c "import h5py,sys; h5py.File(sys.argv[1],'w').attrs['x']=1" "$cell"
 rm -rf "$T/c13/weak"
-check "13: a cell file that is not a cell is recomputed" $MPI -n 2 "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet
+check "13: a cell file that is not a cell is recomputed" $(w2_mpi 2) "$W2" run "$T/r2.cfg" --output "$T/r2.h5" --cache "$T/c13" --quiet
 check "13: ... and the results are whole" test "$(ncells "$T/r2.h5" 2>/dev/null)" = 1
 
 # ---- 11. checked before compute ----------------------------------------------------------------
@@ -179,7 +179,7 @@ fi
 
 # ---- 10. a full disk ---------------------------------------------------------------------------
 sweep "$T/fz.cfg"
-$MPI -n 1 sh -c "trap '' XFSZ; ulimit -f 30; exec '$W2' run '$T/fz.cfg' --output '$T/fz.h5' --cache '$T/c10' --quiet" \
+$(w2_mpi 1) sh -c "trap '' XFSZ; ulimit -f 30; exec '$W2' run '$T/fz.cfg' --output '$T/fz.h5' --cache '$T/c10' --quiet" \
   >/dev/null 2>"$T/err.log"
 rc=$?
 check "10: writes that fail: exit 1 (got $rc), not a crash" test "$rc" = 1

@@ -6,7 +6,10 @@
 #     missing cells listed;
 #   * with all three: exit 0, bitwise equal to a plain `w2sweep run` (compare_results.py), the
 #     cells hard-linked (same inode) rather than copied; merging again changes nothing;
-#   * with no cell anywhere: exit 1 and nothing written.
+#   * with no cell anywhere: exit 1 and nothing written;
+#   * analysis/w2sweep_results.load() on the plain run's and the merged file: the documented
+#     tables, the stored intervals equal to the cells' (tests/check_reader.py), and both
+#     `run` and `merge` print that table.
 # Needs $W2SWEEP and $W2SWEEP_SOURCE_DIR; exit 77 when /usr/bin/python3 has no h5py.
 set -uo pipefail
 SRC=${W2SWEEP_SOURCE_DIR:?}
@@ -14,7 +17,12 @@ SRC=${W2SWEEP_SOURCE_DIR:?}
 cfg=$SRC/tests/sweeps/tiny.cfg
 attr() { $PY -c "import h5py,sys; print(int(h5py.File(sys.argv[1],'r').attrs[sys.argv[2]]))" "$1" "$2"; }
 
-check "reference run" "$W2" run "$cfg" --output "$T/ref.h5" --cache "$T/cache-ref" --quiet
+check "reference run" sh -c '"$0" run "$1" --output "$2/ref.h5" --cache "$2/cache-ref" --quiet >"$2/ref.log" 2>&1' \
+  "$W2" "$cfg" "$T"
+# tiny.cfg: 2 tasks x 2 seeds x 2 weak (t4, noise30) x 2 strong (t8, t24) x 3 methods = 48
+# cells, 24 (task, weak, strong, method) rows, 4 evaluation points each = 192 curve rows
+reader() { $PY "$SRC/tests/check_reader.py" "$1" --cells 48 --summary 24 --curves 192 --printed "$2"; }
+check "load() on a plain run's results, printed by run" reader "$T/ref.h5" "$T/ref.log"
 for i in 0 1; do
   check "shard $i of 3" "$W2" run "$cfg" --shard "$i/3" --no-assemble --output "$T/out.h5.shards/cells-$i.h5" \
     --cache "$T/cache" --quiet
@@ -37,6 +45,7 @@ check "merge of all shards exits 0" sh -c '"$0" merge "$1" --output "$2/out.h5" 
 check "... says complete" grep -q 'results: .* (complete)' "$T/m1.log"
 check "merged == plain run (bitwise)" $PY "$SRC/tests/compare_results.py" "$T/ref.h5" "$T/out.h5"
 check "merged file marked complete" test "$(attr "$T/out.h5" complete)" = 1
+check "load() on the merged results, printed by merge" reader "$T/out.h5" "$T/m1.log"
 one=$(ls "$T/out.h5.shards/cells-2.h5.parts/cells" | head -n 1)
 check "cells are hard links, not copies" test "$(stat -c %i "$T/out.h5.shards/cells-2.h5.parts/cells/$one")" = \
   "$(stat -c %i "$T/out.h5.parts/cells/$one")"

@@ -12,7 +12,7 @@
 set -u
 src=${W2SWEEP_SOURCE_DIR:?}
 w2=${W2SWEEP:?}
-mpi=${MPIEXEC:-mpiexec}
+. "$(dirname "$0")/mpilaunch.sh"
 work=$(mktemp -d /tmp/w2test-runner.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 pass=0
@@ -32,7 +32,7 @@ cmp_results() { /usr/bin/python3 "$src/tests/compare_results.py" "$1" "$2"; }
 run() { # run NP NAME [extra args]: a sweep into $work/NAME.h5 with its own cache
   local np=$1 name=$2
   shift 2
-  $mpi --oversubscribe -n "$np" "$w2" run "$cfg" --output "$work/$name.h5" \
+  $(w2_mpi "$np") "$w2" run "$cfg" --output "$work/$name.h5" \
     --cache "$work/cache-$name" --quiet "$@"
 }
 if ! /usr/bin/python3 -c "import h5py" 2>/dev/null; then
@@ -62,7 +62,7 @@ kill_when() { # kill_when NAME WHAT N: start a 2-rank run, kill -9 all of it onc
   # job control: the background job is its own process group (pgid = its pid), so one
   # kill reaches mpirun and every rank it started
   set -m
-  $mpi --oversubscribe -n 2 "$w2" run "$cfg" --output "$work/$name.h5" \
+  $(w2_mpi 2) "$w2" run "$cfg" --output "$work/$name.h5" \
     --cache "$work/cache-$name" --quiet >"$work/$name.log" 2>&1 &
   local pid=$! t=0
   set +m
@@ -100,7 +100,7 @@ for point in "pretrain 1" "cells 1" "cells 20" "cells 48" "rank 10"; do
     sh -c "! ls '$work/$name.h5.parts/cells' | grep -q tmp"
 done
 # a rerun of a finished sweep recomputes nothing
-check "rerun of a finished sweep does no work" sh -c "$mpi --oversubscribe -n 2 '$w2' run '$cfg' \
+check "rerun of a finished sweep does no work" sh -c "$(w2_mpi 2) '$w2' run '$cfg' \
   --output '$work/np2.h5' --cache '$work/cache-np2' --quiet | grep -q ': 0 jobs done, [0-9]* already done, 0 failed'"
 # plan knows what is there: a finished sweep takes no time, --cold counts every job again;
 # every finished job recorded the CPU seconds its worker spent (what plan --calibrate fits)
@@ -123,7 +123,7 @@ check "status records carry the job's CPU seconds" sh -c "awk '/^cpu /{ if (\$2 
 
 # 3. the artifact cache
 cp -r "$work/cache-np2" "$work/cache-shared"
-shared() { $mpi --oversubscribe -n 2 "$w2" run "$1" --output "$work/$2.h5" --cache "$work/cache-shared" >"$work/$2.log" 2>&1; }
+shared() { $(w2_mpi 2) "$w2" run "$1" --output "$work/$2.h5" --cache "$work/cache-shared" >"$work/$2.log" 2>&1; }
 sed -e 's/strong = \["t8", "t24"\];/strong = ["t24"];/' -e 's/name = "tiny";/name = "tiny2";/' "$cfg" >"$work/sub.cfg"
 check "plan of a sweep sharing sizes counts its cached models as done" sh -c "'$w2' plan '$work/sub.cfg' \
   --jobs --output '$work/sub.h5' --cache '$work/cache-shared' | grep '^  pretrain/' >'$work/pre.txt' &&
@@ -140,7 +140,7 @@ check "a changed pretraining setting runs" shared "$work/pt.cfg" pt
 check "... and pretrains anew" grep -q "pretrained" "$work/pt.log"
 
 # 3b. a malformed blocking variable is refused up front: one line naming it, exit 2, no output
-W2SWEEP_BLOCK=64k $mpi -n 1 "$w2" run "$src/tests/sweeps/tiny.cfg" --output "$work/badenv.h5" \
+W2SWEEP_BLOCK=64k $(w2_mpi 1) "$w2" run "$src/tests/sweeps/tiny.cfg" --output "$work/badenv.h5" \
   --cache "$work/cache-badenv" >"$work/badenv.out" 2>"$work/badenv.err"
 rc=$?
 check "W2SWEEP_BLOCK=64k: exit 2 (got $rc), one error line naming it, nothing written" sh -c \
@@ -153,9 +153,9 @@ check "W2SWEEP_BLOCK=64k: exit 2 (got $rc), one error line naming it, nothing wr
 sed -e 's/^eval_points = 4;/eval_points = 4;\nrunner = { rank_memory_gb = 0.00002; };/' \
   "$src/tests/sweeps/tiny.cfg" >"$work/groups.cfg"
 check "the planner puts t24 on 4-rank groups" sh -c "'$w2' plan '$work/groups.cfg' -n 4 --jobs | grep -q 'pretrain/t24/s0 .*ranks 4'"
-check "a sweep with rank groups completes" sh -c "W2SWEEP_BLOCK=4 $mpi --oversubscribe -n 4 '$w2' run \
+check "a sweep with rank groups completes" sh -c "W2SWEEP_BLOCK=4 $(w2_mpi 4) '$w2' run \
   '$work/groups.cfg' --output '$work/groups.h5' --cache '$work/cache-groups' --quiet | grep -q '48 of 48 cells'"
-check "1-rank sweep of the same config" sh -c "$mpi -n 1 '$w2' run '$src/tests/sweeps/tiny.cfg' \
+check "1-rank sweep of the same config" sh -c "$(w2_mpi 1) '$w2' run '$src/tests/sweeps/tiny.cfg' \
   --output '$work/tiny1.h5' --cache '$work/cache-tiny1' --quiet"
 check "group results agree with 1-rank results (accuracies within 1 point)" /usr/bin/python3 -c "
 import h5py, numpy as np

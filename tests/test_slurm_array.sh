@@ -22,7 +22,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=${W2SWEEP_SOURCE_DIR:-$HERE/..}
 HARNESS=$SRC/slurm/localslurm.sh
 W2=${W2SWEEP:?W2SWEEP (the w2sweep binary) must be set}
-MPI=${MPIEXEC:-mpiexec}
+. "$(dirname "$0")/mpilaunch.sh"
 PY=/usr/bin/python3
 WAIT_S=${W2SWEEP_SLURM_WAIT:-120}
 SD=""
@@ -130,7 +130,7 @@ snapshot() { # name inode mtime of every finished cell of a shard
 # ---------------------------------------------------------------- 1. array mode on tiny.cfg
 cfg=$SRC/tests/sweeps/tiny.cfg
 t=$SECONDS
-"$MPI" --oversubscribe -n 2 "$W2" run "$cfg" --output "$W/ref.h5" --cache "$W/cache-ref" --quiet \
+$(w2_mpi 2) "$W2" run "$cfg" --output "$W/ref.h5" --cache "$W/cache-ref" --quiet \
   >"$W/ref.log" 2>&1 || fail "mpirun reference run failed: $(tail -n 3 "$W/ref.log")"
 echo "mpirun -n 2 reference: $((SECONDS - t))s"
 
@@ -197,7 +197,7 @@ mer=$(echo "$sub" | sed -n 's/^merge //p')
 # the reference runs while the artifacts array does
 # (in the background: run first, it would let the cells array finish before the loop below
 # could interrupt it)
-"$MPI" --oversubscribe -n 2 "$W2" run "$slow" --output "$W/slowref.h5" --cache "$W/cache-slowref" \
+$(w2_mpi 2) "$W2" run "$slow" --output "$W/slowref.h5" --cache "$W/cache-slowref" \
   --quiet >"$W/slowref.log" 2>&1 &
 refpid=$!
 sh0=$kres.shards/cells-0.h5.parts
