@@ -1,6 +1,7 @@
 /* method.h — the method registry: everything w2sweep knows about a weak-to-strong method
- * lives in ONE file under src/methods/ that fills a W2MethodOps, and in one line of
- * method_registry.c, the only list of methods. The sweep parser (sweepcfg.c), the planner
+ * lives in ONE file under src/methods/, NAME.c, that fills `const W2MethodOps
+ * w2_method_NAME`; the registry's list is generated from the directory at configure time
+ * (method_registry.c). The sweep parser (sweepcfg.c), the planner
  * (plan.c), the cell driver (w2_pipe_cell, pipeline.c), the results (method_kind,
  * method_settings, m_<key> columns) and the figures read a method only through it.
  *
