@@ -9,7 +9,7 @@ w2_add_script_test(NAME slurm_array COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tes
 set_tests_properties(slurm_array PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 # slurm_quoting: hostile values from the sweep file and the command line (no Slurm needed).
 w2_add_script_test(NAME slurm_quoting COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_slurm_quoting.sh
-  LABELS unit TIMEOUT 120)
+  LABELS unit TIMEOUT 300)
 # slurmgen: quoting, Slurm value checks and artifact slices in C.
 w2_add_test(NAME test_slurmgen SOURCES test_slurmgen.c LABELS unit)
 # slurm_merge: `w2sweep merge` of three locally run shards (no Slurm): partial, complete,
