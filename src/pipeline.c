@@ -173,6 +173,16 @@ static uint64_t pretrained_hash(const W2Pipeline *p, const W2SizeSpec *size,
  * the stage and the grid it is selected from. */
 static uint64_t hash_recipes(uint64_t h, const W2Sweep *s) {
   h = hash_hyper(h, &s->finetune);
+  /* the probe's settings, where a weak supervisor or ceiling depends on a probe: LP-FT's
+   * head and the probe ceiling (keys unchanged for sweeps with neither) */
+  if (s->finetune.head_init || s->recipes.probe_ceiling) {
+    h = hstr(h, "probe-opts");
+    H(h, s->probe.folds);
+    H(h, s->probe.nlambda);
+    H(h, s->probe.lambda_min);
+    H(h, s->probe.lambda_max);
+    H(h, s->probe.criterion);
+  }
   const W2RecipeGrid *g = &s->recipes;
   if (!g->enabled) return h; /* keys unchanged for sweeps without selection */
   h = hstr(h, "recipes-v1");

@@ -273,6 +273,12 @@ int main(int argc, char **argv) {
     W2T_CHECK(ca != cb, "... which the ceiling does read (%g vs %g)", ca, cb);
     W2T_CHECK(a.recipe_lr == 1e-3f || a.recipe_lr == 3e-2f, "student's recipe from the grid (%g)",
               a.recipe_lr);
+    /* a probe ceiling depends on the probe's settings: so does its cache key */
+    uint64_t k0 = w2_pipe_ceiling_hash(p3, strong, t, 1, 0);
+    S.probe.nlambda++;
+    uint64_t k1 = w2_pipe_ceiling_hash(p3, strong, t, 1, 0);
+    S.probe.nlambda--;
+    W2T_CHECK(k0 != k1, "the ceiling's cache key covers the probe's settings");
     w2_cell_result_clear(&a);
     w2_cell_result_clear(&b);
     w2_cell_result_clear(&cc);
