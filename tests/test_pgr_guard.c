@@ -43,11 +43,7 @@ static W2Sweep S;
 /* A tiny world whose stages are shorter than eval_points: 40 rows at batch 16 for one
  * epoch is 3 steps, with 10 evaluation points asked for. */
 static void tiny_sweep(void) {
-  w2_sweep_defaults(&S);
-  S.world.latent_dim = 4;
-  S.world.input_dim = 8;
-  S.world.render_depth = 2;
-  S.world.pretrain_targets = 16;
+  w2t_tiny_world(&S, 2);
   S.split.n_a = 40;
   S.split.n_b = 40;
   S.split.n_test = 200;
@@ -57,16 +53,6 @@ static void tiny_sweep(void) {
   S.finetune.epochs = 1;
   S.finetune.batch = 16;
   S.eval_points = 10;
-  S.nsizes = 2;
-  for (int i = 0; i < 2; i++) {
-    snprintf(S.sizes[i].name, W2_NAME_MAX, "w%d", 4 << i);
-    S.sizes[i].width = 4 << i;
-    S.sizes[i].depth = 1;
-    S.sizes[i].ranks = 1;
-  }
-  S.ntasks = 1;
-  snprintf(S.tasks[0].name, W2_NAME_MAX, "lin");
-  S.tasks[0].kind = W2_TASK_LINEAR;
   S.nsupervisors = 1;
   snprintf(S.supervisors[0].name, W2_NAME_MAX, "truth");
   S.supervisors[0].kind = W2_SUP_UNIFORM;

@@ -22,11 +22,7 @@
 static W2Sweep S;
 
 static void tiny_sweep(void) {
-  w2_sweep_defaults(&S);
-  S.world.latent_dim = 4;
-  S.world.input_dim = 8;
-  S.world.render_depth = 2;
-  S.world.pretrain_targets = 16;
+  w2t_tiny_world(&S, 3);
   S.split.n_a = 120;
   S.split.n_b = 120;
   S.split.n_test = 150;
@@ -40,17 +36,6 @@ static void tiny_sweep(void) {
   S.unsup.epochs = 1;
   S.unsup.batch = 16;
   S.eval_points = 4;
-  S.nsizes = 3;
-  const char *names[3] = {"w4", "w8", "w16"};
-  for (int i = 0; i < 3; i++) {
-    snprintf(S.sizes[i].name, W2_NAME_MAX, "%s", names[i]);
-    S.sizes[i].width = 4 << i;
-    S.sizes[i].depth = 1;
-    S.sizes[i].ranks = 1;
-  }
-  S.ntasks = 1;
-  snprintf(S.tasks[0].name, W2_NAME_MAX, "lin");
-  S.tasks[0].kind = W2_TASK_LINEAR;
   S.nsupervisors = 1;
   snprintf(S.supervisors[0].name, W2_NAME_MAX, "noise25");
   S.supervisors[0].kind = W2_SUP_UNIFORM;

@@ -24,11 +24,7 @@
 static W2Sweep S;
 
 static void tiny_sweep(void) {
-  w2_sweep_defaults(&S);
-  S.world.latent_dim = 4;
-  S.world.input_dim = 8;
-  S.world.render_depth = 2;
-  S.world.pretrain_targets = 16;
+  w2t_tiny_world(&S, 2);
   S.split.n_a = 60;
   S.split.n_b = 60;
   S.split.n_test = 60;
@@ -40,17 +36,6 @@ static void tiny_sweep(void) {
   S.probe.folds = 3;
   S.probe.nlambda = 3;
   S.eval_points = 2;
-  S.nsizes = 2;
-  const char *names[2] = {"w4", "w8"};
-  for (int i = 0; i < 2; i++) {
-    snprintf(S.sizes[i].name, W2_NAME_MAX, "%s", names[i]);
-    S.sizes[i].width = 4 << i;
-    S.sizes[i].depth = 1;
-    S.sizes[i].ranks = 1;
-  }
-  S.ntasks = 1;
-  snprintf(S.tasks[0].name, W2_NAME_MAX, "lin");
-  S.tasks[0].kind = W2_TASK_LINEAR;
 }
 
 int main(int argc, char **argv) {

@@ -30,6 +30,12 @@ extern int w2t_pass, w2t_fail;
               w2_error_message());                                  \
   } while (0)
 
+struct W2Sweep;
+/* A sweep on the tiniest world (4 latent causes, 8 inputs, render depth 2, 16 pretraining
+ * targets), one linear task "lin" and nsizes depth-1 sizes w4, w8, w16, ... (width 4 << i,
+ * one rank each), the rest at their defaults: the tests set their splits and stages. */
+void w2t_tiny_world(struct W2Sweep *s, int nsizes);
+
 int w2t_summary(void);
 /* MPI version: sums counts over MPI_COMM_WORLD; call before MPI_Finalize. */
 int w2t_summary_mpi(void);
