@@ -11,7 +11,9 @@
 # odd results-like files, and a results file and a cell file of a tiny sweep when the w2sweep
 # binary, $W2SWEEP or BUILD_DIR/w2sweep, is there).
 # Builds the harness with clang in BUILD_DIR/fuzz (W2SWEEP_FUZZ=ON); exit 77 without clang.
-# W2SWEEP_FUZZ_SECONDS sets the run's length (CI: 40 per harness). A long run, e.g. one
+# W2SWEEP_FUZZ_SECONDS sets the run's length (CI: 40 per harness); W2SWEEP_FUZZ_TIMEOUT the
+# seconds an input may take before it counts as a hang (default 10; a long run at nice 19 on a
+# loaded machine wants 60, or a stalled open() shows up as a hang). A long run, e.g. one
 # CPU-hour per harness at the lowest priority, corpus and log kept:
 #   W2SWEEP_FUZZ_SECONDS=9000 W2SWEEP_FUZZ_KEEP=/tmp/fz/dataset W2SWEEP_FUZZ_LOG=/tmp/fz/dataset.log \
 #     nice -n 19 bash tests/test_fuzz.sh /tmp/fz/build dataset
@@ -42,7 +44,7 @@ export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$SRC/tests/fuzz/lsa
 # a failing input: in the work directory, or beside a kept corpus (it outlives the run)
 art=$work/
 [ -n "${W2SWEEP_FUZZ_KEEP:-}" ] && art=$(dirname "$corpus")/
-opts=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art")
+opts=(-timeout="${W2SWEEP_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art")
 failed() { # failed WHAT RC: the fuzzer stopped on an input, or left one
   if [ "$2" -ne 0 ] || ls "$art"crash-* "$art"leak-* "$art"timeout-* "$art"oom-* >/dev/null 2>&1; then
     echo "NOT OK: $1 found a failing input (exit $2):"
