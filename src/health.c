@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checkpoint.h" /* checked attribute readers */
+#include "pipeline.h"   /* w2_pgr_guarded */
 
 int w2_mean_ci95(const double *v, int n, double *mean, double *half) {
   double m = 0, ss = 0;
@@ -92,8 +93,11 @@ W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2He
       for (int w = 0; w < s->nweak; w++) {
         if (w2_sweep_supervisor(s, s->weak[w])) continue; /* trained weak sizes only */
         const W2HealthCell *c = find(cells, n, task, s->seeds[sd], s->weak[w], strong, mn);
-        if (!c || g->ceiling_acc - c->weak_acc < 0.01) continue;
-        va[na++] = (g->student_acc - c->weak_acc) / (g->ceiling_acc - c->weak_acc);
+        if (!c) continue;
+        /* a noise-sized gap makes the ratio noise: undefined, as in every cell's PGR */
+        const char *why;
+        double pgr = w2_pgr_guarded(c->weak_acc, g->student_acc, g->ceiling_acc, c->gap_se, &why);
+        if (isfinite(pgr)) va[na++] = pgr;
       }
     }
     W2HealthRow *ra = &out[k++];

@@ -8,7 +8,9 @@
  * first naive and the first conf method. Per task, over seeds (95 % t-intervals):
  *   (a) a_gt_pgr          PGR of the check_gt student measured against every trained weak
  *                         size w of the sweep: (student_gt - weak_w) / (ceiling - weak_w),
- *                         pairs with a gap under 1 point left out. Passes when the mean is
+ *                         only where that PGR is defined as everywhere else
+ *                         (w2_pgr_guarded: a gap of at least max(1 point, 2 paired SE),
+ *                         the SE from the (w, L) naive cell). Passes when the mean is
  *                         within pgr_tol of 1.
  *   (b) b_gt_minus_ceil   student_gt - ceiling, in points: the student code path on ground
  *                         truth reproduces the ceiling. Passes when |mean| <= max(1 point,
@@ -33,6 +35,7 @@ typedef struct W2HealthCell {
   const char *task, *weak, *strong, *method;
   unsigned long long seed;
   double weak_acc, ceiling_acc, student_acc;
+  double gap_se; /* paired SE of ceiling - weak, as a fraction (NaN: unknown) */
 } W2HealthCell;
 
 #define W2_HEALTH_NAME 32

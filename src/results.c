@@ -720,7 +720,7 @@ static W2Err write_health(hid_t f, const W2Sweep *s, const SummaryRow *rows, int
   for (int i = 0; i < n; i++) {
     const W2CellResult *r = &rows[i].c;
     c[i] = (W2HealthCell){r->task, r->weak, r->strong, r->method, (unsigned long long)r->seed,
-                          r->weak_acc, r->ceiling_acc, r->student_acc};
+                          r->weak_acc, r->ceiling_acc, r->student_acc, r->gap_se / 100};
   }
   W2HealthRow *hr = NULL;
   int nh = 0, passed = -1;

@@ -5,6 +5,8 @@ w2_add_test(NAME test_metrics SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_metrics.c
 # PGR guard (gap below noise / negative: NaN with the reason) and stages shorter than
 # eval_points (evaluated after every step, real accuracies).
 w2_add_test(NAME test_pgr_guard SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_pgr_guard.c LABELS unit)
+# Known-answer check (a) counts only weak sizes whose PGR is defined (the cells' rule).
+w2_add_test(NAME test_health SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_health.c LABELS unit)
 # The method registry: kinds, shared settings, canonical JSON, and allocation failure at
 # every cell allocation (W2_ERR_MEM, no leak under LeakSanitizer).
 w2_add_test(NAME test_registry SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_registry.c LABELS unit)
