@@ -5,6 +5,8 @@ sweeps/fashion_mnist.cfg (or any sweep with several strong sizes):
   1. per task, test accuracy of every weak size and every ceiling size, mean of the seeds
      with the 95 % t-interval over seeds, and the ceiling's rise from the smallest to the
      largest strong size with its paired 95 % interval (paired by seed);
+  1b. per task, the ceiling's paired rise (by seed) into the largest strong size from every
+     smaller strong size, and how many seeds it is positive in;
   2. per task and method, PGR of each weak size into the largest strong size and pooled
      over all (weak, strong) pairs with a defined PGR: mean and 95 % t-interval over the
      defined values (n = how many), undefined PGRs (gap below noise, negative gap) left out
@@ -66,6 +68,7 @@ def main(path):
           " | ".join("ceiling %s" % c for c in strongs) +
           " | ceiling %s − %s (paired) |" % (strongs[-1], strongs[0]))
     print("|---" * (2 + len(weaks) + len(strongs)) + "|")
+    rises = {}
     for t in tasks:
         row = [t]
         for w in weaks:
@@ -80,6 +83,19 @@ def main(path):
         both = sorted(set(ceil[strongs[-1]]) & set(ceil[strongs[0]]))
         diff = [ceil[strongs[-1]][sd] - ceil[strongs[0]][sd] for sd in both]
         row.append(fmt(*ci(diff)))
+        print("| " + " | ".join(row) + " |")
+        rises[t] = ceil
+
+    print("\nThe ceiling's rise into %s, points, paired by seed (mean ± 95 %% t-interval; "
+          "seeds where it is > 0):\n" % strongs[-1])
+    print("| task | " + " | ".join("%s → %s" % (c, strongs[-1]) for c in strongs[:-1]) + " |")
+    print("|---" * len(strongs) + "|")
+    for t in tasks:
+        ceil, row = rises[t], [t]
+        for c in strongs[:-1]:
+            both = sorted(set(ceil[strongs[-1]]) & set(ceil[c]))
+            diff = np.array([ceil[strongs[-1]][sd] - ceil[c][sd] for sd in both])
+            row.append("%s (%d/%d)" % (fmt(*ci(diff)), (diff > 0).sum(), diff.size))
         print("| " + " | ".join(row) + " |")
 
     methods = [m for m in dict.fromkeys(meth[real])]
@@ -102,6 +118,21 @@ def main(path):
             mu, h = ci(d)
             row.append("%s (%d/%d)" % (fmt(mu, h, 1, 2), d.size, v.size))
             print("| " + " | ".join(row) + " |")
+
+    # conf - naive, paired by (seed, weak, strong): the auxiliary loss's effect
+    if "conf" in methods and "naive" in methods:
+        print("\nconf − naive student accuracy, points, paired by (seed, weak, strong) over all "
+              "trained pairs (mean ± 95 % t-interval; n):\n")
+        print("| task | conf − naive | n |\n|---|---|---|")
+        for t in tasks:
+            acc = {}
+            for m in ("conf", "naive"):
+                sel = real & (task == t) & (meth == m)
+                acc[m] = {(seed[i], weak[i], strong[i]): s["student_acc"][i]
+                          for i in np.flatnonzero(sel)}
+            keys = sorted(set(acc["conf"]) & set(acc["naive"]))
+            d = [acc["conf"][k] - acc["naive"][k] for k in keys]
+            print("| %s | %s | %d |" % (t, fmt(*ci(d)), len(d)))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ into --out (default data/fashion_mnist/, what sweeps/fashion_mnist.cfg reads):
     upper.h5          T-shirt/top, pullover, coat, shirt   vs  the 6 other classes
     shirt_tshirt.h5   shirt                                vs  T-shirt/top   (hard pairs)
     pullover_coat.h5  pullover                             vs  coat
+    winter.h5         pullover, coat, ankle boot           vs  T-shirt/top, dress, sandal
+    parity.h5         even class numbers (0 2 4 6 8)       vs  odd (1 3 5 7 9)
 
 Images: the 60,000 training images are put in one seeded order; the first --pretrain
 (50,000) are the pretraining pool, the same in every file (so w2sweep pretrains one set of
@@ -20,7 +22,7 @@ the other 20,000 images (the remaining 10,000 training images and the 10,000 tes
 2,000 per class), so no labelled row of any task -- in particular no row of w2sweep's test
 split -- is ever pretrained on. The two sides of a task are balanced (the larger side
 subsampled to the smaller): footwear 6,062 + 6,062 rows, upper 7,950 + 7,950, the pairs
-about 1,980 + 1,980.
+about 1,980 + 1,980, winter 5,938 + 5,938, parity 9,961 + 9,961.
 
 Inputs: --side 14 (the default) averages 2x2 pixel blocks (196 inputs; a quarter of the
 compute of every model's first layer and reconstruction head), --side 28 keeps the 784
@@ -68,6 +70,12 @@ TASKS = {
     "upper": ((0, 2, 4, 6), (1, 3, 5, 7, 8, 9), "upper-body garment vs not"),
     "shirt_tshirt": ((6,), (0,), "shirt vs T-shirt/top"),
     "pullover_coat": ((2,), (4,), "pullover vs coat"),
+    # unions across garment types (appended last: the rows drawn for the tasks above do not
+    # change). Neither side is one region of pixel space, so a model needs several features
+    # to tell them apart, and with few labels how many it brings from pretraining shows.
+    "winter": ((2, 4, 9), (0, 3, 5), "cold weather (pullover, coat, ankle boot) vs warm "
+              "(T-shirt/top, dress, sandal)"),
+    "parity": ((0, 2, 4, 6, 8), (1, 3, 5, 7, 9), "even vs odd class number"),
 }
 SEED = 20231214  # fixes the image order and the balancing subsamples
 

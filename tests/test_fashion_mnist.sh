@@ -50,7 +50,8 @@ labs = np.concatenate([idx("idx/train-labels-idx1-ubyte.gz"), idx("idx/t10k-labe
 ntr = idx("idx/train-labels-idx1-ubyte.gz").size
 pool = (imgs.astype(np.float64) / 255).reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(-1, 196)
 tasks = {"footwear": ({5, 7, 9}, {0, 1, 2, 3, 4, 6, 8}), "upper": ({0, 2, 4, 6}, {1, 3, 5, 7, 8, 9}),
-         "shirt_tshirt": ({6}, {0}), "pullover_coat": ({2}, {4})}
+         "shirt_tshirt": ({6}, {0}), "pullover_coat": ({2}, {4}),
+         "winter": ({2, 4, 9}, {0, 3, 5}), "parity": ({0, 2, 4, 6, 8}, {1, 3, 5, 7, 9})}
 pre_src = None
 for name, (pos, neg) in tasks.items():
     f = h5py.File("data/fashion_mnist/%s.h5" % name, "r")
