@@ -13,7 +13,11 @@
 # Builds the harness with clang in BUILD_DIR/fuzz (W2SWEEP_FUZZ=ON); exit 77 without clang.
 # W2SWEEP_FUZZ_SECONDS sets the run's length (CI: 40 per harness); W2SWEEP_FUZZ_TIMEOUT the
 # seconds an input may take before it counts as a hang (default 10; a long run at nice 19 on a
-# loaded machine wants 60, or a stalled open() shows up as a hang). A long run, e.g. one
+# loaded machine wants 60, or a stalled open() shows up as a hang). The harnesses rewrite a
+# file in the work directory for every input: put it on a tmpfs (TMPDIR=/dev/shm), or ext4's
+# flush on truncate-and-rewrite leaves the sweep-file harness waiting on the disk (it got 11 %
+# of a CPU at nice 19 on /tmp here). On Linux with autogroup, nice only orders processes of
+# one session: for a low-priority long run also `echo 19 > /proc/PID/autogroup`. A long run, e.g. one
 # CPU-hour per harness at the lowest priority, corpus and log kept:
 #   W2SWEEP_FUZZ_SECONDS=9000 W2SWEEP_FUZZ_KEEP=/tmp/fz/dataset W2SWEEP_FUZZ_LOG=/tmp/fz/dataset.log \
 #     nice -n 19 bash tests/test_fuzz.sh /tmp/fz/build dataset
@@ -35,9 +39,9 @@ mkdir -p "$B"
 cmake -S "$SRC" -B "$B" -DCMAKE_C_COMPILER=clang -DW2SWEEP_FUZZ=ON -DW2SWEEP_BUILD_BENCH=OFF \
   -DBUILD_TESTING=OFF >"$B.configure.log" 2>&1 || { cat "$B.configure.log"; exit 1; }
 cmake --build "$B" -j2 --target "fuzz_$h" >"$B.build-$h.log" 2>&1 || { tail -30 "$B.build-$h.log"; exit 1; }
-corpus=${W2SWEEP_FUZZ_KEEP:-$(mktemp -d /tmp/w2fuzz-corpus.XXXXXX)}
+corpus=${W2SWEEP_FUZZ_KEEP:-$(mktemp -d "${TMPDIR:-/tmp}/w2fuzz-corpus.XXXXXX")}
 mkdir -p "$corpus"
-work=$(mktemp -d /tmp/w2fuzz.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/w2fuzz.XXXXXX")
 trap 'rm -rf "$work"; [ -n "${W2SWEEP_FUZZ_KEEP:-}" ] || rm -rf "$corpus"' EXIT
 log=${W2SWEEP_FUZZ_LOG:-$work/fuzz.log}
 export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$SRC/tests/fuzz/lsan.supp
