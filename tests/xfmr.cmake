@@ -6,7 +6,7 @@ w2_add_test(NAME test_xfmr_dist SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_xfmr_di
 # 100 training losses within 2 % (tests/xfmr_torch_ref.py).
 add_executable(xfmr_ref_dump ${CMAKE_CURRENT_SOURCE_DIR}/xfmr_ref_dump.c)
 target_link_libraries(xfmr_ref_dump PRIVATE w2core)
-target_compile_options(xfmr_ref_dump PRIVATE -Wall -Wextra -Wno-unused-parameter)
+target_compile_options(xfmr_ref_dump PRIVATE ${W2_WARN})
 w2_add_script_test(NAME test_xfmr_torch LABELS unit
   COMMAND sh -c "mkdir -p xfmr_torch && exec /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/xfmr_torch_ref.py $<TARGET_FILE:xfmr_ref_dump> xfmr_torch")
 set_tests_properties(test_xfmr_torch PROPERTIES SKIP_RETURN_CODE 77)
