@@ -1139,13 +1139,6 @@ static W2Err check_family(const Parse *p, const config_setting_t *root, W2Sweep 
             i, s->tasks[i].name);
   }
   if (!xf) return W2_OK;
-  char probe[W2_PATH_MAX + 16];
-  snprintf(probe, sizeof probe, "%s/data.noun", s->text.wordnet);
-  const config_setting_t *tg = member(root, "text");
-  const config_setting_t *wl = member(tg, "wordnet");
-  REQUIRE(p, access(probe, R_OK) == 0, wl ? wl : te ? te : root,
-          "text tasks read WordNet from %s, which has no readable data.noun (install "
-          "wordnet-base: bash .ci/deps.sh --data, or set text.wordnet)", s->text.wordnet);
   const config_setting_t *me = member(root, "methods");
   for (int i = 0; i < s->nmethods; i++) {
     const W2MethodSpec *m = &s->methods[i];
@@ -1172,6 +1165,13 @@ static W2Err check_family(const Parse *p, const config_setting_t *root, W2Sweep 
   for (int i = 0; i < s->recipes.nbody; i++)
     REQUIRE(p, s->recipes.body_lr_scale[i] == 1, member(rg, "body_lr_scale"),
             "recipes.body_lr_scale: the transformer family does not implement it");
+  char probe[W2_PATH_MAX + 16];
+  snprintf(probe, sizeof probe, "%s/data.noun", s->text.wordnet);
+  const config_setting_t *tg = member(root, "text");
+  const config_setting_t *wl = member(tg, "wordnet");
+  REQUIRE(p, access(probe, R_OK) == 0, wl ? wl : te ? te : root,
+          "text tasks read WordNet from %s, which has no readable data.noun (install "
+          "wordnet-base: bash .ci/deps.sh --data, or set text.wordnet)", s->text.wordnet);
   return W2_OK;
 }
 
