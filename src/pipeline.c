@@ -144,6 +144,19 @@ static uint64_t hash_task(uint64_t h, const W2Sweep *s, const W2TaskSpec *t) {
       h = hstr(h, t->file);
     }
   }
+  if (t->kind == W2_TASK_TEXT) {
+    /* the class, the words kept, and WordNet's content (texttask.h "Tasks"); an unreadable
+     * WordNet hashes as its path (computing from it fails with the reader's error) */
+    h = hstr(h, t->text_class);
+    H(h, s->text.max_per_class);
+    uint64_t wn;
+    if (w2_text_source_hash(s, &wn) == W2_OK) {
+      H(h, wn);
+    } else {
+      w2_error_clear();
+      h = hstr(h, s->text.wordnet);
+    }
+  }
   H(h, s->split.n_a);
   H(h, s->split.n_b);
   H(h, s->split.n_test);

@@ -132,6 +132,15 @@ check "the corpus was built once in the cache" sh -c "ls '$work/cache-np2/text/'
 check "run on 1 rank" run 1 np1
 check "np1 == np2 bitwise" cmp_results "$work/np1.h5" "$work/np2.h5"
 
+# the artifact cache: another class under the same task name recomputes that task's
+# supervisors and ceilings and reuses the pretrained models (they do not depend on tasks)
+sed -e 's/class = "plant"; }/class = "food"; }/' "$cfg" >"$work/food.cfg"
+check "a changed class runs on the same cache" sh -c "$(w2_mpi 2) '$w2' run '$work/food.cfg' \
+  --output '$work/food.h5' --cache '$work/cache-np2' >'$work/food.log' 2>&1"
+check "... pretrains nothing" sh -c "! grep -q 'pretrained' '$work/food.log'"
+check "... recomputes the changed task's ceilings" grep -q "  ceiling .* plant " "$work/food.log"
+check "... and reuses the other task's" sh -c "! grep -q '  ceiling .* animal ' '$work/food.log'"
+
 # kill -9 of the whole job once some cells are done, then the same command
 name=killed
 set -m
