@@ -145,6 +145,7 @@ static W2Err xm_backward(W2Model *m) {
 static void xm_adamw(W2Model *m, const W2AdamW *opt, float lr) { w2_xf_adamw(impl(m)->xf, opt, lr); }
 
 static W2Err xm_features(W2Model *m, const float *X, int n, int d, float *feat) {
+  (void)d; /* = m->arch.d_in, checked by w2_model_features */
   W2Xf *xf = impl(m)->xf;
   int B = m->B, C = xf->arch.width;
   for (int r0 = 0; r0 < n; r0 += B) {
@@ -152,7 +153,6 @@ static W2Err xm_features(W2Model *m, const float *X, int n, int d, float *feat) 
     for (int i = 0; i < nr; i++) m->rows[i] = r0 + i;
     xm_load_batch(m, X, m->rows, nr);
     W2_CALL(xm_forward(m)); /* fills hlast (B, C) on every rank */
-    (void)d;
     memcpy(feat + (size_t)r0 * C, xf->hlast, sizeof(float) * (size_t)nr * C);
   }
   return W2_OK;
