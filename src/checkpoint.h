@@ -54,6 +54,9 @@ typedef struct W2CheckpointMeta {
   char created[32];       /* ISO 8601 UTC (set by save) */
 } W2CheckpointMeta;
 
+/* A model of another family (m->ops, model.h "Families") is saved and loaded in its own
+ * format by its ops (the transformer's: transformer.h w2_xf_save); meta is then not
+ * written or checked (the artifact cache's file names carry the config hash). */
 /* Writes m's parameters and meta (size_name, kind, seed, config_hash, flops) to path,
  * atomically. Collective over m->grid; only grid rank 0 touches the file. */
 W2Err w2_checkpoint_save(const W2Model *m, const char *path, const W2CheckpointMeta *meta);

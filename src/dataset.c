@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint.h" /* HDF5 helpers */
+#include "texttask.h"
 #include "rng.h"
 
 #define W2_DATASET_VERSION 1
@@ -302,6 +303,18 @@ static W2Err check_task(const W2Sweep *s, const W2TaskSpec *t) {
 
 W2Err w2_sweep_check_data(const W2Sweep *s) {
   for (int i = 0; i < s->ntasks; i++) {
+    if (s->tasks[i].kind == W2_TASK_TEXT) {
+      /* enough words in each split, for every seed (texttask.h "Tasks") */
+      for (int k = 0; k < s->nseeds; k++) {
+        W2TaskData td;
+        memset(&td, 0, sizeof td);
+        W2Err err = w2_text_task_fill(s, &s->tasks[i], s->seeds[k], &td);
+        free(td.Xa), free(td.ya), free(td.ida), free(td.Xb), free(td.yb), free(td.idb);
+        free(td.Xt), free(td.yt), free(td.idt);
+        if (err) return at_task(s, i, err);
+      }
+      continue;
+    }
     if (s->tasks[i].kind != W2_TASK_FILE) continue;
     W2Err err = check_task(s, &s->tasks[i]);
     if (err) return at_task(s, i, err);

@@ -70,6 +70,8 @@ void w2_dataset_info_of(const W2Dataset *ds, W2DataInfo *info);
 int w2_dataset_test_pool(int n, const W2SplitSpec *sp);
 void w2_dataset_pool_order(int n, int *perm);
 
+/* Text tasks (texttask.h): draws every seed's splits and refuses a split with too few
+ * words, the same way. */
 /* Opens every file task's data file of s and checks it against the sweep: the format
  * (w2_dataset_load), enough rows for the splits, generative finetuning (needs a world
  * task). The error is W2_ERR_CONFIG "SWEEPFILE:LINE: tasks[i] ('name'): message" at the

@@ -119,6 +119,7 @@ static void workspace_free(W2Model *m) {
 void w2_model_destroy(W2Model **model) {
   W2Model *m = *model;
   if (!m) return;
+  if (m->ops) m->ops->destroy(m);
   workspace_free(m);
   for (int l = 0; l < m->nlayers; l++) layer_free(m, l);
   w2_model_clear_anchor(m);
@@ -128,6 +129,7 @@ void w2_model_destroy(W2Model **model) {
 
 W2Err w2_model_set_batch(W2Model *m, int B) {
   W2_CHECK(B >= 1, W2_ERR_ARG, "batch size %d must be >= 1", B);
+  if (m->ops) return m->ops->set_batch(m, B);
   workspace_free(m);
   const W2Arch *a = &m->arch;
   W2_CALL(w2_mat_create(m->grid, B, a->d_in, &m->act[0]));
@@ -162,6 +164,7 @@ void w2_model_init(W2Model *m, uint64_t key) {
 }
 
 W2Err w2_model_reset_head(W2Model *m, int d_out, uint64_t key) {
+  if (m->ops) return m->ops->reset_head(m, d_out, key);
   int h = m->arch.depth, B = m->B;
   layer_free(m, h);
   workspace_free(m);
@@ -173,6 +176,10 @@ W2Err w2_model_reset_head(W2Model *m, int d_out, uint64_t key) {
 }
 
 void w2_model_reset_optimizer(W2Model *m) {
+  if (m->ops) {
+    m->ops->reset_optimizer(m);
+    return;
+  }
   for (int l = 0; l < m->nlayers; l++) {
     w2_mat_zero(&m->mW[l]);
     w2_mat_zero(&m->vW[l]);
@@ -183,6 +190,10 @@ void w2_model_reset_optimizer(W2Model *m) {
 }
 
 void w2_model_copy_params(const W2Model *src, W2Model *dst) {
+  if (src->ops) {
+    src->ops->copy_params(src, dst); /* same family, arch and grid: local copies */
+    return;
+  }
   for (int l = 0; l < src->nlayers; l++) {
     w2_mat_copy(&src->W[l], &dst->W[l]);
     memcpy(dst->b[l], src->b[l], sizeof(float) * layer_out(&src->arch, l));
@@ -193,6 +204,10 @@ void w2_model_copy_params(const W2Model *src, W2Model *dst) {
 /* data in */
 
 void w2_model_load_batch(W2Model *m, const float *X, const int *rows, int nrows) {
+  if (m->ops) {
+    m->ops->load_batch(m, X, rows, nrows);
+    return;
+  }
   W2Mat *A = &m->act[0];
   int d = m->arch.d_in;
   if (A->grid->size == 1) {
@@ -229,6 +244,10 @@ void w2_model_load_batch(W2Model *m, const float *X, const int *rows, int nrows)
 }
 
 void w2_model_load_target(W2Model *m, const float *target, const float *weight, int nrows) {
+  if (m->ops) {
+    m->ops->load_target(m, target, weight, nrows);
+    return;
+  }
   W2Mat *T = &m->target;
   int k = m->arch.d_out;
   if (T->grid->size == 1 && k == 1) { /* (B,1): one contiguous column */
@@ -303,6 +322,7 @@ static void act_backward(W2Act act, W2Mat *dx, const W2Mat *y) {
 }
 
 W2Err w2_model_forward(W2Model *m) {
+  if (m->ops) return m->ops->forward(m);
   for (int l = 0; l < m->nlayers; l++) {
     /* act[l+1] (B,N) = act[l] (B,K) @ W[l] (K,N) + b[l] */
     W2_CALL(w2_mat_gemm('N', 'N', 1.f, &m->act[l], &m->W[l], 0.f, &m->act[l + 1]));
@@ -313,6 +333,7 @@ W2Err w2_model_forward(W2Model *m) {
 }
 
 W2Err w2_model_gather_logits(W2Model *m) {
+  if (m->ops) return m->ops->gather_logits(m);
   const W2Mat *Z = &m->act[m->nlayers];
   int B = m->B, k = m->arch.d_out;
   W2_CALL(w2_mat_allgather(Z, m->host_tmp)); /* column-major B x k */
@@ -355,6 +376,7 @@ static W2Err loss_mse(W2Model *m, double *loss) {
 
 /* BCE with logits against soft targets t: max(z,0) - z t + log(1 + e^-|z|); d/dz = s(z) - t */
 W2Err w2_model_loss(W2Model *m, double *loss) {
+  if (m->ops) return m->ops->loss(m, loss);
   if (m->loss == W2_LOSS_MSE) return loss_mse(m, loss);
   const W2Mat *Z = &m->act[m->nlayers], *T = &m->target;
   W2Mat *D = &m->dlogits;
@@ -390,6 +412,7 @@ W2Err w2_model_loss(W2Model *m, double *loss) {
 }
 
 W2Err w2_model_backward(W2Model *m) {
+  if (m->ops) return m->ops->backward(m);
   const W2Mat *dy = &m->dlogits;
   int buf = 0;
   for (int l = m->arch.depth; l >= 0; l--) {
@@ -421,6 +444,9 @@ static void adamw_update(float *p, const float *g, float *mo, float *ve, size_t 
 }
 
 W2Err w2_model_set_anchor(W2Model *m) {
+  /* sweepcfg.c refuses anchor_decay for other families; never silently unanchored */
+  W2_CHECK(!m->ops, W2_ERR_CONFIG, "anchor_decay is not supported by the %s family",
+           m->ops ? m->ops->family : "");
   w2_model_clear_anchor(m);
   for (int l = 0; l < m->arch.depth; l++) {
     size_t n = m->W[l].ml == 0 ? 0 : (size_t)m->W[l].lld * m->W[l].nl;
@@ -446,6 +472,10 @@ void w2_model_clear_anchor(W2Model *m) {
 }
 
 void w2_model_adamw(W2Model *m, const W2AdamW *o, float lr) {
+  if (m->ops) {
+    m->ops->adamw(m, o, lr);
+    return;
+  }
   m->adam_t++;
   float c1 = (float)(1.0 / (1.0 - pow(o->beta1, (double)m->adam_t)));
   float c2 = (float)(1.0 / (1.0 - pow(o->beta2, (double)m->adam_t)));
@@ -490,6 +520,7 @@ W2Err w2_model_features(W2Model *m, const float *X, int n, int d, float *feat) {
   W2_CHECK(m->B > 0, W2_ERR_INTERNAL, "features before set_batch");
   W2_CHECK(d == m->arch.d_in, W2_ERR_INTERNAL,
            "features: the data has %d columns but the model takes %d inputs", d, m->arch.d_in);
+  if (m->ops) return m->ops->features(m, X, n, d, feat);
   int w = m->arch.width, B = m->B;
   const W2Mat *H = &m->act[m->arch.depth];
   float *tmp; /* (B, w) column-major gather buffer; features are not a hot path */
@@ -506,5 +537,35 @@ W2Err w2_model_features(W2Model *m, const float *X, int n, int d, float *feat) {
   }
   free(tmp);
   if (e) return w2_error_push(__FILE__, __LINE__, __func__, e);
+  return W2_OK;
+}
+
+/* ----------------------------------------------------------------------------------- */
+/* family-independent numbers (model.h "Families") */
+
+W2Err w2_model_create_like(const W2Model *src, W2Model **out) {
+  if (src->ops) return src->ops->create_like(src, out);
+  W2_CALL(w2_model_create(src->grid, &src->arch, out));
+  return W2_OK;
+}
+
+double w2_model_params(const W2Model *m) {
+  return m->ops ? m->ops->params(m) : w2_arch_params(&m->arch);
+}
+
+double w2_model_step_flops(const W2Model *m, int B) {
+  return m->ops ? m->ops->step_flops(m, B) : w2_arch_step_flops(&m->arch, B, m->freeze_body);
+}
+
+double w2_model_forward_flops(const W2Model *m, double n) {
+  return m->ops ? m->ops->forward_flops(m, n) : w2_arch_forward_flops(&m->arch, n);
+}
+
+W2Err w2_model_set_head(W2Model *m, const float *w, float b) {
+  W2_CHECK(m->arch.d_out == 1, W2_ERR_INTERNAL, "set_head needs a 1-output head");
+  if (m->ops) return m->ops->set_head(m, w, b);
+  int h = m->arch.depth;
+  w2_mat_set_from_full(&m->W[h], w);
+  m->b[h][0] = b;
   return W2_OK;
 }

@@ -91,7 +91,56 @@ typedef struct W2Model {
   double flops;                    /* training FLOPs spent on this model so far */
   float *anchorW[W2_MAX_LAYERS];   /* local blocks of W / b at w2_model_set_anchor (body */
   float *anchorb[W2_MAX_LAYERS];   /* layers only; NULL = not anchored) */
+  /* Another model family (issue 15; "Families" below): NULL for this file's MLP. */
+  const struct W2ModelOps *ops;
+  void *impl;                      /* the family's own model (e.g. W2Xf) */
 } W2Model;
+
+/* Families. The pipeline, w2_train and the methods drive every model through the entry
+ * points of this header, so a W2Model can be another family's model behind an ops table:
+ * with m->ops set, every entry point below that has a member of that name forwards to
+ * it (w2_model_create / _init / the w2_arch_* helpers are the MLP's own; a family has its
+ * own constructor, e.g. xfmodel.h). Such a model keeps in W2Model only what the generic
+ * code reads: arch (d_in = input columns of the data rows, width = the feature width of
+ * w2_model_features, depth, d_out = 1), grid, B, rows and host_logits (set_batch allocates
+ * them; w2_model_predict is generic over load_batch / forward / gather_logits), loss,
+ * freeze_body and flops. An MLP (ops NULL) takes exactly the code paths it always took. */
+typedef struct W2ModelOps {
+  const char *family;                                       /* "transformer" */
+  void (*destroy)(W2Model *m);                              /* frees impl, not m */
+  W2Err (*create_like)(const W2Model *src, W2Model **out);  /* same family, arch, grid */
+  W2Err (*set_batch)(W2Model *m, int B);
+  W2Err (*reset_head)(W2Model *m, int d_out, uint64_t key);
+  /* head <- (w (width), b): LP-FT's probe head (W2StageHyper.head_init) */
+  W2Err (*set_head)(W2Model *m, const float *w, float b);
+  void (*reset_optimizer)(W2Model *m);
+  void (*copy_params)(const W2Model *src, W2Model *dst);
+  void (*load_batch)(W2Model *m, const float *X, const int *rows, int nrows);
+  void (*load_target)(W2Model *m, const float *target, const float *weight, int nrows);
+  W2Err (*forward)(W2Model *m);
+  W2Err (*gather_logits)(W2Model *m);
+  W2Err (*loss)(W2Model *m, double *loss);
+  W2Err (*backward)(W2Model *m);
+  void (*adamw)(W2Model *m, const W2AdamW *opt, float lr);
+  W2Err (*features)(W2Model *m, const float *X, int n, int d, float *feat);
+  double (*params)(const W2Model *m);
+  double (*step_flops)(const W2Model *m, int B);
+  double (*forward_flops)(const W2Model *m, double n);
+  /* checkpoints (checkpoint.h forwards w2_checkpoint_save / _load here) */
+  W2Err (*save)(const W2Model *m, const char *path);
+  W2Err (*load)(W2Model *m, const char *path);
+} W2ModelOps;
+
+/* A new model of src's family, architecture and grid (parameters: a fresh init; copy them
+ * with w2_model_copy_params). */
+W2Err w2_model_create_like(const W2Model *src, W2Model **out);
+/* Family-independent numbers of a model (the MLP's: w2_arch_params(&m->arch),
+ * w2_arch_step_flops(&m->arch, B, m->freeze_body), w2_arch_forward_flops(&m->arch, n)). */
+double w2_model_params(const W2Model *m);
+double w2_model_step_flops(const W2Model *m, int B);
+double w2_model_forward_flops(const W2Model *m, double n);
+/* Sets the 1-output head to weights w (width) and bias b (LP-FT). */
+W2Err w2_model_set_head(W2Model *m, const float *w, float b);
 
 W2Err w2_model_create(const W2Grid *grid, const W2Arch *arch, W2Model **model);
 void w2_model_destroy(W2Model **model);

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "supervisor.h"
 #include "sweepcfg.h" /* w2_spec_supervisor_kind_name */
+#include "texttask.h"
 
 struct W2Pipeline {
   const W2Sweep *s;
@@ -141,6 +142,19 @@ static uint64_t hash_task(uint64_t h, const W2Sweep *s, const W2TaskSpec *t) {
     } else {
       w2_error_clear();
       h = hstr(h, t->file);
+    }
+  }
+  if (t->kind == W2_TASK_TEXT) {
+    /* the class, the words kept, and WordNet's content (texttask.h "Tasks"); an unreadable
+     * WordNet hashes as its path (computing from it fails with the reader's error) */
+    h = hstr(h, t->text_class);
+    H(h, s->text.max_per_class);
+    uint64_t wn;
+    if (w2_text_source_hash(s, &wn) == W2_OK) {
+      H(h, wn);
+    } else {
+      w2_error_clear();
+      h = hstr(h, s->text.wordnet);
     }
   }
   H(h, s->split.n_a);
@@ -567,13 +581,22 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   snprintf(meta.kind, sizeof meta.kind, "pretrained");
   meta.seed = seed;
   meta.config_hash = w2_pretrain_source_hash(p->s, size, &src, seed);
+  if (path[0] && w2_artifact_ok(path) && src.kind == W2_PRE_TEXT) {
+    /* a transformer: its own checkpoint format (texttask.h), FLOPs as pretraining counts */
+    W2_CALL(w2_text_model_create(size, seed, p->grid, out));
+    W2Err e = w2_checkpoint_load(*out, path, &meta);
+    if (e) w2_model_destroy(out);
+    W2_CALL(e);
+    (*out)->flops = w2_pretrain_source_flops(p->s, size, &src);
+    return W2_OK;
+  }
   if (path[0] && w2_artifact_ok(path)) {
     W2Arch a = pretrain_arch(p, size, &src);
     W2_CALL(load_cached(p, path, &a, &meta, out));
     return W2_OK;
   }
   const float *X = NULL, *Y = NULL;
-  if (src.kind != W2_PRE_WORLD) {
+  if (src.kind != W2_PRE_WORLD && src.kind != W2_PRE_TEXT) {
     /* the pool was read with the task's data: it must be the one the source describes */
     W2_CHECK(td && td->d == src.d_in && td->n_p == src.n_pool &&
                  (src.kind == W2_PRE_TARGETS ? td->k_p == src.d_out && td->Yp : td->k_p == 0),
@@ -587,7 +610,8 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   (*out)->flops = flops;
   plog(p, "  pretrained %-8s seed %llu%s%s: %.3g FLOPs, %.1f s", size->name,
        (unsigned long long)seed, src.kind == W2_PRE_WORLD ? "" : " on ",
-       src.kind == W2_PRE_WORLD ? "" : t->file, flops, now_s() - t0);
+       src.kind == W2_PRE_WORLD ? "" : src.kind == W2_PRE_TEXT ? "WordNet" : t->file, flops,
+       now_s() - t0);
   if (path[0]) {
     meta.flops = flops;
     W2_CALL(w2_checkpoint_save(*out, path, &meta));
@@ -657,7 +681,7 @@ static W2Err finetune_result(W2Pipeline *p, W2Model *m, const W2TaskData *td, co
   metrics_at(&r->curve, last, &r->final);
   r->best_acc = r->curve.v[W2_C_ACC][w2_argmax_first(r->curve.v[W2_C_ACC], r->curve.n)];
   r->flops = m->flops;
-  r->params = w2_arch_params(&m->arch);
+  r->params = w2_model_params(m);
   W2_CALL(w2_model_predict(m, td->Xb, td->n_b, td->d, r->prob_b));
   W2_CALL(w2_model_predict(m, td->Xt, td->n_test, td->d, r->prob_test));
   return W2_OK;
@@ -712,7 +736,7 @@ static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSp
   for (int i = 0; i < K; i++) {
     W2StageHyper h;
     w2_recipe_at(s, i, &h);
-    W2_CALL_GOTO(e, done, w2_model_create(p->grid, &base->arch, &m));
+    W2_CALL_GOTO(e, done, w2_model_create_like(base, &m));
     w2_model_copy_params(base, m);
     W2_CALL_GOTO(e, done, w2_model_reset_head(m, 1, w2_key(seed, "head", 20, salt)));
     Stage st = {.X = Xtr, .d = d, .labels = ytr, .n = ntr, .hyper = &h,
@@ -1052,7 +1076,7 @@ static void probe_opts(const W2Pipeline *p, uint64_t key, W2ProbeOpts *o);
  * features: w_j / sd_j, b - sum_j w_j mean_j / sd_j. The probe's FLOPs count as the
  * model's. */
 static W2Err head_from_probe(W2Pipeline *p, W2Model *m, const Stage *st) {
-  int w = m->arch.width, h = m->arch.depth;
+  int w = m->arch.width;
   W2_CHECK(m->arch.d_out == 1, W2_ERR_INTERNAL, "head_init = probe needs a 1-output head");
   if (m->B < 1) W2_CALL(w2_model_set_batch(m, st->hyper->batch));
   float *F = malloc(sizeof(float) * (size_t)st->n * w), *Wh = malloc(sizeof(float) * (size_t)w);
@@ -1071,9 +1095,8 @@ static W2Err head_from_probe(W2Pipeline *p, W2Model *m, const Stage *st) {
     Wh[j] = (float)(pr->w[j] * pr->inv_std[j]);
     b -= pr->w[j] * pr->inv_std[j] * pr->mean[j];
   }
-  w2_mat_set_from_full(&m->W[h], Wh);
-  m->b[h][0] = (float)b;
-  m->flops += pr->flops + w2_arch_forward_flops(&m->arch, st->n);
+  W2_CALL_GOTO(e, done, w2_model_set_head(m, Wh, (float)b));
+  m->flops += pr->flops + w2_model_forward_flops(m, st->n);
 done:
   w2_probe_destroy(&pr);
   free(F);
@@ -1102,7 +1125,7 @@ static W2Err probe_features(W2Pipeline *p, W2Model *m, const W2TaskData *td, flo
   W2_CALL(w2_model_set_batch(m, p->s->finetune.batch));
   W2_CALL(w2_model_features(m, td->Xb, td->n_b, td->d, *fb));
   W2_CALL(w2_model_features(m, td->Xt, td->n_test, td->d, *ft));
-  m->flops += w2_arch_forward_flops(&m->arch, (double)td->n_b + td->n_test);
+  m->flops += w2_model_forward_flops(m, (double)td->n_b + td->n_test);
   return W2_OK;
 }
 
@@ -1210,7 +1233,7 @@ static W2Err gt_probe_result(W2Pipeline *p, const W2SizeSpec *size, const W2Task
   metrics_at(&r->curve, 0, &r->final);
   r->best_acc = r->final.acc;
   r->flops = fl;
-  r->params = w2_arch_params(&m->arch);
+  r->params = w2_model_params(m);
   if (val_acc) *val_acc = pr->nlambda ? pr->cv_acc[pr->chosen] : NAN;
   if (oof) W2_CALL_GOTO(e, done, probe_oof(fb, td->yb, td->n_b, size->width, pr->lambda, fold_of,
                                            folds, oof, &r->flops));
@@ -1241,7 +1264,7 @@ W2Err w2_mcell_features(W2MethodCell *mc, W2Model *model, float **fb, float **ft
   W2_CALL(w2_model_set_batch(model, mc->s->finetune.batch));
   W2_CALL(w2_model_features(model, td->Xb, td->n_b, td->d, *fb));
   W2_CALL(w2_model_features(model, td->Xt, td->n_test, td->d, *ft));
-  model->flops += w2_arch_forward_flops(&model->arch, (double)td->n_b + td->n_test);
+  model->flops += w2_model_forward_flops(model, (double)td->n_b + td->n_test);
   return W2_OK;
 }
 
@@ -1353,7 +1376,7 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
   c->weak_flops = wr->flops;
   c->strong_flops = strong_flops;
   c->weak_params = wr->params;
-  c->strong_params = w2_arch_params(&m->arch);
+  c->strong_params = w2_model_params(m);
   if (c->nchain > 0 && c->nchain < W2_CHAIN_MAX) { /* a chain ends at the student */
     snprintf(c->chain[c->nchain], W2_NAME_MAX, "%s", strong->name);
     c->chain_acc[c->nchain++] = c->student_acc;

@@ -8,19 +8,46 @@
 #include "dmat.h"
 #include "methods/method.h"
 #include "pretrain.h"
+#include "texttask.h"
 
 /* ---- costs --------------------------------------------------------------------------- */
 
-/* The finetuned model of size z on d inputs (world.input_dim, or a data file's columns). */
-static W2Arch task_arch(const W2Sweep *s, const W2SizeSpec *z, int d) {
-  W2Arch a = {.d_in = d, .width = z->width, .depth = z->depth, .d_out = 1,
-              .act = s->pretrain.act};
-  return a;
+/* The finetuned model of size z as the cost model prices it: an MLP on d inputs
+ * (world.input_dim, or a data file's columns), or a transformer (its own FLOP and memory
+ * accounting, transformer.h; a row is one sequence of ctx bytes). */
+typedef struct Shape {
+  W2Arch a;
+  int xf;      /* 1: a transformer, x */
+  W2XfArch x;
+} Shape;
+
+static Shape task_arch(const W2Sweep *s, const W2SizeSpec *z, int d) {
+  Shape sh = {.a = {.d_in = d, .width = z->width, .depth = z->depth, .d_out = 1,
+                    .act = s->pretrain.act}};
+  if (z->family == W2_FAMILY_TRANSFORMER) {
+    sh.xf = 1;
+    w2_text_arch(z, &sh.x);
+  }
+  return sh;
 }
 
-/* activations of one row through a (inputs, hidden layers, outputs) */
-static double row_acts(const W2Arch *a) {
+/* activations of one row: an MLP's inputs, hidden layers and outputs; a transformer's
+ * activations kept for backward per sequence (w2_xf_train_bytes' count at B = 1) */
+static double row_acts(const Shape *sh) {
+  const W2Arch *a = &sh->a;
+  if (sh->xf) {
+    double C = sh->x.width, L = sh->x.depth, T = sh->x.ctx;
+    return L * (15 * C * T + (double)sh->x.heads * T * T) + (L + 2) * T * C + 2 * T * W2_XF_VOCAB;
+  }
   return (double)a->d_in + (double)a->width * a->depth + a->d_out;
+}
+
+static double step_flops(const Shape *sh, int B, int probe) {
+  return sh->xf ? w2_xf_step_flops(&sh->x, B, 0) : w2_arch_step_flops(&sh->a, B, probe);
+}
+
+static double fwd_flops(const Shape *sh, double n) {
+  return sh->xf ? w2_xf_forward_flops(&sh->x, n, 0) : w2_arch_forward_flops(&sh->a, n);
 }
 
 static void work_add(W2Work *w, const W2Work *x, double scale) {
@@ -31,15 +58,15 @@ static void work_add(W2Work *w, const W2Work *x, double scale) {
 }
 
 /* `steps` optimizer steps of a at batch B */
-static void train_work(const W2Arch *a, int B, double steps, int probe, W2Work *w) {
-  w->flops += steps * w2_arch_step_flops(a, B, probe);
+static void train_work(const Shape *a, int B, double steps, int probe, W2Work *w) {
+  w->flops += steps * step_flops(a, B, probe);
   w->steps += steps;
   w->act += steps * B * row_acts(a);
 }
 
 /* forward passes over n rows (evaluation, labelling, features) */
-static void forward_work(const W2Arch *a, double n, W2Work *w) {
-  w->flops += w2_arch_forward_flops(a, n);
+static void forward_work(const Shape *a, double n, W2Work *w) {
+  w->flops += fwd_flops(a, n);
   w->act += n * row_acts(a);
 }
 
@@ -47,7 +74,7 @@ static void forward_work(const W2Arch *a, double n, W2Work *w) {
 static W2Work stage_work(const W2Sweep *s, const W2SizeSpec *z, int d, int n,
                          const W2StageHyper *h, int probe) {
   W2Work w = {0};
-  W2Arch a = task_arch(s, z, d);
+  Shape a = task_arch(s, z, d);
   int B = h->batch < n ? h->batch : n;
   train_work(&a, B, (double)w2_train_steps_for_epochs(n, B, h->epochs), probe, &w);
   forward_work(&a, (double)s->eval_points * ((double)s->split.n_test + n), &w);
@@ -56,8 +83,8 @@ static W2Work stage_work(const W2Sweep *s, const W2SizeSpec *z, int d, int n,
 
 static W2Work unsup_work(const W2Sweep *s, const W2SizeSpec *z) {
   W2Work w = {0};
-  W2Arch a = task_arch(s, z, s->world.input_dim);
-  a.d_out = s->world.pretrain_targets;
+  Shape a = task_arch(s, z, s->world.input_dim);
+  a.a.d_out = s->world.pretrain_targets;
   int n = s->split.n_a + s->split.n_b, B = s->unsup.batch < n ? s->unsup.batch : n;
   train_work(&a, B, (double)w2_train_steps_for_epochs(n, B, s->unsup.epochs), 0, &w);
   return w;
@@ -67,7 +94,7 @@ static W2Work unsup_work(const W2Sweep *s, const W2SizeSpec *z) {
  * folds x lambdas Newton solves (about 4 iterations each, Hessian n w^2 + w^3/3) */
 static W2Work probe_work(const W2Sweep *s, const W2SizeSpec *z, int d) {
   W2Work w = {0};
-  W2Arch a = task_arch(s, z, d);
+  Shape a = task_arch(s, z, d);
   double n = s->split.n_b, r = z->width < n ? z->width : n;
   double newton = 4.0 * (n * r * r + r * r * r / 3);
   double fits = (double)s->probe.folds * s->probe.nlambda + 1;
@@ -105,7 +132,7 @@ static W2Work cell_work(const W2Sweep *s, const W2SizeSpec *z, int d, const W2Me
     ft = stage_work(s, z, d, nb, &s->finetune, 0);
     if (s->finetune.head_init) work_add(&ft, &probe, 1); /* LP-FT's probe */
   }
-  W2Arch a = task_arch(s, z, d);
+  Shape a = task_arch(s, z, d);
   forward_work(&a, nb, &fwd);
   const W2MethodOps *ops = w2_method_ops((int)m->kind);
   double v[5]; /* channel -1 (zeros), 0..3 */
@@ -122,7 +149,13 @@ static W2Work cell_work(const W2Sweep *s, const W2SizeSpec *z, int d, const W2Me
 /* ---- building ------------------------------------------------------------------------ */
 
 double w2_plan_size_rank_bytes(const W2Sweep *s, const W2SizeSpec *z, int p) {
-  W2Arch a = task_arch(s, z, s->world.input_dim);
+  if (z->family == W2_FAMILY_TRANSFORMER) { /* pretraining: the LM head's (BT, 256) logits */
+    W2XfArch x;
+    w2_text_arch(z, &x);
+    int wide = 4 * x.width > W2_XF_VOCAB ? 4 * x.width : W2_XF_VOCAB;
+    return w2_xf_train_bytes(&x, s->pretrain.hyper.batch, p) + w2_grid_gemm_workspace_bytes(wide, p);
+  }
+  W2Arch a = task_arch(s, z, s->world.input_dim).a;
   a.d_out = s->world.pretrain_targets;
   int wide = a.width > a.d_in ? a.width : a.d_in;
   if (a.d_out > wide) wide = a.d_out;
@@ -196,10 +229,10 @@ static W2Err pretrain_job(Builder *b, int task, int size, int seed, int *index) 
   j.seed = seed;
   j.ranks = w2_plan_size_ranks(s, &s->sizes[size]);
   /* the run's steps from its FLOPs (pretrain.h counts them at the pretraining batch) */
-  W2Arch a;
-  w2_pretrain_source_arch(s, &s->sizes[size], &b->src[task], &a);
+  Shape a = task_arch(s, &s->sizes[size], 0);
+  w2_pretrain_source_arch(s, &s->sizes[size], &b->src[task], &a.a);
   int B = s->pretrain.hyper.batch;
-  double step = w2_arch_step_flops(&a, B, 0);
+  double step = a.xf ? w2_xf_step_flops(&a.x, B, 1) : step_flops(&a, B, 0);
   j.work.flops = w2_pretrain_source_flops(s, &s->sizes[size], &b->src[task]);
   j.work.steps = step > 0 ? j.work.flops / step : 0;
   j.work.act = j.work.steps * B * row_acts(&a);
@@ -219,7 +252,7 @@ static W2Work select_work(const W2Sweep *s, const W2SizeSpec *z, int d, int n, i
   W2Work c = stage_work(s, z, d, n, &s->finetune, 0), probe = probe_work(s, z, d);
   int K = s->recipes.enabled ? w2_recipe_count(s) : 0;
   int nval = (int)lround(s->recipes.val_frac * n), ntr = n - (nval < 1 ? 1 : nval);
-  W2Arch a = task_arch(s, z, d);
+  Shape a = task_arch(s, z, d);
   for (int i = 0; i < K && ntr > 0; i++) {
     W2StageHyper h = s->finetune;
     if (s->recipes.enabled) w2_recipe_at(s, i, &h);
@@ -283,8 +316,8 @@ static W2Err ceiling_job(Builder *b, int task, int seed, int size, int unsup, in
 }
 
 static double size_params(const W2Sweep *s, int size) {
-  W2Arch a = task_arch(s, &s->sizes[size], s->world.input_dim);
-  return w2_arch_params(&a);
+  Shape a = task_arch(s, &s->sizes[size], s->world.input_dim);
+  return a.xf ? w2_xf_params(&a.x) : w2_arch_params(&a.a);
 }
 
 W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {

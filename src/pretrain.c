@@ -7,6 +7,7 @@
 
 #include "dataset.h"
 #include "rng.h"
+#include "texttask.h"
 #include "train.h"
 
 void w2_pretrain_arch(const W2Sweep *s, const W2SizeSpec *size, W2Arch *a) {
@@ -27,6 +28,7 @@ static long examples_for(const W2Sweep *s, const W2Arch *a) {
 }
 
 long w2_pretrain_examples(const W2Sweep *s, const W2SizeSpec *size) {
+  if (size->family == W2_FAMILY_TRANSFORMER) return w2_text_pretrain_examples(s, size);
   W2Arch a;
   w2_pretrain_arch(s, size, &a);
   return examples_for(s, &a);
@@ -38,11 +40,13 @@ static int pretrain_batch(const W2Sweep *s, long n) {
 }
 
 long w2_pretrain_steps(const W2Sweep *s, const W2SizeSpec *size) {
+  if (size->family == W2_FAMILY_TRANSFORMER) return w2_text_pretrain_steps(s, size);
   long n = w2_pretrain_examples(s, size);
   return w2_train_steps_for_epochs((int)n, s->pretrain.hyper.batch, s->pretrain.hyper.epochs);
 }
 
 double w2_pretrain_flops(const W2Sweep *s, const W2SizeSpec *size) {
+  if (size->family == W2_FAMILY_TRANSFORMER) return w2_text_pretrain_flops(s, size);
   W2Arch a;
   w2_pretrain_arch(s, size, &a);
   long n = w2_pretrain_examples(s, size);
@@ -203,6 +207,13 @@ W2Err w2_pretrain(const W2Sweep *s, const W2World *w, const W2SizeSpec *size, ui
 
 W2Err w2_pretrain_source(const W2Sweep *s, const W2TaskSpec *t, W2PretrainSource *src) {
   memset(src, 0, sizeof *src);
+  if (t && t->kind == W2_TASK_TEXT) {
+    src->kind = W2_PRE_TEXT;
+    src->d_in = W2_TEXT_ROW;
+    src->d_out = W2_XF_VOCAB;
+    W2_CALL(w2_text_source_hash(s, &src->data_hash));
+    return W2_OK;
+  }
   if (t == NULL || t->kind != W2_TASK_FILE) {
     src->kind = W2_PRE_WORLD;
     src->d_in = s->world.input_dim;
@@ -262,7 +273,7 @@ static void pool_schedule(const W2Sweep *s, const W2Arch *a, long n_pool, int *B
 
 double w2_pretrain_source_flops(const W2Sweep *s, const W2SizeSpec *size,
                                 const W2PretrainSource *src) {
-  if (src->kind == W2_PRE_WORLD) return w2_pretrain_flops(s, size);
+  if (src->kind == W2_PRE_WORLD || src->kind == W2_PRE_TEXT) return w2_pretrain_flops(s, size);
   W2Arch a;
   w2_pretrain_source_arch(s, size, src, &a);
   if (src->n_pool < 1) return 0;
@@ -277,6 +288,11 @@ uint64_t w2_pretrain_source_hash(const W2Sweep *s, const W2SizeSpec *size,
   if (src->kind == W2_PRE_WORLD) return w2_pretrain_hash(s, size, seed);
   uint64_t h = w2_fnv1a(W2_FNV_OFFSET, "w2-pretrain-data-v1", 19);
   h = hash_recipe(h, s, size);
+  if (src->kind == W2_PRE_TEXT) { /* the transformer's shape beyond width and depth */
+    h = w2_fnv1a(h, "xf-v1", 5);
+    HASH_FIELD(h, size->heads);
+    HASH_FIELD(h, size->ctx);
+  }
   int kind = (int)src->kind;
   double frac = W2_PRETRAIN_MASK_FRAC;
   HASH_FIELD(h, kind);
@@ -321,6 +337,8 @@ W2Err w2_pretrain_source_run(const W2Sweep *s, const W2World *w, const W2SizeSpe
                              uint64_t seed, const W2Grid *grid, W2Model **out, double *flops) {
   *out = NULL;
   if (src->kind == W2_PRE_WORLD) return w2_pretrain(s, w, size, seed, grid, out, flops);
+  if (src->kind == W2_PRE_TEXT)
+    return w2_text_pretrain(s, size, seed, grid, s->cache_dir, out, flops);
   W2_CALL(check_pretrain_spec(s, size));
   W2_CHECK(src->n_pool >= 1 && src->d_in >= 1 && src->d_out >= 1 && X &&
                (src->kind != W2_PRE_TARGETS || Y),

@@ -22,6 +22,7 @@
 #include "columns.h"
 #include "curvetable.h"
 #include "health.h"
+#include "sweepcfg.h" /* w2_sweep_size_params */
 #include "methods/method.h"
 #include "pretrain.h"
 #include "rng.h"
@@ -841,9 +842,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
     copy_name(sizes[i].name, s->sizes[i].name);
     sizes[i].width = s->sizes[i].width;
     sizes[i].depth = s->sizes[i].depth;
-    W2Arch a = {.d_in = s->world.input_dim, .width = s->sizes[i].width,
-                .depth = s->sizes[i].depth, .d_out = 1, .act = s->pretrain.act};
-    sizes[i].params = w2_arch_params(&a);
+    sizes[i].params = w2_sweep_size_params(s, &s->sizes[i]); /* any family */
     sizes[i].pretrain_flops = w2_pretrain_flops(s, &s->sizes[i]);
     sizes[i].ranks = w2_plan_size_ranks(s, &s->sizes[i]);
   }

@@ -22,9 +22,14 @@
 #define W2_PATH_MAX 1024
 
 /* One entry of the model-size ladder. */
+/* Model families (issue 15): every size of a sweep is of one family. */
+typedef enum { W2_FAMILY_MLP = 0, W2_FAMILY_TRANSFORMER = 1 } W2Family;
+
 typedef struct W2SizeSpec {
   char name[W2_NAME_MAX];
   int width, depth;
+  int family;            /* W2Family */
+  int heads, ctx;        /* transformer only: attention heads, context in bytes */
   int ranks;             /* ranks of its group (1 = a single rank; 0 = let the planner pick) */
   int line;              /* its line in the sweep file (check's memory errors name it) */
 } W2SizeSpec;
@@ -55,13 +60,15 @@ typedef enum {
   W2_TASK_LINEAR = 0,    /* halfspace of z */
   W2_TASK_NONLINEAR,     /* AND of two new halfspaces of z: min(u.z, v.z) > median */
   W2_TASK_SPARSE,        /* function of a few coordinates of z */
-  W2_TASK_FILE           /* user data from an HDF5 file (dataset.h) */
+  W2_TASK_FILE,          /* user data from an HDF5 file (dataset.h) */
+  W2_TASK_TEXT           /* a WordNet word-class task (texttask.h; transformer sizes) */
 } W2TaskKind;
 
 typedef struct W2TaskSpec {
   char name[W2_NAME_MAX];
   W2TaskKind kind;
   char file[W2_PATH_MAX]; /* W2_TASK_FILE only */
+  char text_class[W2_NAME_MAX]; /* W2_TASK_TEXT only: "animal", "artifact", ... */
   int line;               /* its line in the sweep file (data errors are reported there) */
 } W2TaskSpec;
 
@@ -190,6 +197,13 @@ typedef struct W2CheckSpec {
   double pgr_tol;        /* (a): |PGR of the GT supervisor's student - 1| <= pgr_tol */
 } W2CheckSpec;
 
+/* Text tasks and transformer pretraining (texttask.h): where WordNet is, and how many
+ * words of each class a task keeps. */
+typedef struct W2TextSpec {
+  char wordnet[W2_PATH_MAX]; /* the WordNet database directory (/usr/share/wordnet) */
+  int max_per_class;         /* words of each label per task (0 = all) */
+} W2TextSpec;
+
 typedef struct W2Sweep {
   char name[W2_NAME_MAX * 2];
   char source_path[W2_PATH_MAX];   /* the sweep file */
@@ -209,6 +223,7 @@ typedef struct W2Sweep {
   W2StageHyper unsup;              /* generative finetuning on task inputs */
   W2RecipeGrid recipes;            /* recipe selection for weak, ceiling and students */
   W2CheckSpec checks;              /* known-answer checks */
+  W2TextSpec text;                 /* text tasks (transformer sweeps) */
   int eval_points;
 
   uint64_t seeds[W2_MAX_SEEDS];

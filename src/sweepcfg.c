@@ -29,6 +29,7 @@
 
 #include "pretrain.h" /* set sizes and FLOPs of the ladder, for the summary */
 #include "methods/method.h" /* the method registry: kinds, their settings and checks */
+#include "texttask.h" /* text tasks and transformer sizes */
 #include "world.h"    /* W2_WORLD_MAX_DIM, W2_WORLD_MAX_DEPTH: the limits world.c enforces */
 
 #define W2_SWEEP_TEXT_MAX (1 << 20) /* a sweep file is settings, not data */
@@ -37,7 +38,9 @@
 /* ----------------------------------------------------------------------------------- */
 /* enum names */
 
-static const char *const task_kind_names[] = {"linear", "nonlinear", "sparse", "file"};
+static const char *const task_kind_names[] = {"linear", "nonlinear", "sparse", "file", "text"};
+static const char *const family_names[] = {"mlp", "transformer"}; /* W2Family */
+static const char *const text_input_names[] = {"word"};
 static const char *const sup_kind_names[] = {"uniform", "latent", "unlearnable"};
 static const char *const sched_names[] = {"constant", "cosine", "linear"}; /* W2Sched order */
 static const char *const act_names[] = {"relu", "tanh"};                   /* W2Act order */
@@ -113,6 +116,8 @@ void w2_sweep_defaults(W2Sweep *s) {
   s->checks.noise[1] = 0.2;
   s->checks.noise[2] = 0.3;
   s->checks.pgr_tol = 0.1;
+  snprintf(s->text.wordnet, sizeof s->text.wordnet, "%s", W2_TEXT_WORDNET_DEFAULT);
+  s->text.max_per_class = 1000;
 
   s->nseeds = 3;
   for (int i = 0; i < 3; i++) s->seeds[i] = (uint64_t)i;
@@ -154,6 +159,11 @@ W2Arch w2_sweep_arch(const W2Sweep *s, const W2SizeSpec *z, int d_out) {
 }
 
 double w2_sweep_size_params(const W2Sweep *s, const W2SizeSpec *z) {
+  if (z->family == W2_FAMILY_TRANSFORMER) {
+    W2XfArch x;
+    w2_text_arch(z, &x);
+    return w2_xf_params(&x);
+  }
   W2Arch a = w2_sweep_arch(s, z, 1);
   return w2_arch_params(&a);
 }
@@ -423,7 +433,8 @@ static const KeyDef root_keys[] = {
     {"weak", K_STRS, 0},     {"strong", K_STRS, 0},     {"methods", K_ITEMS, 0},
     {"pretrain", K_GROUP, 0}, {"finetune", K_GROUP, 0}, {"probe", K_GROUP, 0},
     {"unsup", K_GROUP, 0},   {"eval_points", K_INT, 0}, {"runner", K_GROUP, 0},
-    {"recipes", K_GROUP, 0}, {"checks", K_GROUP, 0}};
+    {"recipes", K_GROUP, 0}, {"checks", K_GROUP, 0}, {"text", K_GROUP, 0}};
+static const KeyDef text_keys[] = {{"wordnet", K_STR, 0}, {"max_per_class", K_INT, 0}};
 static const KeyDef recipe_keys[] = {
     {"select", K_BOOL, 0},  {"lr", K_NUMS, 0},      {"epochs", K_NUMS, 0},
     {"anchor_decay", K_NUMS, 0}, {"body_lr_scale", K_NUMS, 0}, {"val_frac", K_NUM, 0},
@@ -437,9 +448,11 @@ static const KeyDef world_keys[] = {
     {"input_noise", K_NUM, 0},  {"task_dim", K_INT, 0},         {"saliency", K_NUM, 0},
     {"shift_regimes", K_INT, 0}};
 static const KeyDef data_keys[] = {{"n_a", K_INT, 0}, {"n_b", K_INT, 0}, {"n_test", K_INT, 0}};
-static const KeyDef task_keys[] = {{"name", K_STR, 0}, {"kind", K_STR, 0}, {"file", K_STR, 0}};
+static const KeyDef task_keys[] = {{"name", K_STR, 0}, {"kind", K_STR, 0}, {"file", K_STR, 0},
+                                   {"class", K_STR, 0}, {"input", K_STR, 0}};
 static const KeyDef size_keys[] = {
-    {"name", K_STR, 0}, {"width", K_INT, 0}, {"depth", K_INT, 0}, {"ranks", K_INT, 0}};
+    {"name", K_STR, 0}, {"width", K_INT, 0}, {"depth", K_INT, 0}, {"ranks", K_INT, 0},
+    {"family", K_STR, 0}, {"heads", K_INT, 0}, {"ctx", K_INT, 0}};
 static const KeyDef sup_keys[] = {
     {"name", K_STR, 0}, {"kind", K_STR, 0}, {"error_rate", K_NUM, 0}, {"confidence", K_NUM, 0}};
 static const KeyDef stage_keys[] = {
@@ -990,13 +1003,30 @@ static W2Err parse_tasks(const Parse *p, const config_setting_t *e, W2Sweep *s) 
     if (!is_str) W2_CALL(get_enum(p, it, "kind", where, task_kind_names, NELEM(task_kind_names), &kind));
     if (kind < 0) {
       kind = w2_spec_task_kind_from_name(t->name);
-      REQUIRE(p, kind >= 0 && kind != W2_TASK_FILE, it,
+      REQUIRE(p, kind >= 0 && kind != W2_TASK_FILE && kind != W2_TASK_TEXT, it,
               "%s ('%s') needs a kind: '%s' is not a built-in task (one of %s)%s", where, t->name,
               t->name, join(lb, sizeof lb, task_kind_names, NELEM(task_kind_names)),
               hint(h, sizeof h, t->name, task_kind_names, 3));
     }
     t->kind = (W2TaskKind)kind;
     const config_setting_t *f = member(it, "file");
+    const config_setting_t *cl = member(it, "class"), *in = member(it, "input");
+    if (t->kind != W2_TASK_TEXT) {
+      REQUIRE(p, cl == NULL && in == NULL, cl ? cl : in,
+              "%s.%s applies only to kind = \"text\" (this task is \"%s\")", where,
+              cl ? "class" : "input", task_kind_names[kind]);
+    } else {
+      /* a text task (texttask.h): a WordNet class, the word as input */
+      REQUIRE(p, f == NULL, f, "%s.file applies only to kind = \"file\" (this task is \"text\")",
+              where);
+      REQUIRE(p, cl != NULL, it, "%s ('%s') has kind = \"text\" but no class = \"...\" (one of %s)",
+              where, t->name, join(lb, sizeof lb, w2_text_class_names, 5));
+      int k = -1, input = 0;
+      W2_CALL(get_enum(p, it, "class", where, w2_text_class_names, 5, &k));
+      snprintf(t->text_class, sizeof t->text_class, "%s", w2_text_class_names[k]);
+      W2_CALL(get_enum(p, it, "input", where, text_input_names, NELEM(text_input_names), &input));
+      continue;
+    }
     if (t->kind != W2_TASK_FILE) {
       REQUIRE(p, f == NULL, f, "%s.file applies only to kind = \"file\" (this task is \"%s\")",
               where, task_kind_names[kind]);
@@ -1053,7 +1083,95 @@ static W2Err parse_sizes(const Parse *p, const config_setting_t *root, W2Sweep *
     /* the head is one more layer and W2Model holds at most W2_MAX_LAYERS */
     W2_CALL(get_int(p, it, "depth", where, 1, W2_MAX_LAYERS - 1, &z->depth));
     W2_CALL(get_int(p, it, "ranks", where, 0, 1 << 16, &z->ranks));
+    W2_CALL(get_enum(p, it, "family", where, family_names, NELEM(family_names), &z->family));
+    const config_setting_t *he = member(it, "heads"), *cx = member(it, "ctx");
+    if (z->family != W2_FAMILY_TRANSFORMER) {
+      REQUIRE(p, he == NULL && cx == NULL, he ? he : cx,
+              "%s.%s applies only to family = \"transformer\" (this size is an mlp)", where,
+              he ? "heads" : "ctx");
+      continue;
+    }
+    REQUIRE(p, he != NULL && cx != NULL, it,
+            "%s ('%s') is a transformer: give heads = N and ctx = N (context in bytes)", where,
+            z->name);
+    W2_CALL(get_int(p, it, "heads", where, 1, 1 << 10, &z->heads));
+    W2_CALL(get_int(p, it, "ctx", where, 2, 1 << 14, &z->ctx));
+    REQUIRE(p, z->width % z->heads == 0, he, "%s.heads = %d does not divide width %d", where,
+            z->heads, z->width);
   }
+  return W2_OK;
+}
+
+/* `text`: where WordNet is (relative to the sweep file) and how many words per label. */
+static W2Err parse_text(const Parse *p, const config_setting_t *g, W2Sweep *s) {
+  if (!g) return W2_OK;
+  W2_CALL(check_keys(p, g, text_keys, NELEM(text_keys), "text"));
+  char rel[W2_PATH_MAX] = "";
+  W2_CALL(get_str(p, g, "wordnet", "text", S_PATH, rel, sizeof rel));
+  if (rel[0]) {
+    int len = rel[0] == '/' || !strcmp(p->dir, ".")
+                  ? snprintf(s->text.wordnet, sizeof s->text.wordnet, "%s", rel)
+                  : snprintf(s->text.wordnet, sizeof s->text.wordnet, "%s/%s", p->dir, rel);
+    REQUIRE(p, len < (int)sizeof s->text.wordnet, member(g, "wordnet"), "text.wordnet: path too long");
+  }
+  W2_CALL(get_int(p, g, "max_per_class", "text", 0, 1 << 24, &s->text.max_per_class));
+  return W2_OK;
+}
+
+/* One family per sweep (texttask.h): transformer sizes run text tasks, MLP sizes the
+ * others, and a transformer sweep runs only what the family implements. */
+static W2Err check_family(const Parse *p, const config_setting_t *root, W2Sweep *s) {
+  const config_setting_t *se = member(root, "sizes"), *te = member(root, "tasks");
+  int fam = s->sizes[0].family, xf = fam == W2_FAMILY_TRANSFORMER;
+  for (int i = 1; i < s->nsizes; i++)
+    REQUIRE(p, s->sizes[i].family == fam, config_setting_get_elem(se, (unsigned)i),
+            "sizes[%d] ('%s') is %s but sizes[0] ('%s') is %s: a sweep trains one model family",
+            i, s->sizes[i].name, s->sizes[i].family ? "a transformer" : "an mlp",
+            s->sizes[0].name, fam ? "a transformer" : "an mlp");
+  for (int i = 0; i < s->ntasks; i++) {
+    const config_setting_t *at = te ? config_setting_get_elem(te, (unsigned)i) : se;
+    int text = s->tasks[i].kind == W2_TASK_TEXT;
+    REQUIRE(p, text == xf, at,
+            text ? "tasks[%d] ('%s') is a text task, which needs transformer sizes (family = "
+                   "\"transformer\")"
+                 : "tasks[%d] ('%s') is not a text task; transformer sizes run text tasks "
+                   "(kind = \"text\")",
+            i, s->tasks[i].name);
+  }
+  if (!xf) return W2_OK;
+  const config_setting_t *me = member(root, "methods");
+  for (int i = 0; i < s->nmethods; i++) {
+    const W2MethodSpec *m = &s->methods[i];
+    const W2MethodOps *ops = w2_method_ops((int)m->kind);
+    const config_setting_t *at = me ? config_setting_get_elem(me, (unsigned)i) : root;
+    REQUIRE(p, !m->unsup, at ? at : root,
+            "methods[%d] ('%s'): unsup = true (generative finetuning) needs world tasks; the "
+            "transformer family does not implement it", i, m->name);
+    REQUIRE(p, ops->loss == W2_LOSS_BCE, at ? at : root,
+            "methods[%d] ('%s'): kind %s trains with a loss of its own, which the transformer "
+            "family does not implement (it trains with soft-label cross entropy)", i, m->name,
+            ops->kind);
+  }
+  /* transformer.h w2_xf_adamw has no anchor or per-layer learning rate */
+  const config_setting_t *ft = member(root, "finetune"), *rg = member(root, "recipes");
+  REQUIRE(p, s->finetune.anchor_decay == 0, member(ft, "anchor_decay"),
+          "finetune.anchor_decay: the transformer family does not implement it (use 0)");
+  REQUIRE(p, !(s->finetune.body_lr_scale > 0 && s->finetune.body_lr_scale != 1),
+          member(ft, "body_lr_scale"),
+          "finetune.body_lr_scale: the transformer family does not implement it (use 1)");
+  for (int i = 0; i < s->recipes.nanchor; i++)
+    REQUIRE(p, s->recipes.anchor[i] == 0, member(rg, "anchor_decay"),
+            "recipes.anchor_decay: the transformer family does not implement it");
+  for (int i = 0; i < s->recipes.nbody; i++)
+    REQUIRE(p, s->recipes.body_lr_scale[i] == 1, member(rg, "body_lr_scale"),
+            "recipes.body_lr_scale: the transformer family does not implement it");
+  char probe[W2_PATH_MAX + 16];
+  snprintf(probe, sizeof probe, "%s/data.noun", s->text.wordnet);
+  const config_setting_t *tg = member(root, "text");
+  const config_setting_t *wl = member(tg, "wordnet");
+  REQUIRE(p, access(probe, R_OK) == 0, wl ? wl : te ? te : root,
+          "text tasks read WordNet from %s, which has no readable data.noun (install "
+          "wordnet-base: bash .ci/deps.sh --data, or set text.wordnet)", s->text.wordnet);
   return W2_OK;
 }
 
@@ -1392,6 +1510,7 @@ static W2Err parse_root(const Parse *p, const config_setting_t *root, W2Sweep *s
   W2_CALL(parse_runner(p, member(root, "runner"), s));
   W2_CALL(parse_recipes(p, member(root, "recipes"), &s->recipes));
   W2_CALL(parse_checks(p, member(root, "checks"), &s->checks));
+  W2_CALL(parse_text(p, member(root, "text"), s));
 
   W2_CALL(parse_tasks(p, member(root, "tasks"), s));
   for (int i = 0; i < s->ntasks; i++) {
@@ -1411,6 +1530,7 @@ static W2Err parse_root(const Parse *p, const config_setting_t *root, W2Sweep *s
   W2_CALL(parse_names(p, root, "strong", 0, s));
   W2_CALL(check_pairs(p, root, s));
   W2_CALL(check_chains(p, root, s));
+  W2_CALL(check_family(p, root, s));
   W2_CALL(add_checks(p, root, s));
   return W2_OK;
 }
@@ -1422,9 +1542,7 @@ static int first_method(const W2Sweep *s, W2MethodKind k) {
 }
 
 static double size_params_of(const W2Sweep *s, int z) {
-  W2Arch a = {.d_in = s->world.input_dim, .width = s->sizes[z].width,
-              .depth = s->sizes[z].depth, .d_out = 1, .act = s->pretrain.act};
-  return w2_arch_params(&a);
+  return w2_sweep_size_params(s, &s->sizes[z]); /* the same numbers for MLPs */
 }
 
 int w2_sweep_largest_strong(const W2Sweep *s) {

@@ -94,7 +94,7 @@ W2Err w2_train(W2Model *m, const W2TrainSpec *sp, W2TrainStats *stats) {
   }
   w2_model_reset_optimizer(m);
   m->loss = sp->loss;
-  double step_flops = w2_arch_step_flops(&m->arch, B, m->freeze_body);
+  double step_flops = w2_model_step_flops(m, B);
   double loss_acc = 0;
   long loss_n = 0;
   int n_points = w2_train_eval_count(sp->steps, sp->n_eval), next_eval = 0;

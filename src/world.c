@@ -7,6 +7,7 @@
 
 #include "dataset.h"
 #include "rng.h"
+#include "texttask.h"
 
 /* ----------------------------------------------------------------------------------- */
 /* creation */
@@ -239,6 +240,7 @@ const char *w2_task_kind_name(W2TaskKind k) {
   case W2_TASK_NONLINEAR: return "nonlinear";
   case W2_TASK_SPARSE: return "sparse";
   case W2_TASK_FILE: return "file";
+  case W2_TASK_TEXT: return "text";
   }
   return "?";
 }
@@ -517,6 +519,10 @@ static W2Err task_data_fill(const W2Sweep *s, const W2World *w, const W2TaskSpec
   W2_CHECK((long)sp->n_a + sp->n_b + sp->n_test <= 100000000L, W2_ERR_CONFIG,
            "split sizes n_a + n_b + n_test = %ld exceed 1e8 rows",
            (long)sp->n_a + sp->n_b + sp->n_test);
+  if (t->kind == W2_TASK_TEXT) {
+    W2_CALL(w2_text_task_fill(s, t, seed, td));
+    return W2_OK;
+  }
   if (t->kind == W2_TASK_FILE) {
     W2Dataset ds;
     W2_CALL(w2_dataset_load(t->file, &ds));

@@ -6,7 +6,10 @@
  *     sum, jobs already done take no time, more ranks never take longer;
  *   - the fit recovers known coefficients, refuses too few jobs; save/load round trip;
  *   - bad calibration files (syntax, missing key, negative, not a number) are refused
- *     with one line naming the file (and the line). */
+ *     with one line naming the file (and the line);
+ *   - transformer sizes (texttask.h) are priced with the transformer's own accounting:
+ *     pretraining w2_xf_step_flops (LM head) x steps, finetuning w2_xf_step_flops (CLS
+ *     head) x steps + evaluation forwards, memory w2_xf_train_bytes. */
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -16,8 +19,10 @@
 
 #include "error.h"
 #include "plan.h"
+#include "pretrain.h"
 #include "sweepcfg.h"
 #include "testutil.h"
+#include "texttask.h"
 #include "throughput.h"
 
 #define DIR "plantest"
@@ -258,6 +263,68 @@ static void test_shipped(W2Throughput *t) {
   W2T_CHECK(t->flop > 0, "the shipped model must price FLOPs (%g s/FLOP)", t->flop);
 }
 
+/* A text sweep (transformer sizes) on a stand-in WordNet directory: the planner reads only
+ * the files' content hash, so four small files do. */
+static void test_transformer(void) {
+  mkdir(DIR "/wn", 0755);
+  static const char *const files[] = {"data.noun", "data.verb", "data.adj", "data.adv"};
+  for (int i = 0; i < 4; i++) {
+    char path[64];
+    snprintf(path, sizeof path, DIR "/wn/%s", files[i]);
+    write_file(path, "00000001 05 n 01 cat 0 000 | a feline\n");
+  }
+  write_file(DIR "/x.cfg",
+             "name = \"x\"; seeds = [0];\n"
+             "data = { n_a = 200; n_b = 300; n_test = 400; };\n"
+             "text = { wordnet = \"wn\"; };\n"
+             "tasks = ( { name = \"animal\"; kind = \"text\"; class = \"animal\"; } );\n"
+             "sizes = ( { name = \"x16\"; family = \"transformer\"; width = 16; depth = 1; heads = 2; ctx = 32; },\n"
+             "          { name = \"x64\"; family = \"transformer\"; width = 64; depth = 2; heads = 4; ctx = 32; } );\n"
+             "weak = [\"x16\"]; strong = [\"x64\"];\n"
+             "methods = ( \"naive\" );\n"
+             "pretrain = { epochs = 1.0; batch = 8; examples_per_param = 0.01; min_examples = 64; max_examples = 100000; };\n"
+             "finetune = { epochs = 2.0; batch = 16; };\n"
+             "eval_points = 3;\n");
+  W2Sweep s;
+  W2Plan *p = NULL;
+  int e = w2_sweep_load(DIR "/x.cfg", &s);
+  W2T_CHECK(e == 0, "load: %s", w2_error_message());
+  if (e) return;
+  e = w2_plan_build(&s, &p);
+  W2T_CHECK(e == 0, "plan: %s", w2_error_message());
+  if (!e) {
+    const W2SizeSpec *z16 = w2_sweep_size(&s, "x16"), *z64 = w2_sweep_size(&s, "x64");
+    W2XfArch a16, a64;
+    w2_text_arch(z16, &a16);
+    w2_text_arch(z64, &a64);
+    /* pretraining: steps x the LM step at the pretraining batch */
+    int k = w2_plan_find(p, "pretrain/x64/s0/animal");
+    W2T_CHECK(k >= 0, "no pretraining job of x64");
+    double want = (double)w2_text_pretrain_steps(&s, z64) * w2_xf_step_flops(&a64, 8, 1);
+    if (k >= 0)
+      W2T_CHECK(fabs(p->jobs[k].work.flops - want) <= 1e-9 * want,
+                "x64 pretraining priced %.6g FLOPs, transformer accounting %.6g",
+                p->jobs[k].work.flops, want);
+    W2T_CHECK(fabs(w2_pretrain_flops(&s, z64) - want) <= 1e-9 * want, "w2_pretrain_flops %.6g != %.6g",
+              w2_pretrain_flops(&s, z64), want);
+    /* the weak supervisor: CLS steps on A + evaluation forwards on test and A */
+    k = w2_plan_find(p, "weak/animal/s0/x16");
+    W2T_CHECK(k >= 0, "no weak job of x16");
+    want = (double)w2_train_steps_for_epochs(200, 16, 2.0) * w2_xf_step_flops(&a16, 16, 0) +
+           w2_xf_forward_flops(&a16, 3.0 * (400 + 200), 0);
+    if (k >= 0)
+      W2T_CHECK(fabs(p->jobs[k].work.flops - want) <= 1e-9 * want,
+                "x16 weak supervisor priced %.6g FLOPs, transformer accounting %.6g",
+                p->jobs[k].work.flops, want);
+    /* memory: the transformer's analytic estimate (pretraining batch, LM logits) */
+    double bytes = w2_xf_train_bytes(&a64, 8, 1) + w2_grid_gemm_workspace_bytes(256, 1);
+    W2T_CHECK(w2_plan_size_rank_bytes(&s, z64, 1) == bytes, "x64 memory %.6g, want %.6g",
+              w2_plan_size_rank_bytes(&s, z64, 1), bytes);
+  }
+  w2_plan_destroy(&p);
+  w2_sweep_free(&s);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   mkdir(DIR, 0755);
@@ -273,6 +340,7 @@ int main(int argc, char **argv) {
   test_simulate(&all);
   test_fit();
   test_bad_files();
+  test_transformer();
   int rc = w2t_summary();
   MPI_Finalize();
   return rc;

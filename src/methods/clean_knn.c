@@ -66,7 +66,7 @@ static W2Err prepare(W2MethodCell *mc) {
   W2_CALL(w2_mcell_start_model(mc, mc->strong, &m));
   W2Err e = w2_model_set_batch(m, mc->s->finetune.batch);
   if (!e) e = w2_model_features(m, td->Xb, n, td->d, F);
-  if (!e) mc->extra_flops += w2_arch_forward_flops(&m->arch, n);
+  if (!e) mc->extra_flops += w2_model_forward_flops(m, n);
   w2_model_destroy(&m);
   W2_CALL(e);
   knn_scores(F, n, w, mc->wr->prob_b, mc->m->knn_k, sq, dist, idx, score);
