@@ -13,24 +13,11 @@
 # Needs $W2SWEEP (the binary) and $MPIEXEC; prints "N passed, M failed".
 set -u
 src=${W2SWEEP_SOURCE_DIR:?}
-w2=${W2SWEEP:?}
 mode=${1:?check or run}
 . "$(dirname "$0")/mpilaunch.sh"
-work=$(mktemp -d /tmp/w2test-text.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
-check() { # check "what" command...
-  local what=$1
-  shift
-  if "$@" >"$work/last.log" 2>&1; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "NOT OK: $what"
-    tail -20 "$work/last.log"
-  fi
-}
+. "$(dirname "$0")/testlib.sh" text # W2, T, check, finish
+w2=$W2
+work=$T
 cfg0="$src/tests/sweeps/text_tiny.cfg"
 # refused NAME 'sed expression' LINE 'message part': check fails with exit 2 and one error
 # line (warnings aside) "FILE:LINE: ...message part..."
@@ -185,5 +172,4 @@ lt=$(grep -n 'name = "animal"' "$cfg0" | cut -d: -f1)
 check "check refuses a split with too few words at the task's line" sh -c "
   ! '$w2' check '$work/few.cfg' >/dev/null 2>'$work/few.err' &&
   grep -q '^$work/few.cfg:$lt: tasks\[0\] (.animal.): .*split A (data.n_a) needs 160 words' '$work/few.err'" || cat "$work/few.err"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
