@@ -5,6 +5,8 @@
 #      submit.sh with afterok), in a script directory whose path has a space, a quote and a '%'
 #      (sbatch must read the quoted #SBATCH lines back verbatim); every element COMPLETED and
 #      the merged results bitwise equal to `mpirun -n 2 w2sweep run` (tests/compare_results.py);
+#   1b. tests/sweeps/text_tiny.cfg (the transformer family) the same way, when WordNet is
+#      installed: equal to mpirun's result;
 #   2. the same sweep as one MPI job (sweep.sbatch, srun --mpi=pmix, 2 ranks): equal as well;
 #   3. interruption, on a slower variant of tiny.cfg (selftrain students: cells take seconds):
 #      cells element 0 is requeued (scontrol requeue) and element 1 cancelled (scancel) while
@@ -166,6 +168,31 @@ ls "$jobs/logs/"merge-*.out >/dev/null 2>&1 || fail "no merge log in $jobs/logs"
 grep -q 'complete' "$jobs/logs/"merge-*.out || fail "merge log does not say complete: $(cat "$jobs/logs/"merge-*.out)"
 [ -f "$res" ] || fail "merged results $res missing"
 compare "$W/ref.h5" "$res" "array mode ($((nart + 1)) artifact + 3 cell elements, merge)"
+
+# ------------------------------------------- 1b. the transformer family in array mode (text)
+# tests/sweeps/text_tiny.cfg (WordNet tasks, transformer sizes) through the same chain: the
+# artifacts array pretrains on the corpus, the cells array trains, merge assembles; equal to
+# mpirun's result. Skipped (said, not failed) without Debian's wordnet-base.
+if [ -d /usr/share/wordnet ]; then
+  tcfg=$SRC/tests/sweeps/text_tiny.cfg
+  $(w2_mpi 2) "$W2" run "$tcfg" --output "$W/tref.h5" --cache "$W/cache-tref" --quiet \
+    >"$W/tref.log" 2>&1 || fail "mpirun text reference run failed: $(tail -n 3 "$W/tref.log")"
+  "$W2" slurm "$tcfg" --out "$W/tjobs" --output "$W/tres.h5" --cache "$W/cache-tarr" \
+    --cells-jobs 2 --time 10:00 >"$W/tgen.log" 2>&1 || fail "w2sweep slurm (text) failed: $(cat "$W/tgen.log")"
+  t=$SECONDS
+  sub=$(bash "$W/tjobs/submit.sh" 2>&1) || fail "text submit.sh failed: $sub"
+  tart=$(echo "$sub" | sed -n 's/^artifacts //p')
+  tcel=$(echo "$sub" | sed -n 's/^cells //p')
+  tmer=$(echo "$sub" | sed -n 's/^merge //p')
+  [ -n "$tart" ] && [ -n "$tcel" ] && [ -n "$tmer" ] || fail "text submit.sh printed no job ids: $sub"
+  wait_jobs "$tart,$tcel,$tmer"
+  echo "text array mode done in $((SECONDS - t))s"
+  for k in 0 1; do expect_state "${tcel}_$k" COMPLETED; done
+  expect_state "$tmer" COMPLETED
+  compare "$W/tref.h5" "$W/tres.h5" "text sweep (transformers) in array mode"
+else
+  echo "text sweep in array mode: skipped (no /usr/share/wordnet; bash .ci/deps.sh --test)"
+fi
 
 # ---------------------------------------------------------------- 2. one MPI job
 t=$SECONDS
