@@ -391,7 +391,7 @@ W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
     }
   }
   for (int i = 0; i < p->njobs; i++) {
-    p->total_cost += p->jobs[i].cost * p->jobs[i].ranks;
+    p->total_cost += p->jobs[i].cost; /* the work, whatever group does it */
     if (p->jobs[i].crit > p->critical) p->critical = p->jobs[i].crit;
   }
   *out = p;
@@ -508,7 +508,7 @@ void w2_plan_print(const W2Plan *p, const W2Sweep *s, int nranks, const double *
     double c = 0, sec = 0;
     for (int i = 0; i < p->njobs; i++)
       if ((int)p->jobs[i].type == k) {
-        c += p->jobs[i].cost * p->jobs[i].ranks;
+        c += p->jobs[i].cost;
         sec += seconds[i];
       }
     fprintf(out, "  %-18s %6d  %10.3g FLOPs  %8.0f s on one rank\n", names[k], p->counts[k], c, sec);

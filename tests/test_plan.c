@@ -325,6 +325,28 @@ static void test_transformer(void) {
   w2_sweep_free(&s);
 }
 
+/* The FLOPs a plan counts are the work, not the work times the ranks of the group that does
+ * it (regression: `plan` printed 30x the FLOPs of text_paper.cfg once its largest sizes were
+ * given 16- and 64-rank groups). */
+static void test_group_flops(void) {
+  W2Sweep s;
+  W2Plan *p1 = NULL, *p4 = NULL;
+  if (build(8, 16, 1, 1.0, 6, 4, &s, &p1)) return;
+  double c1 = p1->total_cost;
+  s.sizes[1].ranks = 4;
+  W2T_OK(w2_plan_build(&s, &p4));
+  if (p4) {
+    int grouped = 0;
+    for (int i = 0; i < p4->njobs; i++) grouped |= p4->jobs[i].ranks == 4;
+    W2T_CHECK(grouped, "some job runs on the 4-rank group");
+    W2T_CHECK(fabs(p4->total_cost - c1) <= 1e-9 * c1,
+              "a 4-rank group for wb leaves the FLOPs alone (%g vs %g)", p4->total_cost, c1);
+  }
+  w2_plan_destroy(&p1);
+  w2_plan_destroy(&p4);
+  w2_sweep_free(&s);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   mkdir(DIR, 0755);
@@ -341,6 +363,7 @@ int main(int argc, char **argv) {
   test_fit();
   test_bad_files();
   test_transformer();
+  test_group_flops();
   int rc = w2t_summary();
   MPI_Finalize();
   return rc;
