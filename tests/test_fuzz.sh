@@ -50,6 +50,12 @@ art=$work/
 [ -n "${W2SWEEP_FUZZ_KEEP:-}" ] && art=$(dirname "$corpus")/
 opts=(-timeout="${W2SWEEP_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art")
 failed() { # failed WHAT RC: the fuzzer stopped on an input, or left one
+  # 72: stopped by SIGINT (Ctrl-C, or a long run stopped at its CPU budget): not a finding
+  if [ "$2" -eq 72 ] && grep -q "libFuzzer: run interrupted" "$log" &&
+    ! ls "$art"crash-* "$art"leak-* "$art"timeout-* "$art"oom-* >/dev/null 2>&1; then
+    echo "$1: interrupted (SIGINT), no failing input"
+    return 1
+  fi
   if [ "$2" -ne 0 ] || ls "$art"crash-* "$art"leak-* "$art"timeout-* "$art"oom-* >/dev/null 2>&1; then
     echo "NOT OK: $1 found a failing input (exit $2):"
     grep -E "ERROR|SUMMARY|fuzz:|Test unit written|Base64" "$log" | head -20
@@ -105,4 +111,5 @@ rc=$?
 grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb" "$log" | tail -3
 echo "corpus: $(ls "$corpus" | wc -l) inputs"
 failed "fuzz_$h" $rc && exit 1
+[ "$rc" -eq 72 ] && secs="fewer than $secs (interrupted)"
 echo "fuzz_$h: $secs s, 0 crashes, 0 hangs, 0 leaks"
