@@ -148,15 +148,19 @@ done
 grep -q -- '--open-mode=append' "$jobs/cells.sbatch" || fail "cells.sbatch lacks --open-mode=append"
 grep -q -- '--requeue' "$jobs/cells.sbatch" || fail "cells.sbatch lacks --requeue"
 
-t=$SECONDS
-sub=$(bash "$jobs/submit.sh" 2>&1) || fail "submit.sh failed: $sub"
-art=$(echo "$sub" | sed -n 's/^artifacts //p')
-cel=$(echo "$sub" | sed -n 's/^cells //p')
-mer=$(echo "$sub" | sed -n 's/^merge //p')
-[ -n "$art" ] && [ -n "$cel" ] && [ -n "$mer" ] || fail "submit.sh printed no job ids: $sub"
-echo "submitted artifacts $art, cells $cel, merge $mer"
-wait_jobs "$art,$cel,$mer"
-echo "array mode done in $((SECONDS - t))s"
+# submit_chain DIR WHAT: DIR/submit.sh, then wait for its three jobs; sets art, cel, mer
+submit_chain() {
+  local t=$SECONDS sub
+  sub=$(bash "$1/submit.sh" 2>&1) || fail "$2 submit.sh failed: $sub"
+  art=$(echo "$sub" | sed -n 's/^artifacts //p')
+  cel=$(echo "$sub" | sed -n 's/^cells //p')
+  mer=$(echo "$sub" | sed -n 's/^merge //p')
+  [ -n "$art" ] && [ -n "$cel" ] && [ -n "$mer" ] || fail "$2 submit.sh printed no job ids: $sub"
+  echo "submitted artifacts $art, cells $cel, merge $mer"
+  wait_jobs "$art,$cel,$mer"
+  echo "$2 array mode done in $((SECONDS - t))s"
+}
+submit_chain "$jobs" tiny
 nart=$(sed -n 's/^#SBATCH --array=0-\([0-9]*\)$/\1/p' "$jobs/artifacts.sbatch")
 [ -n "$nart" ] || fail "no --array line in artifacts.sbatch"
 for k in $(seq 0 "$nart"); do expect_state "${art}_$k" COMPLETED; done
@@ -179,16 +183,9 @@ if [ -d /usr/share/wordnet ]; then
     >"$W/tref.log" 2>&1 || fail "mpirun text reference run failed: $(tail -n 3 "$W/tref.log")"
   "$W2" slurm "$tcfg" --out "$W/tjobs" --output "$W/tres.h5" --cache "$W/cache-tarr" \
     --cells-jobs 2 --time 10:00 >"$W/tgen.log" 2>&1 || fail "w2sweep slurm (text) failed: $(cat "$W/tgen.log")"
-  t=$SECONDS
-  sub=$(bash "$W/tjobs/submit.sh" 2>&1) || fail "text submit.sh failed: $sub"
-  tart=$(echo "$sub" | sed -n 's/^artifacts //p')
-  tcel=$(echo "$sub" | sed -n 's/^cells //p')
-  tmer=$(echo "$sub" | sed -n 's/^merge //p')
-  [ -n "$tart" ] && [ -n "$tcel" ] && [ -n "$tmer" ] || fail "text submit.sh printed no job ids: $sub"
-  wait_jobs "$tart,$tcel,$tmer"
-  echo "text array mode done in $((SECONDS - t))s"
-  for k in 0 1; do expect_state "${tcel}_$k" COMPLETED; done
-  expect_state "$tmer" COMPLETED
+  submit_chain "$W/tjobs" text
+  for k in 0 1; do expect_state "${cel}_$k" COMPLETED; done
+  expect_state "$mer" COMPLETED
   compare "$W/tref.h5" "$W/tres.h5" "text sweep (transformers) in array mode"
 else
   echo "text sweep in array mode: skipped (no /usr/share/wordnet; bash .ci/deps.sh --test)"
