@@ -12,6 +12,8 @@
  *   OPENBLAS_NUM_THREADS=1 ./text_gap [--sizes W:D:H,...] [--steps N] [--batch B] [--ctx T]
  *        [--lr LR] [--seed S] [--max-per-class M] [--wordnet DIR] [--cache DIR]
  *        [--input word|gloss]
+ * Without --input gloss, the pretrained column is "A / B": the probe on "<word>:" / on
+ * "<word>: " (whose next byte is the gloss's first).
  * --input gloss replaces "<word>:" by the word's gloss (its first noun sense, cut to ctx
  * bytes): the issue's fallback when the bare word shows no gap (a reading task, not recall).
  */
@@ -44,12 +46,23 @@ static void die(W2Err e) {
 #define OK(x) die(x)
 
 static int g_gloss; /* --input gloss: the task input is the word's gloss, not "<word>:" */
+static int g_space; /* "<word>: " (the state that predicts the gloss's first byte) */
+static int g_dict;  /* --corpus dict: pretrain on the tasks' dictionary (textdata.h) */
+static size_t *g_starts, g_nstarts; /* --lines: windows start at line starts */
 
 static int held_out(size_t o) { return (o / 4096) % 20 == 19; }
 
 /* B windows of T bytes at keyed random offsets, training or held-out blocks only */
 static void sample(const char *text, size_t n, int T, int B, uint64_t key, uint64_t step,
                    int eval, uint8_t *tok) {
+  if (g_starts) { /* line starts; the dictionary has no held-out part: eval = memorised */
+    for (int b = 0; b < B; b++) {
+      size_t o = g_starts[w2_below(key, step, (uint64_t)b, (uint64_t)g_nstarts)];
+      memcpy(tok + (size_t)b * T, text + o, (size_t)T);
+    }
+    return;
+  }
+  if (g_dict) eval = 0;
   for (int b = 0, k = 0; b < B; k++) {
     size_t o = (size_t)w2_below(key, step, (uint64_t)k, (uint64_t)(n - T));
     if (held_out(o) != eval || held_out(o + T - 1) != eval) continue;
@@ -75,9 +88,11 @@ static double ceiling(W2Xf *m, const W2TextTask *t, uint64_t seed) {
         continue;
       }
       int l = (int)strlen(t->word[r0 + i]);
+      if (l > T - 1 - g_space) l = T - 1 - g_space; /* the head of a long word, then ':' */
       memcpy(tok + (size_t)i * T, t->word[r0 + i], (size_t)l);
       tok[(size_t)i * T + l] = ':';
-      len[i] = l + 1;
+      if (g_space) tok[(size_t)i * T + l + 1] = ' ';
+      len[i] = l + 1 + g_space;
     }
     double loss;
     OK(w2_xf_load_tokens(m, tok, len, nr));
@@ -119,6 +134,8 @@ int main(int argc, char **argv) {
   int steps = 600, B = 16, T = 64, maxper = 1000;
   double lr = 2e-3;
   uint64_t seed = 1;
+  unsigned dict_mask = 0x15; /* animal, food, plant */
+  int lines = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--sizes")) sizes = v;
@@ -132,6 +149,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--cache")) cache = v;
     else if (!strcmp(k, "--input") && (!strcmp(v, "word") || !strcmp(v, "gloss")))
       g_gloss = !strcmp(v, "gloss");
+    else if (!strcmp(k, "--corpus") && (!strcmp(v, "full") || !strcmp(v, "dict")))
+      g_dict = !strcmp(v, "dict");
+    else if (!strcmp(k, "--dict-tasks")) dict_mask = (unsigned)strtoul(v, NULL, 0);
+    else if (!strcmp(k, "--lines")) lines = atoi(v);
     else {
       fprintf(stderr, "text_gap: unknown option %s\n", k);
       return 2;
@@ -157,18 +178,26 @@ int main(int argc, char **argv) {
   OK(w2_read_file(path, &text, &nbytes));
   W2TextTask tasks[W2_WN_NTASKS];
   OK(w2_wordnet_tasks(wndir, seed, maxper, tasks));
+  if (g_dict) {
+    free(text);
+    OK(w2_text_dictionary(tasks, dict_mask, &text, &nbytes));
+    path[0] = '\0';
+    strcat(path, "dictionary of the tasks");
+  }
+  if (lines) OK(w2_text_line_starts(text, nbytes, T, &g_starts, &g_nstarts));
   printf("# corpus %s: %zu bytes (%.1f s); tasks:", path, nbytes, now() - t0);
   for (int k = 0; k < W2_WN_NTASKS; k++) {
     int c[3] = {0};
     for (int i = 0; i < tasks[k].n; i++) c[tasks[k].split[i]]++;
     printf(" %s %d (A %d, B %d, test %d)", tasks[k].name, tasks[k].n, c[0], c[1], c[2]);
   }
-  printf("\n# steps %d, batch %d x ctx %d, lr %g, seed %llu, input %s\n", steps, B, T, lr,
-         (unsigned long long)seed, g_gloss ? "gloss" : "word:");
+  printf("\n# steps %d, batch %d x ctx %d, lr %g, seed %llu, input %s, corpus %s, %s\n", steps,
+         B, T, lr, (unsigned long long)seed, g_gloss ? "gloss" : "word:",
+         g_dict ? "dictionary" : "full", lines ? "line starts" : "random windows");
   fflush(stdout);
   W2Grid *g;
   OK(w2_grid_create(MPI_COMM_SELF, 1, 1, 0, &g));
-  double acc0[MAXS][W2_WN_NTASKS], acc1[MAXS][W2_WN_NTASKS], eval[MAXS], flops[MAXS], secs[MAXS];
+  double acc0[MAXS][W2_WN_NTASKS], acc1[MAXS][W2_WN_NTASKS], acc2[MAXS][W2_WN_NTASKS], eval[MAXS], flops[MAXS], secs[MAXS];
   uint8_t *tok = malloc((size_t)B * T);
   int *len = malloc(sizeof(int) * B);
   for (int b = 0; b < B; b++) len[b] = T;
@@ -208,6 +237,11 @@ int main(int argc, char **argv) {
       eval[s] += loss / 20;
     }
     for (int k = 0; k < W2_WN_NTASKS; k++) acc1[s][k] = ceiling(m, &tasks[k], seed);
+    if (!g_gloss) {
+      g_space = 1;
+      for (int k = 0; k < W2_WN_NTASKS; k++) acc2[s][k] = ceiling(m, &tasks[k], seed);
+      g_space = 0;
+    }
     printf("# size %d: w%d d%d h%d, %.0f params, train loss %.3f, held-out %.3f nats/byte, "
            "%.1f s\n", s, arch[s].width, arch[s].depth, arch[s].heads, w2_xf_params(&arch[s]),
            tail, eval[s], secs[s]);
@@ -222,11 +256,14 @@ int main(int argc, char **argv) {
   for (int s = 0; s < ns; s++) {
     printf("| w%d d%d h%d | %.0f | %.2e | %.0f | %.3f |", arch[s].width, arch[s].depth,
            arch[s].heads, w2_xf_params(&arch[s]), flops[s], secs[s], eval[s] / log(2.0));
-    for (int k = 0; k < W2_WN_NTASKS; k++) printf(" %.1f -> %.1f |", acc0[s][k], acc1[s][k]);
+    for (int k = 0; k < W2_WN_NTASKS; k++)
+      if (g_gloss) printf(" %.1f -> %.1f |", acc0[s][k], acc1[s][k]);
+      else printf(" %.1f -> %.1f / %.1f |", acc0[s][k], acc1[s][k], acc2[s][k]);
     printf("\n");
   }
   for (int k = 0; k < W2_WN_NTASKS; k++) w2_text_task_free(&tasks[k]);
   free(text);
+  free(g_starts);
   free(tok);
   free(len);
   w2_grid_destroy(&g);

@@ -211,7 +211,7 @@ W2Err w2_pretrain_source(const W2Sweep *s, const W2TaskSpec *t, W2PretrainSource
     src->kind = W2_PRE_TEXT;
     src->d_in = W2_TEXT_ROW;
     src->d_out = W2_XF_VOCAB;
-    W2_CALL(w2_text_source_hash(s, &src->data_hash));
+    W2_CALL(w2_text_pretrain_hash(s, &src->data_hash));
     return W2_OK;
   }
   if (t == NULL || t->kind != W2_TASK_FILE) {

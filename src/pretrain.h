@@ -73,7 +73,7 @@ W2Err w2_pretrain(const W2Sweep *s, const W2World *w, const W2SizeSpec *size, ui
 
 /*   W2_PRE_TEXT     next-byte prediction on the WordNet corpus, transformer sizes (every
  *                   text task; texttask.h "Pretraining"): d_in = W2_TEXT_ROW, d_out = 256,
- *                   data_hash = w2_text_source_hash; the run is w2_text_pretrain. */
+ *                   data_hash = w2_text_pretrain_hash; the run is w2_text_pretrain. */
 typedef enum { W2_PRE_WORLD = 0, W2_PRE_TARGETS, W2_PRE_MASKED, W2_PRE_TEXT } W2PretrainKind;
 
 typedef struct W2PretrainSource {

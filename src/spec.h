@@ -199,9 +199,12 @@ typedef struct W2CheckSpec {
 
 /* Text tasks and transformer pretraining (texttask.h): where WordNet is, and how many
  * words of each class a task keeps. */
+typedef enum { W2_TEXT_CORPUS_WORDNET = 0, W2_TEXT_CORPUS_DICTIONARY } W2TextCorpus;
+
 typedef struct W2TextSpec {
   char wordnet[W2_PATH_MAX]; /* the WordNet database directory (/usr/share/wordnet) */
   int max_per_class;         /* words of each label per task (0 = all) */
+  W2TextCorpus corpus;       /* pretraining text (texttask.h "Pretraining") */
 } W2TextSpec;
 
 typedef struct W2Sweep {

@@ -434,7 +434,9 @@ static const KeyDef root_keys[] = {
     {"pretrain", K_GROUP, 0}, {"finetune", K_GROUP, 0}, {"probe", K_GROUP, 0},
     {"unsup", K_GROUP, 0},   {"eval_points", K_INT, 0}, {"runner", K_GROUP, 0},
     {"recipes", K_GROUP, 0}, {"checks", K_GROUP, 0}, {"text", K_GROUP, 0}};
-static const KeyDef text_keys[] = {{"wordnet", K_STR, 0}, {"max_per_class", K_INT, 0}};
+static const KeyDef text_keys[] = {
+    {"wordnet", K_STR, 0}, {"max_per_class", K_INT, 0}, {"corpus", K_STR, 0}};
+static const char *const text_corpus_names[] = {"wordnet", "dictionary"}; /* W2TextCorpus */
 static const KeyDef recipe_keys[] = {
     {"select", K_BOOL, 0},  {"lr", K_NUMS, 0},      {"epochs", K_NUMS, 0},
     {"anchor_decay", K_NUMS, 0}, {"body_lr_scale", K_NUMS, 0}, {"val_frac", K_NUM, 0},
@@ -1115,6 +1117,9 @@ static W2Err parse_text(const Parse *p, const config_setting_t *g, W2Sweep *s) {
     REQUIRE(p, len < (int)sizeof s->text.wordnet, member(g, "wordnet"), "text.wordnet: path too long");
   }
   W2_CALL(get_int(p, g, "max_per_class", "text", 0, 1 << 24, &s->text.max_per_class));
+  int corpus = (int)s->text.corpus;
+  W2_CALL(get_enum(p, g, "corpus", "text", text_corpus_names, NELEM(text_corpus_names), &corpus));
+  s->text.corpus = (W2TextCorpus)corpus;
   return W2_OK;
 }
 

@@ -372,3 +372,61 @@ W2Err w2_wordnet_tasks(const char *wndir, uint64_t seed, int max_per_class,
   }
   return W2_OK;
 }
+
+/* ----------------------------------------------------------------------------------- */
+/* the tasks' dictionary */
+
+typedef struct {
+  const char *word, *gloss;
+} DictEntry;
+
+static int cmp_entry(const void *a, const void *b) {
+  return strcmp(((const DictEntry *)a)->word, ((const DictEntry *)b)->word);
+}
+
+W2Err w2_text_dictionary(const W2TextTask *tasks, unsigned task_mask, char **out, size_t *n) {
+  size_t total = 0;
+  for (int k = 0; k < W2_WN_NTASKS; k++)
+    if (task_mask >> k & 1u) total += (size_t)tasks[k].n;
+  W2_CHECK(total > 0, W2_ERR_ARG, "the dictionary of no task words");
+  DictEntry *e = malloc(sizeof *e * total);
+  W2_CHECK(e, W2_ERR_MEM, "out of memory (dictionary)");
+  size_t m = 0;
+  for (int k = 0; k < W2_WN_NTASKS; k++)
+    for (int i = 0; (task_mask >> k & 1u) && i < tasks[k].n; i++)
+      e[m++] = (DictEntry){tasks[k].word[i], tasks[k].gloss[i]};
+  qsort(e, m, sizeof *e, cmp_entry);
+  Buf o = {0};
+  W2Err err = W2_OK;
+  for (size_t i = 0; i < m && !err; i++) {
+    if (i && !strcmp(e[i].word, e[i - 1].word)) continue; /* a word in two tasks */
+    err = buf_put(&o, e[i].word, strlen(e[i].word));
+    if (!err) err = buf_put(&o, ": ", 2);
+    if (!err) err = buf_put(&o, e[i].gloss, strlen(e[i].gloss));
+    if (!err) err = buf_put(&o, "\n", 1);
+  }
+  free(e);
+  if (err) {
+    free(o.b);
+    return w2_error_push(__FILE__, __LINE__, __func__, err);
+  }
+  o.b[o.n] = '\0';
+  *out = o.b;
+  *n = o.n;
+  return W2_OK;
+}
+
+W2Err w2_text_line_starts(const char *text, size_t n, int T, size_t **starts, size_t *nstarts) {
+  size_t c = 0;
+  for (size_t i = 0; i + (size_t)T <= n; i++)
+    if (i == 0 || text[i - 1] == '\n') c++;
+  W2_CHECK(c > 0, W2_ERR_DATA, "no line of the corpus has %d bytes after its start", T);
+  size_t *s = malloc(sizeof *s * c);
+  W2_CHECK(s, W2_ERR_MEM, "out of memory (line starts)");
+  c = 0;
+  for (size_t i = 0; i + (size_t)T <= n; i++)
+    if (i == 0 || text[i - 1] == '\n') s[c++] = i;
+  *starts = s;
+  *nstarts = c;
+  return W2_OK;
+}

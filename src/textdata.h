@@ -57,6 +57,17 @@ W2Err w2_wordnet_tasks(const char *wndir, uint64_t seed, int max_per_class,
                        W2TextTask *tasks);
 void w2_text_task_free(W2TextTask *t);
 
+/* The dictionary of a set of tasks: one line "word: gloss\n" per distinct word of the tasks
+ * whose bit is set in task_mask (bit k: tasks[k]), the gloss of the word's first noun sense,
+ * in byte order of the words. A much smaller corpus than the whole of WordNet, in which
+ * every task word's gloss follows the word at a line start: what a small pretraining budget
+ * can memorise (bench/TEXT_GAP.md). *out is malloc'ed and NUL-terminated, *n its length. */
+W2Err w2_text_dictionary(const W2TextTask *tasks, unsigned task_mask, char **out, size_t *n);
+
+/* The offsets of the line starts of text[0..n) that have at least T bytes after them (a
+ * window of T bytes from a line start stays inside the text). *starts is malloc'ed. */
+W2Err w2_text_line_starts(const char *text, size_t n, int T, size_t **starts, size_t *nstarts);
+
 /* Reads a whole file into memory (*n bytes, NUL-terminated). W2_ERR_IO naming path. */
 W2Err w2_read_file(const char *path, char **buf, size_t *n);
 

@@ -80,8 +80,60 @@ W2Err w2_text_source_hash(const W2Sweep *s, uint64_t *hash) {
   return W2_OK;
 }
 
+unsigned w2_text_class_mask(const W2Sweep *s) {
+  unsigned m = 0;
+  for (int i = 0; i < s->ntasks; i++) {
+    int k = s->tasks[i].kind == W2_TASK_TEXT ? w2_text_class_index(s->tasks[i].text_class) : -1;
+    if (k >= 0) m |= 1u << k;
+  }
+  return m;
+}
+
+W2Err w2_text_pretrain_hash(const W2Sweep *s, uint64_t *hash) {
+  uint64_t h;
+  W2_CALL(w2_text_source_hash(s, &h));
+  if (s->text.corpus == W2_TEXT_CORPUS_DICTIONARY) {
+    unsigned mask = w2_text_class_mask(s);
+    int per = s->text.max_per_class;
+    h = w2_fnv1a(h, "dictionary-v1", 13);
+    h = w2_fnv1a(h, &per, sizeof per);
+    h = w2_fnv1a(h, &mask, sizeof mask);
+  }
+  *hash = h;
+  return W2_OK;
+}
+
 /* ----------------------------------------------------------------------------------- */
 /* pretraining */
+
+/* The pretraining text of s for seed: the whole WordNet corpus (cached under dir), or the
+ * dictionary of the seed's task words with its line starts (*starts NULL for WordNet). */
+static W2Err pretrain_text(const W2Sweep *s, uint64_t seed, const char *dir, char **text,
+                           size_t *nbytes, int T, size_t **starts, size_t *nstarts) {
+  *text = NULL;
+  *starts = NULL;
+  *nstarts = 0;
+  if (s->text.corpus == W2_TEXT_CORPUS_WORDNET) {
+    char path[W2_PATH_MAX + 64];
+    uint64_t chash;
+    W2_CALL(w2_wordnet_corpus(s->text.wordnet, dir, path, sizeof path, &chash, nbytes));
+    W2_CALL(w2_read_file(path, text, nbytes));
+    W2_CHECK(*nbytes >= (size_t)T + 1, W2_ERR_DATA, "%s: %zu bytes of corpus for a context of %d",
+             path, *nbytes, T);
+    return W2_OK;
+  }
+  W2TextTask tasks[W2_WN_NTASKS];
+  W2_CALL(w2_wordnet_tasks(s->text.wordnet, seed, s->text.max_per_class, tasks));
+  W2Err e = w2_text_dictionary(tasks, w2_text_class_mask(s), text, nbytes);
+  for (int k = 0; k < W2_WN_NTASKS; k++) w2_text_task_free(&tasks[k]);
+  if (!e) e = w2_text_line_starts(*text, *nbytes, T, starts, nstarts);
+  if (e) {
+    free(*text);
+    *text = NULL;
+    return w2_error_push(__FILE__, __LINE__, __func__, e);
+  }
+  return W2_OK;
+}
 
 W2Err w2_text_model_create(const W2SizeSpec *z, uint64_t seed, const W2Grid *grid,
                            W2Model **out) {
@@ -98,25 +150,18 @@ W2Err w2_text_pretrain(const W2Sweep *s, const W2SizeSpec *z, uint64_t seed, con
   *out = NULL;
   const W2StageHyper *h = &s->pretrain.hyper;
   int T = z->ctx, B = h->batch;
-  char dir[W2_PATH_MAX + 16], path[W2_PATH_MAX + 64];
+  char dir[W2_PATH_MAX + 16];
   snprintf(dir, sizeof dir, "%s/text", cache_dir && cache_dir[0] ? cache_dir : "/tmp/w2sweep");
   W2_CALL(w2_mkdirs(dir));
-  uint64_t chash;
-  size_t nbytes;
-  W2_CALL(w2_wordnet_corpus(s->text.wordnet, dir, path, sizeof path, &chash, &nbytes));
-  char *text = NULL;
-  W2_CALL(w2_read_file(path, &text, &nbytes));
+  size_t nbytes, *starts, nstarts;
+  char *text;
+  W2_CALL(pretrain_text(s, seed, dir, &text, &nbytes, T, &starts, &nstarts));
   W2Model *m = NULL;
   uint8_t *tok = malloc((size_t)B * T);
   int *len = malloc(sizeof(int) * (size_t)B);
   W2Err e = W2_OK;
   if (!tok || !len) {
     e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (text batch)");
-    goto done;
-  }
-  if (nbytes < (size_t)T + 1) {
-    e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_DATA,
-                       "%s: %zu bytes of corpus for a context of %d", path, nbytes, T);
     goto done;
   }
   W2_CALL_GOTO(e, done, w2_text_model_create(z, seed, grid, &m));
@@ -134,7 +179,8 @@ W2Err w2_text_pretrain(const W2Sweep *s, const W2SizeSpec *z, uint64_t seed, con
   for (int b = 0; b < B; b++) len[b] = T;
   for (long st = 0; st < sp.steps; st++) {
     for (int b = 0; b < B; b++) {
-      size_t o = (size_t)w2_below(key, (uint64_t)st, (uint64_t)b, (uint64_t)(nbytes - T + 1));
+      size_t o = starts ? starts[w2_below(key, (uint64_t)st, (uint64_t)b, (uint64_t)nstarts)]
+                        : (size_t)w2_below(key, (uint64_t)st, (uint64_t)b, (uint64_t)(nbytes - T + 1));
       memcpy(tok + (size_t)b * T, text + o, (size_t)T);
     }
     double loss;
@@ -154,6 +200,7 @@ W2Err w2_text_pretrain(const W2Sweep *s, const W2SizeSpec *z, uint64_t seed, con
   if (flops) *flops = m->flops;
 done:
   free(text);
+  free(starts);
   free(tok);
   free(len);
   if (e) {

@@ -56,6 +56,11 @@ double w2_text_pretrain_flops(const W2Sweep *s, const W2SizeSpec *z);
 /* FNV-1a of the WordNet data files the corpus and tasks are made of, and of the corpus
  * code's version; once per process and directory. W2_ERR_IO naming a file it cannot read. */
 W2Err w2_text_source_hash(const W2Sweep *s, uint64_t *hash);
+/* The classes of the sweep's text tasks, bit k for w2_text_class_names[k]. */
+unsigned w2_text_class_mask(const W2Sweep *s);
+/* What a transformer's pretraining reads: w2_text_source_hash, and for text.corpus =
+ * "dictionary" the corpus kind, text.max_per_class and w2_text_class_mask. */
+W2Err w2_text_pretrain_hash(const W2Sweep *s, uint64_t *hash);
 /* Pretrains size z for seed on grid (collective over it); the corpus is built in (or
  * found under) cache_dir/text (a temporary directory when cache_dir is NULL or ""). */
 W2Err w2_text_pretrain(const W2Sweep *s, const W2SizeSpec *z, uint64_t seed, const W2Grid *grid,
