@@ -149,6 +149,7 @@ static uint64_t hash_task(uint64_t h, const W2Sweep *s, const W2TaskSpec *t) {
      * WordNet hashes as its path (computing from it fails with the reader's error) */
     h = hstr(h, t->text_class);
     H(h, s->text.max_per_class);
+    if (t->text_input) H(h, t->text_input); /* "word" keeps its old keys */
     uint64_t wn;
     if (w2_text_source_hash(s, &wn) == W2_OK) {
       H(h, wn);
@@ -608,9 +609,11 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   double t0 = now_s(), flops = 0;
   W2_CALL(w2_pretrain_source_run(p->s, p->world, size, &src, X, Y, seed, p->grid, out, &flops));
   (*out)->flops = flops;
+  const char *text = p->s->text.corpus == W2_TEXT_CORPUS_DICTIONARY ? "WordNet's task dictionary"
+                                                                      : "WordNet";
   plog(p, "  pretrained %-8s seed %llu%s%s: %.3g FLOPs, %.1f s", size->name,
        (unsigned long long)seed, src.kind == W2_PRE_WORLD ? "" : " on ",
-       src.kind == W2_PRE_WORLD ? "" : src.kind == W2_PRE_TEXT ? "WordNet" : t->file, flops,
+       src.kind == W2_PRE_WORLD ? "" : src.kind == W2_PRE_TEXT ? text : t->file, flops,
        now_s() - t0);
   if (path[0]) {
     meta.flops = flops;

@@ -69,6 +69,7 @@ typedef struct W2TaskSpec {
   W2TaskKind kind;
   char file[W2_PATH_MAX]; /* W2_TASK_FILE only */
   char text_class[W2_NAME_MAX]; /* W2_TASK_TEXT only: "animal", "artifact", ... */
+  int text_input;               /* W2_TASK_TEXT only: 0 "word", 1 "gloss" (texttask.h) */
   int line;               /* its line in the sweep file (data errors are reported there) */
 } W2TaskSpec;
 

@@ -214,10 +214,12 @@ done:
 /* ----------------------------------------------------------------------------------- */
 /* task data */
 
-static void put_row(const char *word, float *row) {
-  int l = (int)strlen(word), j = 0;
-  for (; j < l && j < W2_TEXT_ROW - 1; j++) row[j] = (float)(unsigned char)word[j];
-  row[j++] = ':';
+static void put_row(const W2TextTask *tt, int i, int gloss, float *row) {
+  const char *s = gloss ? tt->gloss[i] : tt->word[i];
+  int l = (int)strlen(s), j = 0, n = gloss ? W2_TEXT_GLOSS_BYTES : W2_TEXT_ROW - 1;
+  for (; j < l && j < n; j++) row[j] = (float)(unsigned char)s[j];
+  if (!gloss) row[j++] = ':';
+  if (j == 0) row[j++] = ' '; /* an empty gloss: one blank */
   for (; j < W2_TEXT_ROW; j++) row[j] = -1.f;
 }
 
@@ -270,7 +272,7 @@ W2Err w2_text_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed, W2
     }
     for (int r = 0; r < want[sp]; r++) {
       int i = idx[perm[r]];
-      put_row(tt->word[i], *X[sp] + (size_t)r * d);
+      put_row(tt, i, t->text_input, *X[sp] + (size_t)r * d);
       (*y[sp])[r] = tt->label[i];
       (*id[sp])[r] = i;
       if (sp < 2) ones += tt->label[i];

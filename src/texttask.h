@@ -9,9 +9,11 @@
  * (a function of the word: no word in two splits, the same in every task); the runner's
  * split A / B / test are the first data.n_a / n_b / n_test words of textdata's A / B /
  * test words in the order w2_permutation(w2_key(seed, "text-split", fnv(class), split)),
- * so W2_ERR_CONFIG when a split has fewer words. A row is the input "<word>:" (where the
- * corpus puts the gloss; input = "word") as W2_TEXT_ROW floats, bytes 0..255 then -1
- * (xfmodel.h "Rows"); labels 1 = in the class. Row ids are the words' indices in the task.
+ * so W2_ERR_CONFIG when a split has fewer words. A row is the input as W2_TEXT_ROW floats,
+ * bytes 0..255 then -1 (xfmodel.h "Rows"): input = "word" is "<word>:" (where the corpus
+ * puts the gloss), input = "gloss" the first W2_TEXT_GLOSS_BYTES bytes of the gloss of the
+ * word's first noun sense (the word itself is not shown; `check` wants ctx >= 32 of every
+ * size); labels 1 = in the class. Row ids are the words' indices in the task.
  * There is no generative finetuning (n_u = 0) and no latent (Z NULL).
  *
  * Pretraining (pretrain.h source W2_PRE_TEXT): next-byte prediction (the LM head) on the
@@ -39,7 +41,8 @@
 #include "transformer.h"
 #include "world.h"
 
-#define W2_TEXT_ROW (W2_WN_WORD_MAX + 1) /* "<word>:" */
+#define W2_TEXT_GLOSS_BYTES 32 /* input = "gloss": the gloss's first 32 bytes */
+#define W2_TEXT_ROW 32          /* floats per row: "<word>:" (<= 25 bytes) or a gloss's head */
 #define W2_TEXT_WORDNET_DEFAULT "/usr/share/wordnet"
 
 /* The classes a text task may name ("animal", ...; textdata.h), NULL-terminated. */

@@ -9,7 +9,8 @@
 #                              trained by a 2-rank group agrees, a changed class recomputes
 #                              only its task's artifacts, a kill -9 mid-run then the same
 #                              command gives bitwise the same results, and a too-small split
-#                              is refused by `check` at the task's line.
+#                              is refused by `check` at the task's line; the dictionary corpus
+#                              and the gloss input run, the corpus keys the pretraining.
 # Needs $W2SWEEP (the binary) and $MPIEXEC; prints "N passed, M failed".
 set -u
 src=${W2SWEEP_SOURCE_DIR:?}
@@ -52,6 +53,12 @@ if [ "$mode" = check ]; then
   lf=$(line_of '^finetune = ')
   refused anchor 's/head_init = "probe"; };/head_init = "probe"; anchor_decay = 0.1; };/' "$lf" \
     "finetune.anchor_decay: the transformer family does not implement it"
+  refused glossctx 's/class = "animal"; input = "word"; }/class = "animal"; input = "gloss"; }/' \
+    "$(line_of 'name = "x8"')" 'has ctx = 16, but tasks\[0\] (.animal.) reads input = "gloss" (32 bytes): use ctx >= 32'
+  refused badinput 's/input = "word"/input = "words"/' "$(line_of 'name = "animal"')" \
+    'tasks\[0\].input must be one of word, gloss (got "words"; did you mean "word"?)'
+  refused badcorpus 's|text = { max_per_class = 300; };|text = { max_per_class = 300; corpus = "dict"; };|' \
+    "$(line_of '^text = ')" 'text.corpus must be one of wordnet, dictionary (got "dict")'
   refused nowordnet 's|text = { max_per_class = 300; };|text = { max_per_class = 300; wordnet = "/nonexistent"; };|' \
     "$(line_of '^text = ')" "no readable data.noun"
   # an MLP sweep may not name a text task, nor give an MLP size transformer keys
@@ -143,6 +150,28 @@ check "a changed class runs on the same cache" sh -c "$(w2_mpi 2) '$w2' run '$wo
 check "... pretrains nothing" sh -c "! grep -q 'pretrained' '$work/food.log'"
 check "... recomputes the changed task's ceilings" grep -q "  ceiling .* plant " "$work/food.log"
 check "... and reuses the other task's" sh -c "! grep -q '  ceiling .* animal ' '$work/food.log'"
+
+# the dictionary corpus and the gloss input (texttask.h): new pretraining artifacts (their
+# key covers the corpus) on the same cache, rows that are glosses, a complete sweep
+sed -e 's/ctx = 16; }/ctx = 32; }/; s/input = "word"; }/input = "gloss"; }/' \
+  -e 's/text = { max_per_class = 300; };/text = { max_per_class = 300; corpus = "dictionary"; };/' \
+  "$cfg" >"$work/dict.cfg"
+check "dictionary corpus + gloss input runs on the same cache" sh -c "grep -q 'corpus = \"dictionary\"' \
+  '$work/dict.cfg' && grep -q 'input = \"gloss\"' '$work/dict.cfg' && $(w2_mpi 2) '$w2' run \
+  '$work/dict.cfg' --output '$work/dict.h5' --cache '$work/cache-np2' >'$work/dict.log' 2>&1"
+check "... pretrains every size anew" sh -c "[ \$(grep -c 'pretrained' '$work/dict.log') -eq 3 ]"
+check "... and gives 20 cells with ceilings that learned" /usr/bin/python3 - "$work/dict.h5" <<'EOF'
+import sys, h5py, numpy as np
+s = h5py.File(sys.argv[1], "r")["summary"][:]
+assert len(s) == 20 and np.all(s["ceiling_acc"] > 0.3), (len(s), s["ceiling_acc"])
+print("ok")
+EOF
+sed -e 's/text = { max_per_class = 300; };/text = { max_per_class = 300; corpus = "dictionary"; };/' \
+  "$cfg" >"$work/dictword.cfg"
+check "the dictionary with the word input runs on the same cache" sh -c "$(w2_mpi 2) '$w2' run \
+  '$work/dictword.cfg' --output '$work/dictword.h5' --cache '$work/cache-np2' >'$work/dictword.log' 2>&1"
+check "... the corpus is in the pretraining key: its 3 sizes (as np2's) pretrained anew" sh -c \
+  "[ \$(grep -c 'pretrained' '$work/dictword.log') -eq 3 ]"
 
 # kill -9 of the whole job once some cells are done, then the same command
 name=killed

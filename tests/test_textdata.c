@@ -80,6 +80,44 @@ static void check_invariants(const W2TextTask *tasks, const char *where) {
   free(e);
 }
 
+/* the dictionary of animal + food (text.corpus = "dictionary"): one "word: gloss" line per
+ * distinct word, in byte order, a word of both tasks once; then the line starts */
+static void check_dictionary(const W2TextTask *t) {
+  char *d = NULL;
+  size_t n = 0;
+  W2T_OK(w2_text_dictionary(t, 1u << 0 | 1u << 2, &d, &n));
+  int distinct = 0;
+  const W2TextTask *use[2] = {&t[0], &t[2]};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < use[k]->n; i++)
+      distinct += k == 0 || find(&t[0], use[k]->word[i]) < 0;
+  int lines = 0, sorted = 1;
+  const char *prev = NULL;
+  for (const char *l = d; l && *l; l = strchr(l, '\n') + 1) {
+    lines++;
+    if (prev && strncmp(prev, l, (size_t)(strchr(l, ':') - l)) >= 0) sorted = 0;
+    prev = l;
+  }
+  W2T_CHECK(d && n == strlen(d) && lines == distinct && sorted,
+            "dictionary: %d lines for %d distinct words, sorted %d:\n%s", lines, distinct, sorted,
+            d ? d : "");
+  W2T_CHECK(strstr(d, "true cat: feline mammal\n") && strstr(d, "dog: a canine\n") &&
+                strstr(d, "bread: baked food\n"),
+            "dictionary lines are 'word: gloss of its first noun sense':\n%s", d);
+  free(d);
+  W2T_CHECK(w2_text_dictionary(t, 0, &d, &n) == W2_ERR_ARG, "the dictionary of no task");
+  w2_error_clear();
+  const char *text = "ab\ncdef\ng\n";
+  size_t *s = NULL, ns = 0;
+  W2T_OK(w2_text_line_starts(text, strlen(text), 3, &s, &ns));
+  W2T_CHECK(ns == 2 && s[0] == 0 && s[1] == 3,
+            "line starts with 3 bytes after them: 0 and 3, not 8 (%zu starts)", ns);
+  free(s);
+  W2T_CHECK(w2_text_line_starts(text, strlen(text), 12, &s, &ns) == W2_ERR_DATA,
+            "no line long enough is W2_ERR_DATA");
+  w2_error_clear();
+}
+
 static void check_mini(void) {
   char dir[256], cache[300];
   snprintf(dir, sizeof dir, "wn_mini_%d", (int)getpid());
@@ -129,6 +167,7 @@ static void check_mini(void) {
   W2T_CHECK(find(&t[1], "3-D") < 0 && find(&t[1], "x ray machine") >= 0,
             "words with digits are left out, '_' reads as ' '");
   check_invariants(t, "mini");
+  check_dictionary(t);
   for (int k = 0; k < W2_WN_NTASKS; k++) w2_text_task_free(&t[k]);
 
   /* errors: a broken line names file:line; a missing file names it */
