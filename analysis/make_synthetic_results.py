@@ -58,7 +58,8 @@ MODELS_DTYPE = np.dtype([
 ])
 SIZES_DTYPE = np.dtype([
     ("name", S32), ("width", "<i4"), ("depth", "<i4"), ("params", "<f8"),
-    ("pretrain_flops", "<f8"), ("ranks", "<i4"),
+    ("pretrain_flops", "<f8"), ("ranks", "<i4"), ("family", S32), ("heads", "<i4"),
+    ("ctx", "<i4"),
 ])
 
 
@@ -197,7 +198,7 @@ def main(argv=None):
         f.create_dataset("summary", data=summary)
         f.create_dataset("models", data=np.array(models, dtype=MODELS_DTYPE))
         f.create_dataset("sizes", data=np.array(
-            [(s, 64 * 2 ** k, 2 + k, params[s], pre[s], 1) for k, s in enumerate(sizes)],
+            [(s, 64 * 2 ** k, 2 + k, params[s], pre[s], 1, "mlp", 0, 0) for k, s in enumerate(sizes)],
             dtype=SIZES_DTYPE))
         for r, c in zip(summary, curves):
             path = "cells/{}/{}/{}/{}/{}".format(r["task"].decode(), int(r["seed"]),

@@ -458,10 +458,10 @@ typedef struct ModelRow {
 } ModelRow;
 
 typedef struct SizeRow {
-  char name[S32];
+  char name[S32], family[S32];
   int32_t width, depth;
   double params, pretrain_flops;
-  int32_t ranks;
+  int32_t ranks, heads, ctx;
 } SizeRow;
 
 static hid_t str_type(void) {
@@ -565,6 +565,9 @@ static W2Err write_sizes(hid_t f, const SizeRow *rows, size_t n) {
   H5Tinsert(t, "params", offsetof(SizeRow, params), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "pretrain_flops", offsetof(SizeRow, pretrain_flops), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "ranks", offsetof(SizeRow, ranks), H5T_NATIVE_INT32);
+  H5Tinsert(t, "family", offsetof(SizeRow, family), s);
+  H5Tinsert(t, "heads", offsetof(SizeRow, heads), H5T_NATIVE_INT32);
+  H5Tinsert(t, "ctx", offsetof(SizeRow, ctx), H5T_NATIVE_INT32);
   W2Err e = table_write(f, "sizes", t, n, rows);
   H5Tclose(t);
   H5Tclose(s);
@@ -845,6 +848,10 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
     sizes[i].params = w2_sweep_size_params(s, &s->sizes[i]); /* any family */
     sizes[i].pretrain_flops = w2_pretrain_flops(s, &s->sizes[i]);
     sizes[i].ranks = w2_plan_size_ranks(s, &s->sizes[i]);
+    int xf = s->sizes[i].family == W2_FAMILY_TRANSFORMER;
+    copy_name(sizes[i].family, xf ? "transformer" : "mlp");
+    sizes[i].heads = xf ? s->sizes[i].heads : 0;
+    sizes[i].ctx = xf ? s->sizes[i].ctx : 0;
   }
   W2_CALL_GOTO(e, close, write_summary(f, rows, (size_t)nrow));
   W2_CALL_GOTO(e, close, write_models(f, models, (size_t)nm));

@@ -42,6 +42,8 @@ assert {int(x) for x in f["models"]["seed"]} == want, "models seeds %s" % list(f
 assert sorted(int(x) for x in f["grid/seed"][:]) == sorted(want)
 acc = f["grid/student_acc"][:]
 assert acc.shape[1] == 2 and not np.isnan(acc).any(), "grid has NaN cells: %s" % acc
+z = f["sizes"][:]  # an MLP ladder: family "mlp", no heads or context
+assert len(z) and all(r["family"] == b"mlp" and r["heads"] == 0 and r["ctx"] == 0 for r in z), z
 PYEOF
 check "export --csv writes the 64-bit seed" bash -c "'$W2' export '$T/s64.h5' --csv | cut -d, -f2 | sort | tr '\n' ' ' | grep -qx '0 4294967296 seed '"
 check "the figures' loader reads 64-bit seeds" $PY -c "

@@ -116,6 +116,7 @@ z = {r["name"]: r for r in f["sizes"][:]}
 for name, C in ((b"x8", 8), (b"x12", 12), (b"x16", 16)):
     want = 256 * C + 16 * C + (12 * C * C + 13 * C) + 3 * C + 1
     assert z[name]["params"] == want, (name, z[name]["params"], want)
+    assert z[name]["family"] == b"transformer" and z[name]["heads"] == 2 and z[name]["ctx"] == 16, z[name]
     assert z[name]["pretrain_flops"] > 0
 assert z[b"x8"]["pretrain_flops"] < z[b"x16"]["pretrain_flops"]
 # the students of x16 start from a model that knows more than chance about bytes: the
