@@ -203,7 +203,7 @@ W2Err w2_xf_set_batch(W2Xf *m, int B) {
   W2_ALLOC_ALIGNED(m->hlast, (size_t)B * C);
   W2_ALLOC_ALIGNED(m->cls_logit, B);
   W2_ALLOC_ALIGNED(m->dcls, B);
-  W2_ALLOC_ALIGNED(m->rowbuf, 3 * ml);
+  W2_ALLOC_ALIGNED(m->rowbuf, 4 * ml);
   W2_ALLOC_ALIGNED(m->attbuf, (size_t)T * T);
   if (g->size > 1) {
     size_t f2 = (size_t)BT * 3 * C;
@@ -312,6 +312,19 @@ static W2Err full_view(const W2Mat *A, float *scratch, const float **out) {
 /* ----------------------------------------------------------------------------------- */
 /* layers: forward and backward side by side */
 
+/* The token and position of each local row of a (BT, x) matrix, into rowbuf as ints
+ * (tokl, posl: ml each): the embedding loops then do no division per element. */
+static void embed_rows(W2Xf *m, const W2Mat *x, int **tokl, int **posl) {
+  int T = m->arch.ctx;
+  *tokl = (int *)m->rowbuf;
+  *posl = *tokl + x->ml;
+  for (int il = 0; il < x->ml; il++) {
+    int r = w2_mat_grow(x, il);
+    (*tokl)[il] = m->tok[r];
+    (*posl)[il] = r % T;
+  }
+}
+
 /* x_in[0] (BT,C) = wte[tok] (BT,C) + wpe[t] (BT,C) */
 static W2Err embed_forward(W2Xf *m) {
   int T = m->arch.ctx, V = W2_XF_VOCAB;
@@ -319,13 +332,13 @@ static W2Err embed_forward(W2Xf *m) {
   W2Mat *x = &m->x_in[0];
   W2_CALL(full_view(&m->t[XF_WTE].W, m->full2, &wte));
   W2_CALL(full_view(&m->t[XF_WPE].W, m->full2 + (size_t)V * m->arch.width, &wpe));
+  int *tokl, *posl;
+  embed_rows(m, x, &tokl, &posl);
   for (int jl = 0; jl < x->nl; jl++) {
     size_t c = (size_t)w2_mat_gcol(x, jl);
+    const float *te = wte + c * V, *pe = wpe + c * T;
     float *col = x->a + (size_t)jl * x->lld;
-    for (int il = 0; il < x->ml; il++) {
-      int r = w2_mat_grow(x, il);
-      col[il] = wte[m->tok[r] + c * V] + wpe[r % T + c * T];
-    }
+    for (int il = 0; il < x->ml; il++) col[il] = te[tokl[il]] + pe[posl[il]];
   }
   return W2_OK;
 }
@@ -338,13 +351,15 @@ static W2Err embed_backward(W2Xf *m, const W2Mat *dx) {
   float *fte = one ? dwte->a : m->full2, *fpe = one ? dwpe->a : m->full2 + (size_t)V * C;
   if (one) w2_mat_zero(dwpe);
   else memset(m->full2, 0, sizeof(float) * (size_t)(V + T) * C);
+  int *tokl, *posl;
+  embed_rows(m, dx, &tokl, &posl);
   for (int jl = 0; jl < dx->nl; jl++) {
     size_t c = (size_t)w2_mat_gcol(dx, jl);
     const float *col = dx->a + (size_t)jl * dx->lld;
+    float *te = fte + c * V, *pe = fpe + c * T;
     for (int il = 0; il < dx->ml; il++) {
-      int r = w2_mat_grow(dx, il);
-      fte[m->tok[r] + c * V] += col[il];
-      fpe[r % T + c * T] += col[il];
+      te[tokl[il]] += col[il];
+      pe[posl[il]] += col[il];
     }
   }
   if (one) return W2_OK;
@@ -451,14 +466,17 @@ static void gelu_forward(W2Mat *out, const W2Mat *inp) {
   }
 }
 
-/* d (BT,4C) *= gelu'(inp) */
-static void gelu_backward(W2Mat *d, const W2Mat *inp) {
+/* d (BT,4C) *= gelu'(inp), with s = sigmoid(2u) read back from the kept output
+ * out = v s as out / v (s = 1/2 at v = 0): a division instead of an expf per element, and
+ * a loop without calls that the compiler vectorizes (GELU's expf and its serial divide were
+ * a fifth of a width-32 step, perf). */
+static void gelu_backward(W2Mat *d, const W2Mat *inp, const W2Mat *out) {
   for (int jl = 0; jl < inp->nl; jl++) {
-    const float *x = inp->a + (size_t)jl * inp->lld;
+    const float *x = inp->a + (size_t)jl * inp->lld, *y = out->a + (size_t)jl * out->lld;
     float *g = d->a + (size_t)jl * d->lld;
     for (int il = 0; il < inp->ml; il++) {
-      float v = x[il], u = GELU_K * (v + 0.044715f * v * v * v);
-      float s = 1.f / (1.f + expf(-2.f * u)), du = GELU_K * (1.f + 3.f * 0.044715f * v * v);
+      float v = x[il], s = v != 0.f ? y[il] / v : 0.5f;
+      float du = GELU_K * (1.f + 3.f * 0.044715f * v * v);
       g[il] *= s + 2.f * v * s * (1.f - s) * du;
     }
   }
@@ -590,41 +608,52 @@ W2Err w2_xf_lm_loss(W2Xf *m, double *loss) {
   W2Mat *Z = &m->logits, *D = &m->dlogits;
   /* logits (BT,V) = lnf (BT,C) @ wte^T (C,V): the tied head */
   W2_CALL(w2_mat_gemm('N', 'T', 1.f, &m->lnf, &m->t[XF_WTE].W, 0.f, Z));
+  /* One expf per logit, the per-row factors hoisted out of the (BT x V) loops (no division,
+   * no global-row lookup per element): at the quickstart's small widths this loss, with two
+   * double exp() per logit, was over half of a training step (bench/RESULTS.md). */
+  const W2Grid *g = m->grid;
   int ml = Z->ml, nvalid = 0;
+  size_t mls = ml > 0 ? (size_t)ml : 1;
   for (int r = 0; r < m->BT; r++) nvalid += m->tgt[r] >= 0;
-  double *mx = m->rowbuf, *se = m->rowbuf + (ml > 0 ? ml : 1);
-  for (int il = 0; il < ml; il++) mx[il] = -INFINITY, se[il] = 0;
+  /* rowbuf (4 ml doubles): mx, se (double, reduced over the process row), then the floats
+   * mxf (the row max) and f (the row's softmax-and-mean factor), then the int targets */
+  double *mx = m->rowbuf, *se = m->rowbuf + mls;
+  float *mxf = (float *)(m->rowbuf + 2 * mls), *f = mxf + mls;
+  int *tg = (int *)(m->rowbuf + 3 * mls);
+  for (int il = 0; il < ml; il++) tg[il] = m->tgt[w2_mat_grow(Z, il)], mxf[il] = -INFINITY;
   for (int jl = 0; jl < Z->nl; jl++) {
     const float *z = Z->a + (size_t)jl * Z->lld;
-    for (int il = 0; il < ml; il++) mx[il] = z[il] > mx[il] ? z[il] : mx[il];
+    for (int il = 0; il < ml; il++) mxf[il] = z[il] > mxf[il] ? z[il] : mxf[il];
   }
+  for (int il = 0; il < ml; il++) mx[il] = mxf[il], se[il] = 0;
   W2_CALL(row_reduce(m, mx, ml, MPI_MAX));
+  /* D = exp(z - max), its row sums in se */
+  for (int il = 0; il < ml; il++) mxf[il] = (float)mx[il];
   for (int jl = 0; jl < Z->nl; jl++) {
     const float *z = Z->a + (size_t)jl * Z->lld;
-    for (int il = 0; il < ml; il++) se[il] += exp((double)z[il] - mx[il]);
+    float *d = D->a + (size_t)jl * D->lld;
+    for (int il = 0; il < ml; il++) se[il] += (d[il] = expf(z[il] - mxf[il]));
   }
   W2_CALL(row_reduce(m, se, ml, MPI_SUM));
   /* loss = sum over real targets of logsumexp - z_target, over nvalid; each row's lse is
    * counted by process column 0, each target logit by the rank that owns it */
   double local = 0, scale = nvalid > 0 ? 1.0 / nvalid : 0.0;
   for (int il = 0; il < ml; il++) {
-    int r = w2_mat_grow(Z, il);
-    if (m->tgt[r] >= 0 && m->grid->mycol == 0) local += mx[il] + log(se[il]);
+    if (tg[il] >= 0 && g->mycol == 0) local += mx[il] + log(se[il]);
+    f[il] = tg[il] >= 0 ? (float)(scale / se[il]) : 0.f;
   }
-  for (int jl = 0; jl < Z->nl; jl++) {
-    int v = w2_mat_gcol(Z, jl);
-    const float *z = Z->a + (size_t)jl * Z->lld;
+  /* dlogits = (softmax - onehot(target)) / nvalid; rows without a target 0 */
+  for (int jl = 0; jl < D->nl; jl++) {
     float *d = D->a + (size_t)jl * D->lld;
-    for (int il = 0; il < ml; il++) {
-      int tg = m->tgt[w2_mat_grow(Z, il)];
-      if (tg < 0) {
-        d[il] = 0.f;
-        continue;
-      }
-      double p = exp((double)z[il] - mx[il]) / se[il];
-      if (v == tg) local -= z[il];
-      d[il] = (float)((p - (v == tg)) * scale);
-    }
+    for (int il = 0; il < ml; il++) d[il] *= f[il];
+  }
+  for (int il = 0; il < ml; il++) {
+    int v = tg[il], blk = v / Z->nb;
+    if (v < 0 || blk % g->npcol != g->mycol) continue; /* another process column's */
+    size_t at = il + (size_t)((blk / g->npcol) * Z->nb + v % Z->nb) * Z->lld;
+    /* p - 1 in double: in float, a confident row's p ~ 1 would cancel to noise */
+    local -= Z->a[at];
+    D->a[at] = (float)((exp((double)Z->a[at] - mx[il]) / se[il] - 1.0) * scale);
   }
   W2_CALL(w2_grid_sum(m->grid, &local, 1));
   *loss = local * scale;
@@ -712,7 +741,7 @@ W2Err w2_xf_backward(W2Xf *m) {
     W2_CALL(w2_mat_gemm('N', 'T', 1.f, dres, &P(l, XF_FCPW)->W, 0.f, &m->dfc));
     W2_CALL(w2_mat_gemm('T', 'N', 1.f, &a->fcg, dres, 0.f, &P(l, XF_FCPW)->dW));
     W2_CALL(bias_backward(P(l, XF_FCPB)->g, dres));
-    gelu_backward(&m->dfc, &a->fch);
+    gelu_backward(&m->dfc, &a->fch, &a->fcg);
     /* dC (BT,C) = dfc @ fc_w^T;  dfc_w (C,4C) = ln2^T @ dfc */
     W2_CALL(w2_mat_gemm('N', 'T', 1.f, &m->dfc, &P(l, XF_FCW)->W, 0.f, &m->dC));
     W2_CALL(w2_mat_gemm('T', 'N', 1.f, &a->ln2, &m->dfc, 0.f, &P(l, XF_FCW)->dW));

@@ -100,7 +100,7 @@ typedef struct W2Xf {
   W2Mat dres, dC, dqkv, dfc;        /* backward: (BT, C), (BT, C), (BT, 3C), (BT, 4C) */
   float *hlast, *cls_logit, *dcls;  /* (B, C) row-major, (B), (B) */
   int lm_mode;                      /* which loss ran last: backward starts from it */
-  double *rowbuf;                   /* (3 * ml) row reductions */
+  double *rowbuf;                   /* (4 * ml) row reductions and per-row scratch */
   float *attbuf;                    /* (T, T) attention backward scratch */
   float *full, *full2;              /* grids > 1x1: (BT, 4C) and max(BT*3C, (V+T)*C) */
 } W2Xf;
