@@ -1,24 +1,16 @@
 # bag-of-byte-n-gram logistic regression on WordNet class tasks: how readable are the tasks?
-import random, sys, collections, numpy as np, torch
-cls = {"animal": 5, "food": 13, "plant": 20, "artifact": 6, "person": 18}
-senses = collections.defaultdict(list)  # word -> [(lexfile, gloss)]
-for line in open("/usr/share/wordnet/data.noun", encoding="latin-1"):
-    if line.startswith("  "): continue
-    head, gloss = line.split(" | ", 1)
-    f = head.split(); lex = int(f[1]); wc = int(f[3], 16)
-    for i in range(wc):
-        w = f[4 + 2 * i].replace("_", " ")
-        if len(w) <= 24 and all(c.isalpha() or c in " -'." for c in w):
-            senses[w].append((lex, gloss.strip()))
+# (bench/TEXT_GAP.md; /usr/bin/python3 bench/text_bow_baseline.py [TRAIN_WORDS])
+import random, sys, zlib, numpy as np, torch
+from wordnet_words import LEXES as cls, senses as read_senses, task_words
+senses = read_senses()  # word -> [(lexfile, gloss)]
 def feats(s, n=32, D=8192):
     s = s[:n].encode("latin-1", "replace"); v = np.zeros(D, np.float32)
-    for k in (1, 2, 3):
-        for i in range(len(s) - k + 1): v[hash(s[i:i + k]) % D] += 1
+    for k in (1, 2, 3):  # crc32, not hash(): the same features in every process
+        for i in range(len(s) - k + 1): v[zlib.crc32(s[i:i + k]) % D] += 1
     return v
 ntr, nte = int(sys.argv[1]) if len(sys.argv) > 1 else 300, 140
 for name, lex in cls.items():
-    pos = [w for w, ss in senses.items() if all(l == lex for l, _ in ss)]
-    neg = [w for w, ss in senses.items() if all(l != lex for l, _ in ss)]
+    pos, neg = task_words(senses, lex)
     for inp in ("word", "gloss"):
         accs = []
         for seed in range(3):

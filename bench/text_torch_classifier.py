@@ -9,7 +9,7 @@ test accuracy at 10, 30 and --epochs epochs over --lrs (optimistic, like the bas
 /usr/bin/python3 (Debian's python3-torch):
     /usr/bin/python3 bench/text_torch_classifier.py [--width 64 --depth 2 --heads 4]
 """
-import argparse, collections, random
+import argparse, random
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
 p = argparse.ArgumentParser()
@@ -18,16 +18,8 @@ p.add_argument("--heads", type=int, default=4); p.add_argument("--classes", defa
 p.add_argument("--epochs", type=int, default=50); p.add_argument("--lrs", default="3e-3")
 a = p.parse_args()
 torch.set_num_threads(1)
-lexes = {"animal": 5, "food": 13, "plant": 20, "artifact": 6, "person": 18}
-senses = collections.defaultdict(list)
-for line in open("/usr/share/wordnet/data.noun", encoding="latin-1"):
-    if line.startswith("  "): continue
-    head, gloss = line.split(" | ", 1)
-    f = head.split(); lex = int(f[1]); wc = int(f[3], 16)
-    for i in range(wc):
-        w = f[4 + 2 * i].replace("_", " ")
-        if len(w) <= 24 and all(c.isalpha() or c in " -'." for c in w):
-            senses[w].append((lex, gloss.strip()))
+from wordnet_words import LEXES as lexes, senses as read_senses, task_words
+senses = read_senses()
 T = 32
 
 class Block(nn.Module):
@@ -67,8 +59,7 @@ def encode(s):
 
 for cname in a.classes.split(","):
     lex = lexes[cname]
-    pos = [w for w, ss in senses.items() if all(l == lex for l, _ in ss)]
-    neg = [w for w, ss in senses.items() if all(l != lex for l, _ in ss)]
+    pos, neg = task_words(senses, lex)
     for inp in ("gloss", "word"):
         for mean in ((0, 1) if inp == "gloss" else (0,)):
             accs = []
