@@ -12,14 +12,15 @@
 # binary, $W2SWEEP or BUILD_DIR/w2sweep, is there).
 # Builds the harness with clang in BUILD_DIR/fuzz (W2SWEEP_FUZZ=ON); exit 77 without clang.
 # W2SWEEP_FUZZ_SECONDS sets the run's length (CI: 40 per harness); W2SWEEP_FUZZ_TIMEOUT the
-# seconds an input may take before it counts as a hang (default 10; a long run at nice 19 on a
-# loaded machine wants 60, or a stalled open() shows up as a hang). The harnesses rewrite a
+# wall-clock seconds an input may take before it counts as a hang (default 10; a long run on a
+# shared machine wants 600: a process descheduled for longer than the timeout, as one at nice
+# 19 behind other work can be, shows up as a hang; bench/RESULTS.md "The long runs"). The harnesses rewrite a
 # file in the work directory for every input: put it on a tmpfs (TMPDIR=/dev/shm), or ext4's
 # flush on truncate-and-rewrite leaves the sweep-file harness waiting on the disk (it got 11 %
 # of a CPU at nice 19 on /tmp here). On Linux with autogroup, nice only orders processes of
 # one session: for a low-priority long run also `echo 19 > /proc/PID/autogroup`. A long run, e.g. one
 # CPU-hour per harness at the lowest priority, corpus and log kept:
-#   W2SWEEP_FUZZ_SECONDS=9000 W2SWEEP_FUZZ_KEEP=/tmp/fz/dataset W2SWEEP_FUZZ_LOG=/tmp/fz/dataset.log \
+#   W2SWEEP_FUZZ_SECONDS=9000 W2SWEEP_FUZZ_TIMEOUT=600 W2SWEEP_FUZZ_KEEP=/tmp/fz/dataset W2SWEEP_FUZZ_LOG=/tmp/fz/dataset.log \
 #     nice -n 19 bash tests/test_fuzz.sh /tmp/fz/build dataset
 # (a failing input is written beside the kept corpus, and its trace to the log; W2SWEEP_FUZZ_RAW=1 fuzzes the HDF5 harnesses on raw
 # file bytes instead, which also exercises HDF5's own parser: bench/RESULTS.md).
