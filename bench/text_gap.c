@@ -181,8 +181,7 @@ int main(int argc, char **argv) {
   if (g_dict) {
     free(text);
     OK(w2_text_dictionary(tasks, dict_mask, &text, &nbytes));
-    path[0] = '\0';
-    strcat(path, "dictionary of the tasks");
+    snprintf(path, sizeof path, "dictionary of the tasks");
   }
   if (lines) OK(w2_text_line_starts(text, nbytes, T, &g_starts, &g_nstarts));
   printf("# corpus %s: %zu bytes (%.1f s); tasks:", path, nbytes, now() - t0);

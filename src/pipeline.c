@@ -149,7 +149,10 @@ static uint64_t hash_task(uint64_t h, const W2Sweep *s, const W2TaskSpec *t) {
      * WordNet hashes as its path (computing from it fails with the reader's error) */
     h = hstr(h, t->text_class);
     H(h, s->text.max_per_class);
-    if (t->text_input) H(h, t->text_input); /* "word" keeps its old keys */
+    if (t->text_input != W2_TEXT_INPUT_WORD) { /* "word" keeps its old keys */
+      int input = (int)t->text_input;
+      H(h, input);
+    }
     uint64_t wn;
     if (w2_text_source_hash(s, &wn) == W2_OK) {
       H(h, wn);

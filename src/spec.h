@@ -64,12 +64,14 @@ typedef enum {
   W2_TASK_TEXT           /* a WordNet word-class task (texttask.h; transformer sizes) */
 } W2TaskKind;
 
+typedef enum { W2_TEXT_INPUT_WORD = 0, W2_TEXT_INPUT_GLOSS } W2TextInput; /* "word", "gloss" */
+
 typedef struct W2TaskSpec {
   char name[W2_NAME_MAX];
   W2TaskKind kind;
   char file[W2_PATH_MAX]; /* W2_TASK_FILE only */
   char text_class[W2_NAME_MAX]; /* W2_TASK_TEXT only: "animal", "artifact", ... */
-  int text_input;               /* W2_TASK_TEXT only: 0 "word", 1 "gloss" (texttask.h) */
+  W2TextInput text_input;       /* W2_TASK_TEXT only: what the model reads (texttask.h) */
   int line;               /* its line in the sweep file (data errors are reported there) */
 } W2TaskSpec;
 

@@ -1027,7 +1027,7 @@ static W2Err parse_tasks(const Parse *p, const config_setting_t *e, W2Sweep *s) 
       W2_CALL(get_enum(p, it, "class", where, w2_text_class_names, 5, &k));
       snprintf(t->text_class, sizeof t->text_class, "%s", w2_text_class_names[k]);
       W2_CALL(get_enum(p, it, "input", where, text_input_names, NELEM(text_input_names), &input));
-      t->text_input = input;
+      t->text_input = (W2TextInput)input;
       continue;
     }
     if (t->kind != W2_TASK_FILE) {
@@ -1146,12 +1146,14 @@ static W2Err check_family(const Parse *p, const config_setting_t *root, W2Sweep 
   }
   if (!xf) return W2_OK;
   /* a gloss input is W2_TEXT_GLOSS_BYTES bytes: a shorter context would read its tail */
-  for (int i = 0; i < s->ntasks; i++)
-    for (int j = 0; j < s->nsizes && s->tasks[i].text_input == 1; j++)
+  for (int i = 0; i < s->ntasks; i++) {
+    if (s->tasks[i].text_input != W2_TEXT_INPUT_GLOSS) continue;
+    for (int j = 0; j < s->nsizes; j++)
       REQUIRE(p, s->sizes[j].ctx >= W2_TEXT_GLOSS_BYTES, config_setting_get_elem(se, (unsigned)j),
               "sizes[%d] ('%s') has ctx = %d, but tasks[%d] ('%s') reads input = \"gloss\" "
               "(%d bytes): use ctx >= %d", j, s->sizes[j].name, s->sizes[j].ctx, i,
               s->tasks[i].name, W2_TEXT_GLOSS_BYTES, W2_TEXT_GLOSS_BYTES);
+  }
   const config_setting_t *me = member(root, "methods");
   for (int i = 0; i < s->nmethods; i++) {
     const W2MethodSpec *m = &s->methods[i];

@@ -118,8 +118,11 @@ static W2Err pretrain_text(const W2Sweep *s, uint64_t seed, const char *dir, cha
     uint64_t chash;
     W2_CALL(w2_wordnet_corpus(s->text.wordnet, dir, path, sizeof path, &chash, nbytes));
     W2_CALL(w2_read_file(path, text, nbytes));
-    W2_CHECK(*nbytes >= (size_t)T + 1, W2_ERR_DATA, "%s: %zu bytes of corpus for a context of %d",
-             path, *nbytes, T);
+    if (*nbytes < (size_t)T + 1) {
+      free(*text);
+      *text = NULL;
+      W2_RAISE(W2_ERR_DATA, "%s: %zu bytes of corpus for a context of %d", path, *nbytes, T);
+    }
     return W2_OK;
   }
   W2TextTask tasks[W2_WN_NTASKS];
@@ -214,7 +217,8 @@ done:
 /* ----------------------------------------------------------------------------------- */
 /* task data */
 
-static void put_row(const W2TextTask *tt, int i, int gloss, float *row) {
+static void put_row(const W2TextTask *tt, int i, W2TextInput input, float *row) {
+  int gloss = input == W2_TEXT_INPUT_GLOSS;
   const char *s = gloss ? tt->gloss[i] : tt->word[i];
   int l = (int)strlen(s), j = 0, n = gloss ? W2_TEXT_GLOSS_BYTES : W2_TEXT_ROW - 1;
   for (; j < l && j < n; j++) row[j] = (float)(unsigned char)s[j];
