@@ -107,6 +107,16 @@ static void gemm_step(W2Xf *m) {
   }
 }
 
+/* A model of arch a at batch B with tok loaded, initialised from key 1 */
+static W2Xf *make_model(W2Grid *g, const W2XfArch *a, int B, const uint8_t *tok, const int *len) {
+  W2Xf *m;
+  die(w2_xf_create(g, a, &m));
+  w2_xf_init(m, 1);
+  die(w2_xf_set_batch(m, B));
+  die(w2_xf_load_tokens(m, tok, len, B));
+  return m;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   const char *sizes = "64:2:4,128:4:4,256:4:8";
@@ -144,12 +154,8 @@ int main(int argc, char **argv) {
     if (s) s++;
     W2AdamW opt = {.lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = 0.1f};
     double loss;
-    W2Xf *m;
     /* throwaway 1-step run: BLAS buffers and allocator state, then freed (see the header) */
-    die(w2_xf_create(g, &a, &m));
-    w2_xf_init(m, 1);
-    die(w2_xf_set_batch(m, B));
-    die(w2_xf_load_tokens(m, tok, len, B));
+    W2Xf *m = make_model(g, &a, B, tok, len);
     die(w2_xf_forward(m));
     die(w2_xf_lm_loss(m, &loss));
     die(w2_xf_backward(m));
@@ -161,10 +167,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     double rss0 = vm_status("VmRSS:");
-    die(w2_xf_create(g, &a, &m));
-    w2_xf_init(m, 1);
-    die(w2_xf_set_batch(m, B));
-    die(w2_xf_load_tokens(m, tok, len, B));
+    m = make_model(g, &a, B, tok, len);
     double best_cpu = 1e30, best_wall = 1e30, ph[4] = {0, 0, 0, 0};
     for (int r = -1; r < repeats; r++) {
       int n = r < 0 ? 3 : steps; /* r = -1: warm-up */
