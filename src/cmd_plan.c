@@ -21,6 +21,9 @@
 #ifndef W2SWEEP_THROUGHPUT_DEFAULT
 #define W2SWEEP_THROUGHPUT_DEFAULT ""
 #endif
+#ifndef W2SWEEP_THROUGHPUT_TEXT_DEFAULT /* the transformer family's (throughput.h) */
+#define W2SWEEP_THROUGHPUT_TEXT_DEFAULT ""
+#endif
 
 void sgemm_(const char *, const char *, const int *, const int *, const int *, const float *,
             const float *, const int *, const float *, const int *, const float *, float *,
@@ -91,8 +94,8 @@ static void describe_machine(char *buf, size_t len) {
 
 /* Fits the throughput model to the per-job times a finished run of this sweep recorded in
  * <results>.parts/status (CPU seconds where recorded, else wall seconds) and writes it. */
-static W2Err calibrate(const W2Sweep *s, const W2Plan *p, const char *results, double assembly,
-                       const char *out) {
+static W2Err calibrate(const W2Sweep *s, const W2Plan *p, int family, const char *results,
+                       double assembly, const char *out) {
   char workdir[W2_PATH_MAX + 16];
   snprintf(workdir, sizeof workdir, "%s.parts", results);
   W2_CHECK(is_dir(workdir), W2_ERR_ARG, "plan --calibrate: '%s' is not there (run the sweep "
@@ -116,6 +119,7 @@ static W2Err calibrate(const W2Sweep *s, const W2Plan *p, const char *results, d
   W2Throughput t;
   memset(&t, 0, sizeof t);
   W2Err e = w2_throughput_fit(p, secs, &t);
+  t.family = family;
   t.assembly = assembly / (p->ncells > 0 ? p->ncells : 1);
   if (!e) {
     describe_machine(t.machine, sizeof t.machine);
@@ -171,14 +175,16 @@ static W2Err run(int argc, char **argv) {
              "                  [--throughput OUT.cfg]\n"
              "Prints the jobs of the sweep, their FLOPs and seconds, the critical path and the\n"
              "wall time estimated by simulating the scheduler on RANKS ranks. Job times come\n"
-             "from the throughput model (default %s,\n"
+             "from the throughput model (default %s;\n"
+             "for transformer sweeps %s;\n"
              "or $W2SWEEP_THROUGHPUT; src/throughput.h), or with --rate from FLOPs at that\n"
              "rate. Jobs whose artifact is in the cache or whose cell is finished in OUTPUT.parts\n"
              "take no time (--cold: count everything). --jobs lists every job with its cost,\n"
              "seconds and priority. --calibrate fits the model to the per-job times of a finished\n"
              "run of this sweep and writes it, with S seconds (CPU time of rerunning the\n"
              "finished sweep on one rank) as the run's start and assembly (bench/calibrate.sh).\n",
-             W2SWEEP_THROUGHPUT_DEFAULT[0] ? W2SWEEP_THROUGHPUT_DEFAULT : "none built in");
+             W2SWEEP_THROUGHPUT_DEFAULT[0] ? W2SWEEP_THROUGHPUT_DEFAULT : "none built in",
+             W2SWEEP_THROUGHPUT_TEXT_DEFAULT[0] ? W2SWEEP_THROUGHPUT_TEXT_DEFAULT : "none built in");
       return W2_OK;
     } else if (!strcmp(a, "-n") || !strcmp(a, "--rate") || !strcmp(a, "--throughput") ||
                !strcmp(a, "--calibrate") || !strcmp(a, "--output") || !strcmp(a, "--cache") ||
@@ -219,29 +225,35 @@ static W2Err run(int argc, char **argv) {
   W2_CHECK(file, W2_ERR_ARG, "plan: no sweep file given (see w2sweep plan --help)");
   W2_CHECK(!(rate > 0 && model_file), W2_ERR_ARG, "plan: --rate and --throughput exclude each other");
   W2_CHECK(!(calib && rate > 0), W2_ERR_ARG, "plan: --calibrate fits the throughput model, not a rate");
-  /* the model: --throughput, else $W2SWEEP_THROUGHPUT, else the source tree's (when there) */
-  int from_default = 0;
-  if (!model_file) model_file = getenv("W2SWEEP_THROUGHPUT");
-  if (!model_file || !model_file[0]) {
-    model_file = W2SWEEP_THROUGHPUT_DEFAULT;
-    from_default = 1;
-  }
-  W2Throughput tp;
-  int have_tp = 0;
-  if (!calib && rate <= 0 && model_file[0] && (!from_default || access(model_file, R_OK) == 0)) {
-    W2_CALL(w2_throughput_load(model_file, &tp));
-    have_tp = 1;
-  }
   W2Sweep s;
   W2_CALL(w2_sweep_load(file, &s));
   if (output) snprintf(s.output, sizeof s.output, "%s", output);
   if (cache) snprintf(s.cache_dir, sizeof s.cache_dir, "%s", cache);
+  /* every size of a sweep is of one family (sweepcfg.c) */
+  int family = s.nsizes > 0 ? s.sizes[0].family : W2_FAMILY_MLP;
+  /* the model: --throughput, else $W2SWEEP_THROUGHPUT, else the source tree's for the sweep's
+   * family (when there) */
+  int from_default = 0;
+  if (!model_file) model_file = getenv("W2SWEEP_THROUGHPUT");
+  if (!model_file || !model_file[0]) {
+    model_file = family == W2_FAMILY_TRANSFORMER ? W2SWEEP_THROUGHPUT_TEXT_DEFAULT
+                                                 : W2SWEEP_THROUGHPUT_DEFAULT;
+    from_default = 1;
+  }
+  W2Throughput tp;
+  int have_tp = 0;
   W2Plan *p = NULL;
   double *secs = NULL;
-  W2Err e = w2_sweep_check_data(&s);
+  W2Err e = W2_OK;
+  if (!calib && rate <= 0 && model_file[0] && (!from_default || access(model_file, R_OK) == 0)) {
+    e = w2_throughput_load(model_file, &tp);
+    have_tp = !e;
+  }
+  if (!e) e = w2_sweep_check_data(&s);
   if (!e) e = w2_plan_build(&s, &p);
   if (!e && calib) {
-    W2_CALL_GOTO(e, done, calibrate(&s, p, calib, assembly, model_file[0] ? model_file : "throughput.cfg"));
+    W2_CALL_GOTO(e, done, calibrate(&s, p, family, calib, assembly,
+                                    model_file[0] ? model_file : "throughput.cfg"));
     goto done;
   }
   if (!e && !cold) e = mark_done(&s, p);
@@ -254,8 +266,14 @@ static W2Err run(int argc, char **argv) {
     if (have_tp) {
       for (int i = 0; i < p->njobs; i++)
         secs[i] = p->jobs[i].done ? 0 : w2_throughput_seconds(&tp, &p->jobs[i]);
-      snprintf(model, sizeof model, "%s (%s, %s; unloaded, one core per rank)", model_file,
-               tp.machine, tp.date);
+      snprintf(model, sizeof model, "%s (%s, %s; unloaded, one core per rank)%s", model_file,
+               tp.machine, tp.date,
+               tp.family == family ? ""
+               : family == W2_FAMILY_TRANSFORMER
+                   ? "; WARNING: fitted on MLP jobs, this sweep trains transformers: "
+                     "recalibrate on a text sweep (INSTALL.md, 'Calibrating plan')"
+                   : "; WARNING: fitted on transformer jobs, this sweep trains MLPs: "
+                     "recalibrate (INSTALL.md, 'Calibrating plan')");
     } else {
       int measured = rate <= 0;
       if (measured) rate = measure_rate();

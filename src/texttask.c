@@ -235,8 +235,9 @@ W2Err w2_text_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed, W2
   memset(tasks, 0, sizeof tasks);
   W2_CALL(w2_wordnet_tasks(s->text.wordnet, seed, s->text.max_per_class, tasks));
   const W2TextTask *tt = &tasks[k];
-  int want[3] = {s->split.n_a, s->split.n_b, s->split.n_test}, have[3] = {0, 0, 0};
-  for (int i = 0; i < tt->n; i++) have[tt->split[i]]++;
+  /* balanced classes in every split: want/2 words in the class (rounded down), the rest not */
+  int want[3] = {s->split.n_a, s->split.n_b, s->split.n_test}, have[3][2] = {{0, 0}, {0, 0}, {0, 0}};
+  for (int i = 0; i < tt->n; i++) have[tt->split[i]][tt->label[i] > 0.5f]++;
   W2Err e = W2_OK;
   int *idx = malloc(sizeof(int) * (size_t)(tt->n ? tt->n : 1));
   int *perm = malloc(sizeof(int) * (size_t)(tt->n ? tt->n : 1));
@@ -255,14 +256,16 @@ W2Err w2_text_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed, W2
   uint64_t salt = w2_fnv1a(W2_FNV_OFFSET, t->text_class, strlen(t->text_class));
   double ones = 0;
   for (int sp = 0; sp < 3; sp++) {
-    if (have[sp] < want[sp]) {
-      e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG,
-                         "task '%s' (class %s, seed %llu): split %s needs %d words but WordNet "
-                         "gives %d (text.max_per_class = %d; 0 = all)", t->name, t->text_class,
-                         (unsigned long long)seed, split_name[sp], want[sp], have[sp],
-                         s->text.max_per_class);
-      goto done;
-    }
+    int need[2] = {want[sp] - want[sp] / 2, want[sp] / 2}; /* [not in the class, in it] */
+    for (int c = 1; c >= 0; c--)
+      if (have[sp][c] < need[c]) {
+        e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_CONFIG,
+                           "task '%s' (class %s, seed %llu): split %s needs %d words %s the "
+                           "class but WordNet gives %d (text.max_per_class = %d; 0 = all)",
+                           t->name, t->text_class, (unsigned long long)seed, split_name[sp],
+                           need[c], c ? "in" : "not in", have[sp][c], s->text.max_per_class);
+        goto done;
+      }
     int n = 0;
     for (int i = 0; i < tt->n; i++)
       if (tt->split[i] == sp) idx[n++] = i;
@@ -274,12 +277,17 @@ W2Err w2_text_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed, W2
       e = w2_error_raise(__FILE__, __LINE__, __func__, W2_ERR_MEM, "out of memory (text task)");
       goto done;
     }
-    for (int r = 0; r < want[sp]; r++) {
-      int i = idx[perm[r]];
+    /* the permutation's order, skipping a word whose class already has its share */
+    int taken[2] = {0, 0};
+    for (int q = 0, r = 0; r < want[sp]; q++) {
+      int i = idx[perm[q]], c = tt->label[i] > 0.5f;
+      if (taken[c] == need[c]) continue;
+      taken[c]++;
       put_row(tt, i, t->text_input, *X[sp] + (size_t)r * d);
       (*y[sp])[r] = tt->label[i];
       (*id[sp])[r] = i;
       if (sp < 2) ones += tt->label[i];
+      r++;
     }
   }
   td->prior = ones / (want[0] + want[1]);

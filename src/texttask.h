@@ -7,9 +7,10 @@
  * Tasks. Task `class = "animal"` is textdata.h's task of that lexicographer class, drawn
  * for the seed with text.max_per_class words per label. Its words keep their textdata split
  * (a function of the word: no word in two splits, the same in every task); the runner's
- * split A / B / test are the first data.n_a / n_b / n_test words of textdata's A / B /
- * test words in the order w2_permutation(w2_key(seed, "text-split", fnv(class), split)),
- * so W2_ERR_CONFIG when a split has fewer words. A row is the input as W2_TEXT_ROW floats,
+ * split A / B / test take data.n_a / n_b / n_test words of textdata's A / B / test words
+ * in the order w2_permutation(w2_key(seed, "text-split", fnv(class), split)), with balanced
+ * classes: n/2 (rounded down) words in the class and the rest not, each class's first ones
+ * in that order; W2_ERR_CONFIG when a split has fewer words of a class. A row is the input as W2_TEXT_ROW floats,
  * bytes 0..255 then -1 (xfmodel.h "Rows"): input = "word" is "<word>:" (where the corpus
  * puts the gloss), input = "gloss" the first W2_TEXT_GLOSS_BYTES bytes of the gloss of the
  * word's first noun sense (the word itself is not shown; `check` wants ctx >= 32 of every

@@ -21,8 +21,13 @@
  * time on a shared machine includes other users' load: the estimate is the wall time of an
  * unloaded machine, one core per rank.
  *
- * File format (libconfig, every key required):
+ * Transformer jobs get a model of their own: their FLOP rate, per-step and fixed costs differ
+ * from the MLPs' (bench/throughput_text.cfg, fitted on a text sweep; INSTALL.md). A file says
+ * which family's jobs it was fitted on, and `plan` reads the sweep's family's default.
+ *
+ * File format (libconfig, every key required but `family`):
  *   machine = "...";  date = "YYYY-MM-DD";  source = "what was measured";  jobs = N;
+ *   family = "mlp" | "transformer";   (optional; absent = "mlp", files from before it)
  *   seconds_per_job = { pretrain = s; weak = s; ceiling = s; cell = s; };
  *   seconds_per_gflop = s;  seconds_per_kstep = s;  seconds_per_mact = s;
  *   seconds_per_probe_gflop = s;  seconds_per_cell_assembled = s;
@@ -31,10 +36,12 @@
 #define W2_THROUGHPUT_H
 
 #include "plan.h"
+#include "spec.h"
 
 typedef struct W2Throughput {
   char machine[160], date[32], source[256];
   int njobs;         /* jobs the fit used */
+  int family;        /* W2Family of the jobs it was fitted on */
   double job[4];     /* fixed seconds per job, by W2JobType */
   double flop;       /* seconds per FLOP */
   double step;       /* seconds per optimizer step */

@@ -1,11 +1,13 @@
 /* test_plan.c — plan's time model, deterministically (its accuracy is a benchmark,
  * bench/RESULTS.md "plan vs measured"; no test here times anything):
- *   - the shipped calibration bench/throughput.cfg parses, with a machine and a date;
+ *   - the shipped calibrations parse, with a machine and a date: bench/throughput.cfg
+ *     (family mlp, also a file without the key) and bench/throughput_text.cfg (transformer);
  *   - job seconds grow with width, depth, input columns, epochs and evaluation points;
  *   - the simulated makespan: one rank = the sum, N ranks between the lower bound and the
  *     sum, jobs already done take no time, more ranks never take longer;
  *   - the fit recovers known coefficients, refuses too few jobs; save/load round trip;
- *   - bad calibration files (syntax, missing key, negative, not a number) are refused
+ *   - bad calibration files (syntax, missing key, negative, not a number, a family that is
+ *     neither mlp nor transformer) are refused
  *     with one line naming the file (and the line);
  *   - transformer sizes (texttask.h) are priced with the transformer's own accounting:
  *     pretraining w2_xf_step_flops (LM head) x steps, finetuning w2_xf_step_flops (CLS
@@ -191,12 +193,14 @@ static void test_fit(void) {
   snprintf(truth.date, sizeof truth.date, "2026-01-02");
   snprintf(truth.source, sizeof truth.source, "test_plan");
   truth.njobs = 77;
+  truth.family = W2_FAMILY_TRANSFORMER;
   truth.assembly = 0.004;
   W2T_OK(w2_throughput_save(DIR "/rt.cfg", &truth));
   W2Throughput back;
   W2T_OK(w2_throughput_load(DIR "/rt.cfg", &back));
   W2T_CHECK(!strcmp(back.machine, truth.machine) && !strcmp(back.date, truth.date) &&
-                back.njobs == 77 && fabs(back.assembly - 0.004) < 1e-12,
+                back.njobs == 77 && back.family == W2_FAMILY_TRANSFORMER &&
+                fabs(back.assembly - 0.004) < 1e-12,
             "round trip: [%s] [%s] %d", back.machine, back.date, back.njobs);
   for (int i = 0; i < all.njobs; i++) {
     double a = w2_throughput_seconds(&truth, &all.jobs[i]), b = w2_throughput_seconds(&back, &all.jobs[i]);
@@ -241,6 +245,9 @@ static void test_bad_files(void) {
   W2T_OK(w2_throughput_load(DIR "/good.cfg", &t));
   W2T_CHECK(fabs(t.flop - 1e-9) < 1e-20 && fabs(t.step - 1e-4) < 1e-15 && fabs(t.act - 1e-8) < 1e-18,
             "units: flop %g step %g act %g", t.flop, t.step, t.act);
+  W2T_CHECK(t.family == W2_FAMILY_MLP, "a file without 'family' is an MLP model (%d)", t.family);
+  bad("jobs = 10;", "jobs = 10; family = \"gpt\";", DIR "/bad.cfg:4: 'family' must be \"mlp\" or \"transformer\"");
+  bad("jobs = 10;", "jobs = 10; family = 1;", DIR "/bad.cfg:4: 'family'");
   bad("seconds_per_gflop = 1.0;", "seconds_per_gflop = -1.0;", DIR "/bad.cfg:6: 'seconds_per_gflop'");
   bad("seconds_per_gflop = 1.0;", "", "'seconds_per_gflop' is missing");
   bad("cell = 0.1;", "cell = \"fast\";", DIR "/bad.cfg:5: 'cell' must be a number");
@@ -261,6 +268,15 @@ static void test_shipped(W2Throughput *t) {
   W2T_CHECK(t->machine[0] && strlen(t->date) == 10 && t->njobs > 0, "machine [%s] date [%s] jobs %d",
             t->machine, t->date, t->njobs);
   W2T_CHECK(t->flop > 0, "the shipped model must price FLOPs (%g s/FLOP)", t->flop);
+  W2T_CHECK(t->family == W2_FAMILY_MLP, "bench/throughput.cfg is the MLP model (%d)", t->family);
+  /* the transformer family's, fitted on a text sweep (INSTALL.md, 'Calibrating plan') */
+  W2Throughput x;
+  snprintf(path, sizeof path, "%s/bench/throughput_text.cfg", src ? src : "..");
+  W2T_OK(w2_throughput_load(path, &x));
+  W2T_CHECK(x.family == W2_FAMILY_TRANSFORMER && x.machine[0] && strlen(x.date) == 10 &&
+                x.njobs > 0 && x.flop > 0,
+            "throughput_text.cfg: family %d machine [%s] date [%s] jobs %d flop %g", x.family,
+            x.machine, x.date, x.njobs, x.flop);
 }
 
 /* A text sweep (transformer sizes) on a stand-in WordNet directory: the planner reads only

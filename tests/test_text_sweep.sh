@@ -68,6 +68,26 @@ if [ "$mode" = check ]; then
   printf 'tasks = ( { name = "t"; kind = "text"; class = "food"; } );\nsizes = ( { name = "a"; width = 4; }, { name = "b"; width = 8; } );\nweak = ["a"];\nstrong = ["b"];\n' >"$work/mlptext.cfg"
   check "a text task with mlp sizes is refused at the task's line" sh -c "'$w2' check '$work/mlptext.cfg' 2>&1 |
     grep -q '^$work/mlptext.cfg:1: .*is a text task, which needs transformer sizes'"
+  # plan prices a transformer sweep with the transformer family's time model by default
+  # (src/throughput.h; bench/throughput_text.cfg), and says so when given an MLP one. The
+  # sweep's words are drawn as `check` draws them: a stand-in database of 600 made-up nouns
+  # in each of the five task classes (animal 05, plant 20, artifact 06, food 13, person 18) does.
+  mkdir -p "$work/wn"
+  awk 'BEGIN { n = 0; split("05 20 06 13 18", lex, " ");
+    for (c = 1; c <= 5; c++) for (i = 0; i < 600; i++) {
+      w = ""; x = n++; for (k = 0; k < 4; k++) { w = w sprintf("%c", 97 + x % 26); x = int(x / 26) }
+      printf "%08d %s n 01 %s 0 000 | a made-up noun\n", n, lex[c], w } }' >"$work/wn/data.noun"
+  for f in data.verb data.adj data.adv; do : >"$work/wn/$f"; done
+  sed -e "s|text = { max_per_class = 300; };|text = { max_per_class = 0; wordnet = \"$work/wn\"; };|" \
+    "$cfg0" >"$work/plan.cfg"
+  check "plan of a text sweep reads bench/throughput_text.cfg (family transformer)" sh -c "
+    env -u W2SWEEP_THROUGHPUT '$w2' plan '$work/plan.cfg' -n 2 --cold >'$work/plan.out' &&
+    grep -q 'time model: .*throughput_text.cfg' '$work/plan.out' && ! grep -q WARNING '$work/plan.out'" ||
+    cat "$work/plan.out"
+  check "plan of a text sweep with the MLP model warns on its time-model line" sh -c "
+    '$w2' plan '$work/plan.cfg' -n 2 --cold --throughput '$src/bench/throughput.cfg' >'$work/plan2.out' &&
+    grep -q 'time model: .*WARNING: fitted on MLP jobs, this sweep trains transformers' '$work/plan2.out'" ||
+    cat "$work/plan2.out"
   echo "$pass passed, $fail failed"
   [ $fail -eq 0 ]
   exit
@@ -197,9 +217,9 @@ check "resumed run succeeds" run 2 "$name"
 check "resumed == uninterrupted" cmp_results "$work/np2.h5" "$work/$name.h5"
 
 # too few words for a split: refused by check at the task's line, before any work
-sed -e 's/text = { max_per_class = 300; };/text = { max_per_class = 200; };/' "$cfg0" >"$work/few.cfg"
+sed -e 's/text = { max_per_class = 300; };/text = { max_per_class = 150; };/' "$cfg0" >"$work/few.cfg"
 lt=$(grep -n 'name = "animal"' "$cfg0" | cut -d: -f1)
 check "check refuses a split with too few words at the task's line" sh -c "
   ! '$w2' check '$work/few.cfg' >/dev/null 2>'$work/few.err' &&
-  grep -q '^$work/few.cfg:$lt: tasks\[0\] (.animal.): .*split A (data.n_a) needs 160 words' '$work/few.err'" || cat "$work/few.err"
+  grep -q '^$work/few.cfg:$lt: tasks\[0\] (.animal.): .*split A (data.n_a) needs 80 words .*in the class' '$work/few.err'" || cat "$work/few.err"
 finish

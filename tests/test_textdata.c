@@ -10,7 +10,9 @@
 
 #include "rng.h"
 #include "testutil.h"
+#include "sweepcfg.h"
 #include "textdata.h"
+#include "texttask.h"
 
 static void put(const char *dir, const char *name, const char *text) {
   char path[512];
@@ -210,6 +212,36 @@ static void check_real(void) {
   }
   check_invariants(t, "wordnet");
   for (int k = 0; k < W2_WN_NTASKS; k++) w2_text_task_free(&t[k]);
+  /* the runner's splits (texttask.h "Tasks"): balanced classes, no word in two splits */
+  const char *src = getenv("W2SWEEP_SOURCE_DIR");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/sweeps/text_tiny.cfg", src ? src : "..");
+  W2Sweep s;
+  W2T_OK(w2_sweep_load(path, &s));
+  for (int j = 0; j < s.ntasks; j++)
+    for (uint64_t seed = 0; seed < 3; seed++) {
+      W2TaskData td;
+      memset(&td, 0, sizeof td);
+      W2T_OK(w2_text_task_fill(&s, &s.tasks[j], seed, &td));
+      const float *y[3] = {td.ya, td.yb, td.yt};
+      const long *id[3] = {td.ida, td.idb, td.idt};
+      int n[3] = {td.n_a, td.n_b, td.n_test};
+      for (int sp = 0; sp < 3; sp++) {
+        int ones = 0;
+        for (int r = 0; r < n[sp]; r++) ones += y[sp][r] > 0.5f;
+        W2T_CHECK(ones == n[sp] / 2, "%s seed %d split %d: %d of %d rows in the class, want %d",
+                  s.tasks[j].name, (int)seed, sp, ones, n[sp], n[sp] / 2);
+        for (int q = 0; q < sp; q++)
+          for (int r = 0; r < n[sp]; r++)
+            for (int u = 0; u < n[q]; u++)
+              if (id[sp][r] == id[q][u])
+                W2T_CHECK(0, "%s seed %d: word %ld in splits %d and %d", s.tasks[j].name,
+                          (int)seed, id[sp][r], q, sp);
+      }
+      free(td.Xa), free(td.ya), free(td.ida), free(td.Xb), free(td.yb), free(td.idb);
+      free(td.Xt), free(td.yt), free(td.idt);
+    }
+  w2_sweep_free(&s);
 }
 
 int main(void) {
