@@ -14,9 +14,10 @@ recall against the true line (oracle recall), with the fraction recalled exactly
     /usr/bin/python3 bench/text_pretrain_probe.py --sizes 64:2:4 --steps 3000 --corpus both
 """
 import argparse, random, sys, time, math
-sys.path.insert(0, "/work/main/bench")
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from wordnet_words import LEXES, senses as read_senses, task_words
+from text_torch_model import Trunk
 p = argparse.ArgumentParser()
 p.add_argument("--sizes", default="32:1:2,64:2:4")
 p.add_argument("--steps", type=int, default=2000)
@@ -51,31 +52,11 @@ starts = [s for s in starts if s + T <= len(text)]
 data = torch.tensor(list(text), dtype=torch.long)
 print(f"corpus {a.corpus}: {len(text)} bytes, {len(lines)} lines", flush=True)
 
-class Block(nn.Module):
-    def __init__(s, C, H):
-        super().__init__(); s.H = H
-        s.ln1, s.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
-        s.qkv, s.proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
-        s.fc, s.fcp = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
-    def forward(s, x):
-        B, T_, C = x.shape; hs = C // s.H
-        q, k, v = s.qkv(s.ln1(x)).reshape(B, T_, 3, s.H, hs).permute(2, 0, 3, 1, 4)
-        att = (q @ k.transpose(-2, -1)) / hs ** 0.5
-        att = att.masked_fill(~torch.ones(T_, T_, dtype=torch.bool).tril(), float('-inf')).softmax(-1); y = att @ v
-        x = x + s.proj(y.transpose(1, 2).reshape(B, T_, C))
-        return x + s.fcp(F.gelu(s.fc(s.ln2(x)), approximate="tanh"))
-class Net(nn.Module):
+class Net(Trunk):
     def __init__(s, C, L, H):
-        super().__init__()
-        s.wte, s.wpe = nn.Embedding(256, C), nn.Embedding(T, C)
-        s.blocks = nn.ModuleList(Block(C, H) for _ in range(L)); s.lnf = nn.LayerNorm(C)
-        for m in s.modules():
-            if isinstance(m, (nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, 0, 0.02)
-    def hid(s, tok):
-        x = s.wte(tok) + s.wpe(torch.arange(tok.shape[1]))
-        for b in s.blocks: x = b(x)
-        return s.lnf(x)
-    def lm(s, tok): return s.hid(tok) @ s.wte.weight.T
+        super().__init__(C, L, H, T); s.init_weights()
+    def hid(s, tok): return s.hidden(tok)
+    def lm(s, tok): return s.hidden(tok) @ s.wte.weight.T
 
 def enc(s):
     b = s.encode("latin-1", "replace")[:T]; return list(b) + [32] * (T - len(b)), max(len(b), 1)

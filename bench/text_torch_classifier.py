@@ -19,34 +19,15 @@ p.add_argument("--epochs", type=int, default=50); p.add_argument("--lrs", defaul
 a = p.parse_args()
 torch.set_num_threads(1)
 from wordnet_words import LEXES as lexes, senses as read_senses, task_words
+from text_torch_model import Trunk
 senses = read_senses()
 T = 32
 
-class Block(nn.Module):
-    def __init__(s, C, H):
-        super().__init__(); s.H = H
-        s.ln1, s.ln2 = nn.LayerNorm(C), nn.LayerNorm(C)
-        s.qkv, s.proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
-        s.fc, s.fcp = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
-    def forward(s, x):
-        B, T_, C = x.shape; hs = C // s.H
-        q, k, v = s.qkv(s.ln1(x)).reshape(B, T_, 3, s.H, hs).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True) if hasattr(F, "scaled_dot_product_attention") else \
-            ((q @ k.transpose(-2, -1)) / hs ** 0.5).masked_fill(~torch.ones(T_, T_, dtype=torch.bool).tril(), float("-inf")).softmax(-1) @ v
-        x = x + s.proj(y.transpose(1, 2).reshape(B, T_, C))
-        return x + s.fcp(F.gelu(s.fc(s.ln2(x)), approximate="tanh"))
-
-class Net(nn.Module):
+class Net(Trunk):
     def __init__(s, C, L, H):
-        super().__init__()
-        s.wte, s.wpe = nn.Embedding(256, C), nn.Embedding(T, C)
-        s.blocks = nn.ModuleList(Block(C, H) for _ in range(L)); s.lnf = nn.LayerNorm(C); s.head = nn.Linear(C, 1)
-        for m in s.modules():
-            if isinstance(m, (nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, 0, 0.02)
+        super().__init__(C, L, H, T); s.head = nn.Linear(C, 1); s.init_weights()
     def forward(s, tok, ln, mean):
-        x = s.wte(tok) + s.wpe(torch.arange(T))
-        for b in s.blocks: x = b(x)
-        h = s.lnf(x)
+        h = s.hidden(tok)
         if mean:
             m = (torch.arange(T)[None, :] < ln[:, None]).float()
             h = (h * m[..., None]).sum(1) / ln[:, None]
