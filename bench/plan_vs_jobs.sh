@@ -12,8 +12,9 @@ tp=${3:+--throughput $3}
 # shellcheck disable=SC2086
 "$w2" plan "$cfg" --cold --jobs --output "$res" $tp | awk -v d="$res.parts/status" -v name="$cfg" '
   $1 ~ /\// && / seconds / {
+    # the status file of job id: "_" is written "_-" and "/" "__" (plan.h)
     id = $1; for (i = 1; i <= NF; i++) if ($i == "seconds") s = $(i + 1)
-    f = id; gsub("/", "__", f); file = d "/" f ".txt"; cpu = -1
+    f = id; gsub("_", "_-", f); gsub("/", "__", f); file = d "/" f ".txt"; cpu = -1
     while ((getline l < file) > 0) { split(l, a, " "); if (a[1] == "cpu") cpu = a[2] }
     close(file)
     if (cpu > 0) { m += cpu; p += s; n++; r = s / cpu; if (r < 1) r = 1 / r; e += r }
