@@ -148,7 +148,7 @@ static uint64_t hash_task(uint64_t h, const W2Sweep *s, const W2TaskSpec *t) {
     /* the class, the words kept, and WordNet's content (texttask.h "Tasks"); an unreadable
      * WordNet hashes as its path (computing from it fails with the reader's error) */
     h = hstr(h, t->text_class);
-    h = hstr(h, "balanced splits"); /* the split rule (texttask.h "Tasks") since session 7 */
+    h = hstr(h, "balanced splits"); /* the split rule: artifacts of unbalanced ones are stale */
     H(h, s->text.max_per_class);
     if (t->text_input != W2_TEXT_INPUT_WORD) { /* "word" keeps its old keys */
       int input = (int)t->text_input;

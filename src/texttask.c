@@ -236,7 +236,8 @@ W2Err w2_text_task_fill(const W2Sweep *s, const W2TaskSpec *t, uint64_t seed, W2
   W2_CALL(w2_wordnet_tasks(s->text.wordnet, seed, s->text.max_per_class, tasks));
   const W2TextTask *tt = &tasks[k];
   /* balanced classes in every split: want/2 words in the class (rounded down), the rest not */
-  int want[3] = {s->split.n_a, s->split.n_b, s->split.n_test}, have[3][2] = {{0, 0}, {0, 0}, {0, 0}};
+  int want[3] = {s->split.n_a, s->split.n_b, s->split.n_test};
+  int have[3][2] = {{0, 0}, {0, 0}, {0, 0}}; /* [split][in the class] */
   for (int i = 0; i < tt->n; i++) have[tt->split[i]][tt->label[i] > 0.5f]++;
   W2Err e = W2_OK;
   int *idx = malloc(sizeof(int) * (size_t)(tt->n ? tt->n : 1));

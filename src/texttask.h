@@ -10,11 +10,12 @@
  * split A / B / test take data.n_a / n_b / n_test words of textdata's A / B / test words
  * in the order w2_permutation(w2_key(seed, "text-split", fnv(class), split)), with balanced
  * classes: n/2 (rounded down) words in the class and the rest not, each class's first ones
- * in that order; W2_ERR_CONFIG when a split has fewer words of a class. A row is the input as W2_TEXT_ROW floats,
- * bytes 0..255 then -1 (xfmodel.h "Rows"): input = "word" is "<word>:" (where the corpus
- * puts the gloss), input = "gloss" the first W2_TEXT_GLOSS_BYTES bytes of the gloss of the
- * word's first noun sense (the word itself is not shown; `check` wants ctx >= 32 of every
- * size); labels 1 = in the class. Row ids are the words' indices in the task.
+ * in that order; W2_ERR_CONFIG when a split has fewer words of a class. A row is the input
+ * as W2_TEXT_ROW floats, bytes 0..255 then -1 (xfmodel.h "Rows"): input = "word" is
+ * "<word>:" (where the corpus puts the gloss), input = "gloss" the first W2_TEXT_GLOSS_BYTES
+ * bytes of the gloss of the word's first noun sense (the word itself is not shown; `check`
+ * wants ctx >= 32 of every size); labels 1 = in the class. Row ids are the words' indices
+ * in the task.
  * There is no generative finetuning (n_u = 0) and no latent (Z NULL).
  *
  * Pretraining (pretrain.h source W2_PRE_TEXT): next-byte prediction (the LM head) on the
