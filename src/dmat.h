@@ -80,6 +80,12 @@ static inline int w2_mat_grow(const W2Mat *A, int il) {
 static inline int w2_mat_gcol(const W2Mat *A, int jl) {
   return ((jl / A->nb) * A->grid->npcol + A->grid->mycol) * A->nb + jl % A->nb;
 }
+/* The inverse: local column of global column j, or -1 when another process column holds it. */
+static inline int w2_mat_lcol(const W2Mat *A, int j) {
+  int blk = j / A->nb;
+  if (blk % A->grid->npcol != A->grid->mycol) return -1;
+  return (blk / A->grid->npcol) * A->nb + j % A->nb;
+}
 
 /* C = alpha * op(A) * op(B) + beta * C, op = 'N' or 'T'. Collective. On a 1x1 grid: SGEMM,
  * except SGEMV when n = 1 and a direct loop for the outer product (k = 1, op(A) = A,

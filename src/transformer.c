@@ -648,9 +648,9 @@ W2Err w2_xf_lm_loss(W2Xf *m, double *loss) {
     for (int il = 0; il < ml; il++) d[il] *= f[il];
   }
   for (int il = 0; il < ml; il++) {
-    int v = tg[il], blk = v / Z->nb;
-    if (v < 0 || blk % g->npcol != g->mycol) continue; /* another process column's */
-    size_t at = il + (size_t)((blk / g->npcol) * Z->nb + v % Z->nb) * Z->lld;
+    int jl = tg[il] < 0 ? -1 : w2_mat_lcol(Z, tg[il]);
+    if (jl < 0) continue; /* no target, or another process column's */
+    size_t at = il + (size_t)jl * Z->lld;
     /* p - 1 in double: in float, a confident row's p ~ 1 would cancel to noise */
     local -= Z->a[at];
     D->a[at] = (float)((exp((double)Z->a[at] - mx[il]) / se[il] - 1.0) * scale);

@@ -3,7 +3,7 @@
  * has the same loss at every step within 1e-4 relative and the same final predictions.
  * PBLAS asks dmat.c's pilaenv_ (not the library's) for its panel width, gets the grid's,
  * and a panel narrower than k (2 < 9: several local updates per product) gives the same
- * products. Run with 4 ranks. */
+ * products. w2_mat_lcol inverts w2_mat_gcol on each grid. Run with 4 ranks. */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <dlfcn.h>
 #include <math.h>
@@ -111,6 +111,21 @@ int main(int argc, char **argv) {
       double r = rel_diff(got, ref[o], 35);
       W2T_CHECK(r < 1e-5, "gemm %s on %dx%d: rel diff %g", ops[o], shapes[s][0], shapes[s][1], r);
     }
+    /* w2_mat_lcol inverts w2_mat_gcol: each global column is local to exactly one
+     * process column, at the local index that maps back to it */
+    W2Mat M;
+    W2T_OK(w2_mat_create(g, 5, 11, &M));
+    int owned = 0, bad = 0;
+    for (int j = 0; j < M.n; j++) {
+      int jl = w2_mat_lcol(&M, j);
+      if (jl >= 0) owned++, bad += jl >= M.nl || w2_mat_gcol(&M, jl) != j;
+    }
+    int total = owned;
+    MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_INT, MPI_SUM, sub);
+    W2T_CHECK(owned == M.nl && !bad && total == M.n * shapes[s][0],
+              "lcol on %dx%d: %d local columns of %d (%d bad), %d over the grid", shapes[s][0],
+              shapes[s][1], owned, M.nl, bad, total);
+    w2_mat_destroy(&M);
     train_case(g, X, Y, loss, prob);
     double worst = 0;
     for (int i = 0; i < STEPS; i++) worst = fmax(worst, fabs(loss[i] - ref_loss[i]) / ref_loss[i]);
