@@ -849,7 +849,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
     sizes[i].pretrain_flops = w2_pretrain_flops(s, &s->sizes[i]);
     sizes[i].ranks = w2_plan_size_ranks(s, &s->sizes[i]);
     int xf = s->sizes[i].family == W2_FAMILY_TRANSFORMER;
-    copy_name(sizes[i].family, xf ? "transformer" : "mlp");
+    copy_name(sizes[i].family, w2_family_names[s->sizes[i].family]);
     sizes[i].heads = xf ? s->sizes[i].heads : 0;
     sizes[i].ctx = xf ? s->sizes[i].ctx : 0;
   }

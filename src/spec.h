@@ -23,7 +23,9 @@
 
 /* One entry of the model-size ladder. */
 /* Model families (issue 15): every size of a sweep is of one family. */
-typedef enum { W2_FAMILY_MLP = 0, W2_FAMILY_TRANSFORMER = 1 } W2Family;
+typedef enum { W2_FAMILY_MLP = 0, W2_FAMILY_TRANSFORMER = 1, W2_NFAMILIES } W2Family;
+/* Their names in sweep files, results (/sizes) and throughput models, by W2Family. */
+extern const char *const w2_family_names[W2_NFAMILIES];
 
 typedef struct W2SizeSpec {
   char name[W2_NAME_MAX];

@@ -39,7 +39,7 @@
 /* enum names */
 
 static const char *const task_kind_names[] = {"linear", "nonlinear", "sparse", "file", "text"};
-static const char *const family_names[] = {"mlp", "transformer"}; /* W2Family */
+const char *const w2_family_names[W2_NFAMILIES] = {"mlp", "transformer"}; /* spec.h */
 static const char *const text_input_names[] = {"word", "gloss"}; /* W2TaskSpec.text_input */
 static const char *const sup_kind_names[] = {"uniform", "latent", "unlearnable"};
 static const char *const sched_names[] = {"constant", "cosine", "linear"}; /* W2Sched order */
@@ -1086,7 +1086,7 @@ static W2Err parse_sizes(const Parse *p, const config_setting_t *root, W2Sweep *
     /* the head is one more layer and W2Model holds at most W2_MAX_LAYERS */
     W2_CALL(get_int(p, it, "depth", where, 1, W2_MAX_LAYERS - 1, &z->depth));
     W2_CALL(get_int(p, it, "ranks", where, 0, 1 << 16, &z->ranks));
-    W2_CALL(get_enum(p, it, "family", where, family_names, NELEM(family_names), &z->family));
+    W2_CALL(get_enum(p, it, "family", where, w2_family_names, W2_NFAMILIES, &z->family));
     const config_setting_t *he = member(it, "heads"), *cx = member(it, "ctx");
     if (z->family != W2_FAMILY_TRANSFORMER) {
       REQUIRE(p, he == NULL && cx == NULL, he ? he : cx,

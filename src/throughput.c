@@ -85,10 +85,12 @@ static W2Err load(const char *path, config_t *cfg, W2Throughput *t) {
   if (fam) {
     const char *v =
         config_setting_type(fam) == CONFIG_TYPE_STRING ? config_setting_get_string(fam) : NULL;
-    W2_CHECK(v && (!strcmp(v, "mlp") || !strcmp(v, "transformer")), W2_ERR_CONFIG,
+    t->family = W2_NFAMILIES;
+    for (int k = 0; v && k < W2_NFAMILIES; k++)
+      if (!strcmp(v, w2_family_names[k])) t->family = k;
+    W2_CHECK(t->family < W2_NFAMILIES, W2_ERR_CONFIG,
              "%s:%d: 'family' must be \"mlp\" or \"transformer\"", path,
              config_setting_source_line(fam));
-    t->family = strcmp(v, "mlp") ? W2_FAMILY_TRANSFORMER : W2_FAMILY_MLP;
   }
   config_setting_t *per = config_setting_lookup(root, "seconds_per_job");
   W2_CHECK(per && config_setting_is_group(per), W2_ERR_CONFIG,
@@ -126,8 +128,7 @@ W2Err w2_throughput_save(const char *path, const W2Throughput *t) {
           "seconds_per_gflop = %.6g;\nseconds_per_kstep = %.6g;\nseconds_per_mact = %.6g;\n"
           "seconds_per_probe_gflop = %.6g;\nseconds_per_cell_assembled = %.6g;\n",
           t->machine, t->date, t->source, t->njobs,
-          t->family == W2_FAMILY_TRANSFORMER ? "transformer" : "mlp", t->job[0], t->job[1],
-          t->job[2], t->job[3],
+          w2_family_names[t->family], t->job[0], t->job[1], t->job[2], t->job[3],
           t->flop * 1e9, t->step * 1e3, t->act * 1e6, t->fit * 1e9, t->assembly);
   W2_CHECK(fclose(f) == 0, W2_ERR_IO, "%s: cannot write", path);
   return W2_OK;
