@@ -55,7 +55,6 @@ print(f"corpus {a.corpus}: {len(text)} bytes, {len(lines)} lines", flush=True)
 class Net(Trunk):
     def __init__(s, C, L, H):
         super().__init__(C, L, H, T); s.init_weights()
-    def hid(s, tok): return s.hidden(tok)
     def lm(s, tok): return s.hidden(tok) @ s.wte.weight.T
 
 def enc(s):
@@ -64,7 +63,7 @@ def enc(s):
 def feats(m, strs):
     e = [enc(s) for s in strs]; tok = torch.tensor([x[0] for x in e]); ln = torch.tensor([x[1] for x in e])
     with torch.no_grad():
-        h = m.hid(tok)
+        h = m.hidden(tok)
     last = h[torch.arange(len(ln)), ln - 1]
     msk = (torch.arange(T)[None, :] < ln[:, None]).float()
     mean = (h * msk[..., None]).sum(1) / ln[:, None]
