@@ -179,7 +179,8 @@ STORED = ("weak_acc", "ceiling_acc", "student_acc", "pgr")
 
 
 # Set by main from /health@passed: every figure of a sweep whose known-answer checks (a) or
-# (b) failed carries a banner (results/SCHEMA.md, /health).
+# (b) failed, or (e) where the sweep sets checks.min_ceiling_rise, carries a banner
+# (results/SCHEMA.md, /health).
 HEALTH_FAILED = False
 
 
@@ -910,7 +911,10 @@ def main(argv=None):
     global HEALTH_FAILED
     HEALTH_FAILED = "health" in f and int(np.asarray(f["health"].attrs.get("passed", -1))) == 0
     if HEALTH_FAILED:
-        note("known-answer checks (a)/(b) failed (/health): every figure is flagged")
+        h = f["health"][:]
+        failed = sorted({x.decode().split("_")[0] for x in h["check"][h["pass"] == 0]})
+        note("known-answer checks %s failed (/health): every figure is flagged"
+             % "/".join("(%s)" % x for x in failed))
     written = []
     fig_health(f, a.out, written)
     for task in tasks:

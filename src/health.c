@@ -44,6 +44,17 @@ static const W2HealthCell *find(const W2HealthCell *c, int n, const char *task,
   return NULL;
 }
 
+/* The ceiling of strong size `strong` for (task, seed) from any cell that carries it; NaN
+ * when none does. */
+static double ceiling_of(const W2HealthCell *c, int n, const char *task, unsigned long long seed,
+                         const char *strong) {
+  for (int i = 0; i < n; i++)
+    if (c[i].seed == seed && !strcmp(c[i].task, task) && !strcmp(c[i].strong, strong) &&
+        isfinite(c[i].ceiling_acc))
+      return c[i].ceiling_acc;
+  return NAN;
+}
+
 static void row_set(W2HealthRow *r, const char *task, const char *check, const char *sup,
                     const char *method, const double *v, int n) {
   memset(r, 0, sizeof *r);
@@ -72,7 +83,8 @@ W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2He
   const char *strong = s->sizes[L].name, *mn = method_name(s, W2_M_NAIVE),
              *mc = method_name(s, W2_M_CONF);
   int ncheck = s->checks.nnoise;
-  int cap = s->ntasks * (2 + 3 * ncheck);
+  int S = w2_sweep_smallest_strong(s);
+  int cap = s->ntasks * (3 + 3 * ncheck);
   W2HealthRow *out = calloc((size_t)cap, sizeof *out);
   double *v = malloc(sizeof(double) * (size_t)(s->nseeds * (s->nweak + 1) + 1));
   if (!out || !v) {
@@ -142,6 +154,25 @@ W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2He
       }
       if (mc) row_set(&out[k++], task, "d_conf_minus_naive", sup, mc, vd, nd);
     }
+    /* (e): does the ceiling rise along the ladder? Without that there is nothing for a weak
+     * supervisor to elicit, and no PGR of the sweep means anything (issue 15's gap study) */
+    if (S != L) {
+      double ve[W2_MAX_SEEDS];
+      int ne = 0;
+      for (int sd = 0; sd < s->nseeds; sd++) {
+        double lo = ceiling_of(cells, n, task, s->seeds[sd], s->sizes[S].name),
+               hi = ceiling_of(cells, n, task, s->seeds[sd], strong);
+        if (isfinite(lo) && isfinite(hi)) ve[ne++] = 100 * (hi - lo);
+      }
+      W2HealthRow *re = &out[k++];
+      row_set(re, task, "e_ceiling_rise", s->sizes[S].name, strong, ve, ne);
+      re->ref = s->checks.min_ceiling_rise;
+      if (ne && isfinite(re->ref)) {
+        re->pass = re->mean >= re->ref;
+        ok &= re->pass;
+        any = 1;
+      }
+    }
   }
   free(v);
   *rows = out;
@@ -155,8 +186,12 @@ void w2_health_print(FILE *out, const W2HealthRow *rows, int n, int passed) {
   fprintf(out, "\nknown-answer checks (largest strong size; 95 %% t-intervals over seeds)\n");
   fprintf(out, "%-10s %-20s %-10s %-8s %4s %9s %20s %s\n", "task", "check", "supervisor",
           "method", "n", "value", "95 % interval", "");
+  int gated_e = 0, any_e = 0;
   for (int i = 0; i < n; i++) {
     const W2HealthRow *r = &rows[i];
+    int is_e = !strcmp(r->check, "e_ceiling_rise");
+    any_e |= is_e;
+    gated_e |= is_e && r->pass >= 0;
     char iv[64] = "-";
     if (isfinite(r->lo)) snprintf(iv, sizeof iv, "[%.3g, %.3g]", r->lo, r->hi);
     char note[96] = "";
@@ -165,17 +200,24 @@ void w2_health_print(FILE *out, const W2HealthRow *rows, int n, int passed) {
     else if (!strcmp(r->check, "c_margin"))
       snprintf(note, sizeof note, "%s (supervisor %.1f points below the ceiling)",
                r->beaten ? "beaten" : "not beaten", r->ref);
+    if (is_e && isfinite(r->ref))
+      snprintf(note + strlen(note), sizeof note - strlen(note), " (want >= %g)", r->ref);
     fprintf(out, "%-10s %-20s %-10s %-8s %4d %9.3g %20s %s\n", r->task, r->check, r->supervisor,
             r->method, r->n, r->mean, iv, note);
   }
   fprintf(out, "(a: PGR of a ground-truth supervisor's student, want 1; b: that student minus "
                "the ceiling, points, want 0; c: student minus supervisor, points; d: conf minus "
-               "naive, points)\n");
+               "naive, points%s)\n",
+          any_e ? "; e: the ceiling of the largest strong size (method column) minus the "
+                  "smallest's (supervisor column), points, checked against "
+                  "checks.min_ceiling_rise when it is set"
+                : "");
   if (passed == 0)
-    fprintf(out, "WARNING: known-answer checks (a)/(b) FAILED: do not read this sweep's numbers "
-                 "as results (figures are flagged)\n");
+    fprintf(out, "WARNING: known-answer checks %s FAILED: do not read this sweep's numbers "
+                 "as results (figures are flagged)\n",
+            gated_e ? "(a)/(b)/(e)" : "(a)/(b)");
   else if (passed == 1)
-    fprintf(out, "known-answer checks (a) and (b) pass\n");
+    fprintf(out, "known-answer checks %s pass\n", gated_e ? "(a), (b) and (e)" : "(a) and (b)");
 }
 
 static hid_t health_type(void) {

@@ -19,8 +19,15 @@
  *                         naive and conf: the sweep's noise-robustness figure; reported
  *                         whatever it is (pass = -1), `beaten` = interval above 0.
  *   (d) d_conf_minus_naive conf - naive student accuracy on each check_uNN (points).
- * A sweep "passes" when every (a) and (b) row passes; figures and tables of a sweep that
- * does not are flagged (results/SCHEMA.md, /health@passed). */
+ *   (e) e_ceiling_rise    ceiling of L minus the ceiling of the smallest strong size S (by
+ *                         parameters), points, per seed (seeds with both): does the ladder
+ *                         give a weak supervisor anything to elicit? `supervisor` holds S's
+ *                         name and `method` L's; ref is checks.min_ceiling_rise. Passes when
+ *                         the mean is at least that; reported only (pass = -1, ref NaN)
+ *                         without it. No row when S is L (one strong size).
+ * A sweep "passes" when every (a) and (b) row passes, and every (e) row where
+ * checks.min_ceiling_rise is set; figures and tables of a sweep that does not are flagged
+ * (results/SCHEMA.md, /health@passed). */
 #ifndef W2_HEALTH_H
 #define W2_HEALTH_H
 
@@ -45,12 +52,14 @@ typedef struct W2HealthRow {
   double mean, lo, hi;   /* value and its 95 % t-interval over the values (points or PGR) */
   int n;                 /* values (seeds x weak sizes for a, seeds otherwise) */
   int pass;              /* 1 pass, 0 fail, -1 reported only (c, d, or no data) */
-  double ref;            /* c: supervisor's test accuracy below the ceiling (points) */
+  double ref;            /* c: supervisor's test accuracy below the ceiling (points);
+                            e: checks.min_ceiling_rise (NaN: not set) */
   int beaten;            /* c: interval above 0 */
 } W2HealthRow;
 
 /* Computes the table from n cells. *rows is allocated (free it); *passed = 1 when every
- * (a) and (b) row with data passes; 0 rows and *passed = -1 without checks. */
+ * (a) and (b) row with data passes, and every (e) row with data and a bar; 0 rows and
+ * *passed = -1 without checks. */
 W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2HealthRow **rows,
                         int *nrows, int *passed);
 /* Writes /health (a table of W2HealthRow) with attribute passed into the open file f. */

@@ -200,6 +200,8 @@ typedef struct W2CheckSpec {
   int nnoise;
   double noise[W2_MAX_CHECK_NOISE];
   double pgr_tol;        /* (a): |PGR of the GT supervisor's student - 1| <= pgr_tol */
+  double min_ceiling_rise; /* (e): points the ceiling must rise from the smallest strong size
+                              to the largest; NaN (the default): (e) is reported only */
 } W2CheckSpec;
 
 /* Text tasks and transformer pretraining (texttask.h): where WordNet is, and how many
@@ -269,6 +271,8 @@ void w2_recipe_at(const W2Sweep *s, int i, W2StageHyper *h);
 int w2_sweep_cell_wanted(const W2Sweep *s, int w, int z, int m);
 /* Index into s->sizes of the largest strong size (by parameters); -1 when none. */
 int w2_sweep_largest_strong(const W2Sweep *s);
+/* The strong size with the fewest parameters (index into s->sizes), -1 without one. */
+int w2_sweep_smallest_strong(const W2Sweep *s);
 
 /* Method kind from its name ("naive", "conf", ...); -1 if unknown. Kinds are the method
  * registry's (src/methods/method.h): W2MethodKind names the built-in ones. */

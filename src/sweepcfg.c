@@ -116,6 +116,7 @@ void w2_sweep_defaults(W2Sweep *s) {
   s->checks.noise[1] = 0.2;
   s->checks.noise[2] = 0.3;
   s->checks.pgr_tol = 0.1;
+  s->checks.min_ceiling_rise = NAN;
   snprintf(s->text.wordnet, sizeof s->text.wordnet, "%s", W2_TEXT_WORDNET_DEFAULT);
   s->text.max_per_class = 1000;
 
@@ -443,7 +444,8 @@ static const KeyDef recipe_keys[] = {
     {"probe_ceiling", K_BOOL, 0}, {"student", K_STR, 0}};
 static const char *const student_recipe_names[] = {"ceiling", "weak"};
 static const KeyDef check_keys_def[] = {
-    {"enabled", K_BOOL, 0}, {"noise", K_NUMS, 0}, {"pgr_tol", K_NUM, 0}};
+    {"enabled", K_BOOL, 0}, {"noise", K_NUMS, 0}, {"pgr_tol", K_NUM, 0},
+    {"min_ceiling_rise", K_NUM, 0}};
 static const KeyDef world_keys[] = {
     {"seed", K_INT, 0},         {"latent_dim", K_INT, 0},       {"input_dim", K_INT, 0},
     {"render_depth", K_INT, 0}, {"render_gain", K_NUM, 0},      {"pretrain_targets", K_INT, 0},
@@ -926,6 +928,8 @@ static W2Err parse_checks(const Parse *p, const config_setting_t *g, W2CheckSpec
   W2_CALL(get_nums(p, g, "noise", "checks", (Range){0, 0.5, 1, 1}, W2_MAX_CHECK_NOISE, c->noise,
                    &c->nnoise));
   W2_CALL(get_num(p, g, "pgr_tol", "checks", (Range){0, 10, 1, 0}, &c->pgr_tol));
+  W2_CALL(get_num(p, g, "min_ceiling_rise", "checks", (Range){-100, 100, 0, 0},
+                  &c->min_ceiling_rise));
   return W2_OK;
 }
 
@@ -1571,6 +1575,17 @@ int w2_sweep_largest_strong(const W2Sweep *s) {
   return best;
 }
 
+int w2_sweep_smallest_strong(const W2Sweep *s) {
+  int best = -1;
+  for (int i = 0; i < s->nstrong; i++) {
+    for (int z = 0; z < s->nsizes; z++)
+      if (!strcmp(s->sizes[z].name, s->strong[i]) &&
+          (best < 0 || size_params_of(s, z) < size_params_of(s, best)))
+        best = z;
+  }
+  return best;
+}
+
 int w2_sweep_cell_wanted(const W2Sweep *s, int w, int z, int m) {
   const W2SupervisorSpec *sup = w2_sweep_supervisor(s, s->weak[w]);
   if (!sup || !sup->check) return 1;
@@ -1584,6 +1599,11 @@ static W2Err add_checks(const Parse *p, const config_setting_t *root, W2Sweep *s
   const config_setting_t *g = member(root, "checks");
   REQUIRE(p, first_method(s, W2_M_NAIVE) >= 0, g,
           "checks need a method of kind naive (without unsup) to train the check students");
+  REQUIRE(p, !isfinite(s->checks.min_ceiling_rise) ||
+                 w2_sweep_smallest_strong(s) != w2_sweep_largest_strong(s),
+          member(g, "min_ceiling_rise"),
+          "checks.min_ceiling_rise compares the ceilings of the smallest and the largest strong "
+          "size: it needs two strong sizes of different parameter counts");
   int n = 1 + s->checks.nnoise;
   REQUIRE(p, s->nsupervisors + n <= W2_MAX_SUPERVISORS, g,
           "checks add %d supervisors; with the %d of the sweep that is over %d", n,

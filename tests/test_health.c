@@ -1,9 +1,15 @@
-/* test_health.c — the known-answer check (a) (health.h) counts a weak size only where its PGR
- * is defined, by the same rule as every cell's (w2_pgr_guarded: a gap of at least max(1 point,
- * 2 paired SE)). Regression: with 100 labelled rows a weak size 1.5 points below the ceiling
- * with a 1-point SE gave the ground-truth student a PGR of 0.67 from half a point of
- * finetuning noise, and the Fashion-MNIST sweep's check failed on it (mean 0.86 here). */
+/* test_health.c — the known-answer checks of health.h.
+ * 1. (a) counts a weak size only where its PGR is defined, by the same rule as every cell's
+ *    (w2_pgr_guarded: a gap of at least max(1 point, 2 paired SE)). Regression: with 100
+ *    labelled rows a weak size 1.5 points below the ceiling with a 1-point SE gave the
+ *    ground-truth student a PGR of 0.67 from half a point of finetuning noise, and the
+ *    Fashion-MNIST sweep's check failed on it (mean 0.86 here).
+ * 2. (e) the ceiling's rise from the smallest strong size (by parameters, not list order) to
+ *    the largest, per seed: reported only without checks.min_ceiling_rise, a pass or a
+ *    failure of the whole sweep with it, absent with one strong size; and what `run` prints. */
+#define _GNU_SOURCE /* open_memstream */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +17,100 @@
 #include "spec.h"
 #include "sweepcfg.h"
 #include "testutil.h"
+
+static const W2HealthRow *row_of(const W2HealthRow *r, int n, const char *check) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(r[i].check, check)) return &r[i];
+  return NULL;
+}
+
+static char *printed(const W2HealthRow *rows, int n, int passed) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  w2_health_print(f, rows, n, passed);
+  fclose(f);
+  return buf;
+}
+
+static void test_rise(void) {
+  static W2Sweep S;
+  w2t_tiny_world(&S, 3); /* sizes w4, w8, w16 */
+  S.nseeds = 3;
+  for (int i = 0; i < 3; i++) S.seeds[i] = (uint64_t)i;
+  S.nweak = 1;
+  snprintf(S.weak[0], W2_NAME_MAX, "w4");
+  S.nstrong = 2; /* listed largest first: (e) goes by parameters */
+  snprintf(S.strong[0], W2_NAME_MAX, "w16");
+  snprintf(S.strong[1], W2_NAME_MAX, "w8");
+  S.nmethods = 1;
+  w2_method_defaults(&S.methods[0], W2_M_NAIVE);
+  snprintf(S.methods[0].name, W2_NAME_MAX, "naive");
+  S.checks.enabled = 1;
+  S.checks.nnoise = 0;
+  S.checks.pgr_tol = 0.1;
+  S.checks.min_ceiling_rise = NAN;
+  /* ceilings w8 0.70 / 0.72 / 0.71, w16 0.85 / 0.80 / 0.84: rises 15, 8, 13 points, mean 12;
+   * the GT student reproduces the w16 ceiling, so (a) and (b) pass */
+  const double c8[3] = {0.70, 0.72, 0.71}, c16[3] = {0.85, 0.80, 0.84};
+  W2HealthCell c[9];
+  for (int sd = 0; sd < 3; sd++) {
+    unsigned long long u = (unsigned long long)sd;
+    c[3 * sd] = (W2HealthCell){"lin", "check_gt", "w16", "naive", u, 1.0, c16[sd], c16[sd], NAN};
+    c[3 * sd + 1] = (W2HealthCell){"lin", "w4", "w16", "naive", u, 0.60, c16[sd], 0.70, 0.01};
+    c[3 * sd + 2] = (W2HealthCell){"lin", "w4", "w8", "naive", u, 0.60, c8[sd], 0.65, 0.01};
+  }
+  W2HealthRow *rows = NULL;
+  int nrows = 0, passed = -1;
+  W2T_OK(w2_health_compute(&S, c, 9, &rows, &nrows, &passed));
+  const W2HealthRow *e = row_of(rows, nrows, "e_ceiling_rise");
+  W2T_CHECK(e != NULL, "an (e) row with two strong sizes (%d rows)", nrows);
+  if (e) {
+    W2T_CHECK(!strcmp(e->supervisor, "w8") && !strcmp(e->method, "w16"),
+              "(e) is w16 minus w8, the smallest by parameters (%s, %s)", e->supervisor,
+              e->method);
+    W2T_CHECK(e->n == 3 && fabs(e->mean - 12.0) < 1e-9, "(e) mean 12 points over 3 seeds (%d, %g)",
+              e->n, e->mean);
+    /* t(0.975, 2) = 4.303, SD of (15, 8, 13) = 3.606: half-width 8.957 */
+    W2T_CHECK(fabs(e->hi - e->mean - 8.957) < 1e-3, "(e) 95 %% half-width 8.957 (%g)",
+              e->hi - e->mean);
+    W2T_CHECK(e->pass == -1 && isnan(e->ref), "(e) reported only without min_ceiling_rise");
+  }
+  W2T_CHECK(passed == 1, "(a) and (b) pass, (e) does not count (%d)", passed);
+  char *txt = printed(rows, nrows, passed);
+  W2T_CHECK(strstr(txt, "known-answer checks (a) and (b) pass") != NULL, "prints (a) and (b) pass");
+  free(txt);
+  free(rows);
+
+  S.checks.min_ceiling_rise = 10;
+  W2T_OK(w2_health_compute(&S, c, 9, &rows, &nrows, &passed));
+  e = row_of(rows, nrows, "e_ceiling_rise");
+  W2T_CHECK(e && e->pass == 1 && e->ref == 10 && passed == 1, "12 >= 10: (e) passes (%d)", passed);
+  txt = printed(rows, nrows, passed);
+  W2T_CHECK(strstr(txt, "(a), (b) and (e) pass") && strstr(txt, "pass (want >= 10)"),
+            "prints the (e) verdict and its bar");
+  free(txt);
+  free(rows);
+
+  S.checks.min_ceiling_rise = 12.5;
+  W2T_OK(w2_health_compute(&S, c, 9, &rows, &nrows, &passed));
+  e = row_of(rows, nrows, "e_ceiling_rise");
+  W2T_CHECK(e && e->pass == 0 && passed == 0, "12 < 12.5: (e) fails the sweep (%d)", passed);
+  txt = printed(rows, nrows, passed);
+  W2T_CHECK(strstr(txt, "WARNING: known-answer checks (a)/(b)/(e) FAILED") != NULL,
+            "the warning names (e)");
+  free(txt);
+  free(rows);
+
+  /* a seed without the w8 ceiling (its cell failed) counts only the seeds with both */
+  c[5].ceiling_acc = NAN;
+  W2T_OK(w2_health_compute(&S, c, 9, &rows, &nrows, &passed));
+  e = row_of(rows, nrows, "e_ceiling_rise");
+  W2T_CHECK(e && e->n == 2 && fabs(e->mean - 14.0) < 1e-9, "seeds 0 and 2 only: mean 14 (%g)",
+            e ? e->mean : NAN);
+  W2T_CHECK(passed == 1, "14 >= 12.5 passes (%d)", passed);
+  free(rows);
+}
 
 int main(void) {
   static W2Sweep S;
@@ -67,5 +167,10 @@ int main(void) {
                 "with no SE the 1.5-point pair counts (n %d) and (a) fails (mean %.3f)",
                 rows[i].n, rows[i].mean);
   free(rows);
+  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
+  for (int i = 0; i < nrows; i++)
+    W2T_CHECK(strcmp(rows[i].check, "e_ceiling_rise") != 0, "no (e) row with one strong size");
+  free(rows);
+  test_rise();
   return w2t_summary();
 }

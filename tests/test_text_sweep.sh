@@ -130,7 +130,16 @@ for r in s:
         (c["strong_size"] == r["strong_size"]) & (c["method"] == r["method"])
     want = 1 if r["method"] == b"lp_weak" else 4
     assert k.sum() == want, (r["task"], r["weak_size"], r["strong_size"], r["method"], k.sum())
-assert len(f["health"]) > 0
+h = f["health"][:]
+assert len(h) > 0
+# (e): the ceiling's rise from x12 to x16, reported (no min_ceiling_rise), from the ceilings
+e = h[h["check"] == b"e_ceiling_rise"]
+assert sorted(e["task"]) == [b"animal", b"plant"], e
+for r in e:
+    assert r["supervisor"] == b"x12" and r["method"] == b"x16" and r["pass"] == -1, r
+    ceil = {z: s[(s["task"] == r["task"]) & (s["strong_size"] == z)]["ceiling_acc"][0]
+            for z in (b"x12", b"x16")}
+    assert abs(r["mean"] - 100 * (ceil[b"x16"] - ceil[b"x12"])) < 1e-9, (r, ceil)
 z = {r["name"]: r for r in f["sizes"][:]}
 # a transformer's parameters: 256 C + ctx C + L (12 C^2 + 13 C) + 3 C + 1
 for name, C in ((b"x8", 8), (b"x12", 12), (b"x16", 16)):
@@ -145,6 +154,23 @@ assert np.all(s["ceiling_acc"] > 0.3), s["ceiling_acc"]
 print("ok")
 EOF
 check "the corpus was built once in the cache" sh -c "ls '$work/cache-np2/text/' | grep -q '^wordnet-[0-9a-f]*\.txt\$'"
+# the same sweep edited to ask a 100-point rise of its ceilings (checks.min_ceiling_rise):
+# run again on its results reuses every cell and only the verdict changes, to a failure
+cp "$work/np2.h5" "$work/np2_before.h5"
+sed -e 's/^checks = { noise = \[0.2\]; };/checks = { noise = [0.2]; min_ceiling_rise = 100; };/' \
+  "$cfg0" >"$work/rise.cfg"
+check "a sweep edited to ask min_ceiling_rise = 100 fails (e), reusing every cell" sh -c "
+  $(w2_mpi 2) '$w2' run '$work/rise.cfg' --output '$work/np2.h5' --cache '$work/cache-np2' \
+    >'$work/rise.log' 2>&1 &&
+  grep -q 'WARNING: known-answer checks (a)/(b)/(e) FAILED' '$work/rise.log' &&
+  /usr/bin/python3 -c \"
+import h5py, sys
+f = h5py.File('$work/np2.h5', 'r'); h = f['health'][:]
+e = h[h['check'] == b'e_ceiling_rise']
+sys.exit(not (int(f['health'].attrs['passed']) == 0 and len(e) == 2 and
+              all(r['pass'] == 0 and r['ref'] == 100 for r in e)))\" &&
+  /usr/bin/python3 '$src/tests/compare_results.py' '$work/np2_before.h5' '$work/np2.h5'" ||
+  tail -20 "$work/rise.log"
 
 # a rank group: x16 trained by 2 ranks together (a 1x2 ScaLAPACK grid); the transformer's
 # results equal the single rank's to rounding (transformer.h), so the accuracies agree
