@@ -8,22 +8,31 @@ task's words and score it on the rest, at initialisation and after pretraining, 
   gloss   the gloss's first 32 bytes
   glossq  the gloss's first 32 bytes + " ="   (the reverse dictionary's cue, --corpus rdict)
 each read at the LAST real byte / as the MEAN over real bytes ("last/mean" in the output).
---corpus dict: "word: gloss" lines; rdict: "gloss[:32] = word" lines; both: the two.
+--corpus dict: "word: gloss" lines; rdict: "gloss[:32] = word" lines; both: the two;
+lists: WordNet co-hyponym lists "dog, wolf, jackal" (wordnet_words.hyponym_lists, --perms
+shuffles of each, --cap other words per list besides the task words), probed instead on
+  bare    "<word>"
+  item    "<word>, "                    (the state that predicts the next word of a list)
+  word    "<word>: " 
 --recall 1: instead, greedy-decode each word's line from "<word>: " and probe the model's own
 recall against the true line (oracle recall), with the fraction recalled exactly.
     /usr/bin/python3 bench/text_pretrain_probe.py --sizes 64:2:4 --steps 3000 --corpus both
+    /usr/bin/python3 bench/text_pretrain_probe.py --sizes 16:1:2 --steps 8000 --ctx 32 \
+        --corpus lists --perms 2 --cap 4
 """
 import argparse, random, sys, time, math
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from wordnet_words import LEXES, senses as read_senses, task_words
+from wordnet_words import LEXES, senses as read_senses, task_words, hyponym_lists
 from text_torch_model import Trunk
 p = argparse.ArgumentParser()
 p.add_argument("--sizes", default="32:1:2,64:2:4")
 p.add_argument("--steps", type=int, default=2000)
 p.add_argument("--lr", type=float, default=2e-3)
 p.add_argument("--ctx", type=int, default=48)
-p.add_argument("--corpus", default="dict")  # dict | rdict | both
+p.add_argument("--corpus", default="dict")  # dict | rdict | both | lists
+p.add_argument("--perms", type=int, default=2)  # lists: shuffles of each list
+p.add_argument("--cap", type=int, default=0)  # lists: other words kept per list (0: all)
 p.add_argument("--per", type=int, default=400)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--recall", type=int, default=0)
@@ -38,10 +47,13 @@ for c in ("animal", "plant", "food"):
     pw, nw = r.sample(sorted(pos), a.per), r.sample(sorted(neg), a.per)
     d = [(w, 1) for w in pw] + [(w, 0) for w in nw]; r.shuffle(d)
     tasks[c] = d; words |= set(pw) | set(nw)
-words = sorted(words)
 def gl(w): return S[w][0][1]
 lines = []
-for w in words:
+if a.corpus == "lists":
+    lines, covered = hyponym_lists(words, T, a.perms, a.cap, a.seed)
+    for c, d in tasks.items():
+        print(f"{c}: {sum(w in covered for w, _ in d)} of {len(d)} words in some list", flush=True)
+for w in sorted(words):
     if a.corpus in ("dict", "both"): lines.append(f"{w}: {gl(w)}\n")
     if a.corpus in ("rdict", "both"): lines.append(f"{gl(w)[:32]} = {w}\n")
 text = "".join(lines).encode("latin-1", "replace")
@@ -117,7 +129,10 @@ def evaluate(m, tag):
         return
     for c, d in tasks.items():
         y = [l for _, l in d]; ntr = int(0.65 * len(d))
-        for inp, strs in (("word", [w + ": " for w, _ in d]), ("gloss", [gl(w)[:32] for w, _ in d]), ("glossq", [gl(w)[:32] + " =" for w, _ in d])):
+        inputs = (("word", [w + ": " for w, _ in d]), ("gloss", [gl(w)[:32] for w, _ in d]), ("glossq", [gl(w)[:32] + " =" for w, _ in d]))
+        if a.corpus == "lists":
+            inputs = (("bare", [w for w, _ in d]), ("item", [w + ", " for w, _ in d]), ("word", [w + ": " for w, _ in d]))
+        for inp, strs in inputs:
             L, M = feats(m, strs)
             out.append(f"{c[:2]}/{inp}:{probe(L, y, ntr):.0f}/{probe(M, y, ntr):.0f}")
     print(f"  {tag:10s} " + " ".join(out), flush=True)
