@@ -171,6 +171,10 @@ sys.exit(not (int(f['health'].attrs['passed']) == 0 and len(e) == 2 and
               all(r['pass'] == 0 and r['ref'] == 100 for r in e)))\" &&
   /usr/bin/python3 '$src/tests/compare_results.py' '$work/np2_before.h5' '$work/np2.h5'" ||
   tail -20 "$work/rise.log"
+check "plots.py flags every figure of it and names the failed check (e)" sh -c "
+  /usr/bin/python3 '$src/analysis/plots.py' '$work/np2.h5' --out '$work/rise_fig' >'$work/rise_fig.log' 2>&1 &&
+  grep -q 'known-answer checks .*(e) failed (/health): every figure is flagged' '$work/rise_fig.log'" ||
+  tail -5 "$work/rise_fig.log"
 
 # a rank group: x16 trained by 2 ranks together (a 1x2 ScaLAPACK grid); the transformer's
 # results equal the single rank's to rounding (transformer.h), so the accuracies agree
