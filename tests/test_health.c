@@ -18,6 +18,25 @@
 #include "sweepcfg.h"
 #include "testutil.h"
 
+/* A sweep of sizes w4, w8, ... (nsizes), 3 seeds, weak w4, the given strong sizes, naive,
+ * checks without noise supervisors, pgr_tol 0.1, no min_ceiling_rise. */
+static void sweep_setup(W2Sweep *S, int nsizes, const char **strong, int nstrong) {
+  w2t_tiny_world(S, nsizes);
+  S->nseeds = 3;
+  for (int i = 0; i < 3; i++) S->seeds[i] = (uint64_t)i;
+  S->nweak = 1;
+  snprintf(S->weak[0], W2_NAME_MAX, "w4");
+  S->nstrong = nstrong;
+  for (int i = 0; i < nstrong; i++) snprintf(S->strong[i], W2_NAME_MAX, "%s", strong[i]);
+  S->nmethods = 1;
+  w2_method_defaults(&S->methods[0], W2_M_NAIVE);
+  snprintf(S->methods[0].name, W2_NAME_MAX, "naive");
+  S->checks.enabled = 1;
+  S->checks.nnoise = 0;
+  S->checks.pgr_tol = 0.1;
+  S->checks.min_ceiling_rise = NAN;
+}
+
 static const W2HealthRow *row_of(const W2HealthRow *r, int n, const char *check) {
   for (int i = 0; i < n; i++)
     if (!strcmp(r[i].check, check)) return &r[i];
@@ -35,21 +54,8 @@ static char *printed(const W2HealthRow *rows, int n, int passed) {
 
 static void test_rise(void) {
   static W2Sweep S;
-  w2t_tiny_world(&S, 3); /* sizes w4, w8, w16 */
-  S.nseeds = 3;
-  for (int i = 0; i < 3; i++) S.seeds[i] = (uint64_t)i;
-  S.nweak = 1;
-  snprintf(S.weak[0], W2_NAME_MAX, "w4");
-  S.nstrong = 2; /* listed largest first: (e) goes by parameters */
-  snprintf(S.strong[0], W2_NAME_MAX, "w16");
-  snprintf(S.strong[1], W2_NAME_MAX, "w8");
-  S.nmethods = 1;
-  w2_method_defaults(&S.methods[0], W2_M_NAIVE);
-  snprintf(S.methods[0].name, W2_NAME_MAX, "naive");
-  S.checks.enabled = 1;
-  S.checks.nnoise = 0;
-  S.checks.pgr_tol = 0.1;
-  S.checks.min_ceiling_rise = NAN;
+  /* sizes w4, w8, w16; strong listed largest first: (e) goes by parameters */
+  sweep_setup(&S, 3, (const char *[]){"w16", "w8"}, 2);
   /* ceilings w8 0.70 / 0.72 / 0.71, w16 0.85 / 0.80 / 0.84: rises 15, 8, 13 points, mean 12;
    * the GT student reproduces the w16 ceiling, so (a) and (b) pass */
   const double c8[3] = {0.70, 0.72, 0.71}, c16[3] = {0.85, 0.80, 0.84};
@@ -114,19 +120,7 @@ static void test_rise(void) {
 
 int main(void) {
   static W2Sweep S;
-  w2t_tiny_world(&S, 2); /* sizes w4, w8 */
-  S.nseeds = 3;
-  for (int i = 0; i < 3; i++) S.seeds[i] = (uint64_t)i;
-  S.nweak = 1;
-  snprintf(S.weak[0], W2_NAME_MAX, "w4");
-  S.nstrong = 1;
-  snprintf(S.strong[0], W2_NAME_MAX, "w8");
-  S.nmethods = 1;
-  w2_method_defaults(&S.methods[0], W2_M_NAIVE);
-  snprintf(S.methods[0].name, W2_NAME_MAX, "naive");
-  S.checks.enabled = 1;
-  S.checks.nnoise = 0;
-  S.checks.pgr_tol = 0.1;
+  sweep_setup(&S, 2, (const char *[]){"w8"}, 1); /* sizes w4, w8 */
 
   /* the GT student is half a point below the ceiling (0.90) in every seed; the weak size is
    * 10 points below in seeds 0 and 2 (SE 1 point: PGR 0.95) and 1.5 points below in seed 1
