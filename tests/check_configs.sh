@@ -6,7 +6,7 @@
 # to stderr, which starts with "PATH:LINE: " and contains SUBSTRING. Every bad_*.cfg must be
 # listed (a broken file without an expectation tests nothing). Then asserts that
 # the shipped sweeps pass (exit 0, "PATH: ok (" on stdout): quickstart, paper, saliency, and
-# text_quickstart, text_paper where WordNet is installed.
+# text_quickstart, text_paper and bench/text_gap/*.cfg where WordNet is installed.
 #
 # Environment: W2SWEEP (the binary) and W2SWEEP_SOURCE_DIR (the repository), as set by
 # w2_add_script_test; both can be given by hand to run it outside ctest.
@@ -62,10 +62,14 @@ done
 
 # the shipped sweeps (fashion_mnist.cfg needs its converted data: test_fashion_mnist.sh; the
 # text sweeps need Debian's wordnet-base, which `.ci/deps.sh --test` installs)
-shipped="quickstart paper saliency"
-[ -d /usr/share/wordnet ] && shipped="$shipped text_quickstart text_paper"
+# and the gap study's sweeps (bench/TEXT_GAP.md), which must keep running as recorded
+shipped="sweeps/quickstart sweeps/paper sweeps/saliency"
+if [ -d /usr/share/wordnet ]; then
+  shipped="$shipped sweeps/text_quickstart sweeps/text_paper"
+  for f in "$SRC"/bench/text_gap/*.cfg; do shipped="$shipped bench/text_gap/$(basename "$f" .cfg)"; done
+fi
 for name in $shipped; do
-  path=$SRC/sweeps/$name.cfg
+  path=$SRC/$name.cfg
   "$W2SWEEP" check "$path" >"$TMP/out" 2>"$TMP/err"
   rc=$?
   [ "$rc" -eq 0 ] && ok || notok "$name.cfg: exit status $rc: $(cat "$TMP/err")"
