@@ -198,8 +198,9 @@ void w2_health_print(FILE *out, const W2HealthRow *rows, int n, int passed) {
     if (r->pass == 1) snprintf(note, sizeof note, "pass");
     else if (r->pass == 0) snprintf(note, sizeof note, "FAIL");
     else if (!strcmp(r->check, "c_margin"))
-      snprintf(note, sizeof note, "%s (supervisor %.1f points below the ceiling)",
-               r->beaten ? "beaten" : "not beaten", r->ref);
+      snprintf(note, sizeof note, "%s (supervisor %.1f points %s the ceiling)",
+               r->beaten ? "beaten" : "not beaten", fabs(r->ref),
+               r->ref < 0 ? "above" : "below");
     if (is_e && isfinite(r->ref))
       snprintf(note + strlen(note), sizeof note - strlen(note), " (want >= %g)", r->ref);
     fprintf(out, "%-10s %-20s %-10s %-8s %4d %9.3g %20s %s\n", r->task, r->check, r->supervisor,

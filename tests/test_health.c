@@ -6,7 +6,8 @@
  *    Fashion-MNIST sweep's check failed on it (mean 0.86 here).
  * 2. (e) the ceiling's rise from the smallest strong size (by parameters, not list order) to
  *    the largest, per seed: reported only without checks.min_ceiling_rise, a pass or a
- *    failure of the whole sweep with it, absent with one strong size; and what `run` prints. */
+ *    failure of the whole sweep with it, absent with one strong size; and what `run` prints,
+ *    including (c)'s note on a supervisor above the ceiling. */
 #define _GNU_SOURCE /* open_memstream */
 #include <math.h>
 #include <stdio.h>
@@ -105,6 +106,19 @@ static void test_rise(void) {
   txt = printed(rows, nrows, passed);
   W2T_CHECK(strstr(txt, "WARNING: known-answer checks (a)/(b)/(e) FAILED") != NULL,
             "the warning names (e)");
+  free(txt);
+  /* (c)'s note says where the supervisor is: a 20 %-noise supervisor (80 %) over a 60 %
+   * ceiling is 20 points above it, not "-20 points below" */
+  W2HealthRow cm[2] = {rows[0], rows[0]};
+  snprintf(cm[0].check, sizeof cm[0].check, "c_margin");
+  cm[0].pass = cm[1].pass = -1;
+  cm[0].ref = -20.0;
+  cm[1] = cm[0];
+  cm[1].ref = 12.5;
+  txt = printed(cm, 2, -1);
+  W2T_CHECK(strstr(txt, "supervisor 20.0 points above the ceiling") &&
+                strstr(txt, "supervisor 12.5 points below the ceiling") && !strstr(txt, "-20.0"),
+            "(c) says above / below with a positive number");
   free(txt);
   free(rows);
 
