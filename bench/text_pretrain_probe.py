@@ -13,7 +13,7 @@ lists: WordNet co-hyponym lists "dog, wolf, jackal" (wordnet_words.hyponym_lists
 shuffles of each, --cap other words per list besides the task words), probed instead on
   bare    "<word>"
   item    "<word>, "                    (the state that predicts the next word of a list)
-  word    "<word>: " 
+  word    "<word>: "
 --recall 1: instead, greedy-decode each word's line from "<word>: " and probe the model's own
 recall against the true line (oracle recall), with the fraction recalled exactly.
     /usr/bin/python3 bench/text_pretrain_probe.py --sizes 64:2:4 --steps 3000 --corpus both

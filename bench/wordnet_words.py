@@ -8,6 +8,11 @@ import random
 LEXES = {"animal": 5, "artifact": 6, "food": 13, "person": 18, "plant": 20}
 
 
+def _ok(w):
+    """a word textdata.c keeps"""
+    return len(w) <= 24 and all(c.isalpha() or c in " -'." for c in w)
+
+
 def senses(path="/usr/share/wordnet/data.noun"):
     """word -> [(lexicographer file, gloss)] in file order"""
     out = collections.defaultdict(list)
@@ -19,7 +24,7 @@ def senses(path="/usr/share/wordnet/data.noun"):
         lex, wc = int(f[1]), int(f[3], 16)
         for i in range(wc):
             w = f[4 + 2 * i].replace("_", " ")
-            if len(w) <= 24 and all(c.isalpha() or c in " -'." for c in w):
+            if _ok(w):
                 out[w].append((lex, gloss.strip()))
     return out
 
@@ -29,10 +34,6 @@ def task_words(all_senses, lex):
     pos = [w for w, ss in all_senses.items() if all(l == lex for l, _ in ss)]
     neg = [w for w, ss in all_senses.items() if all(l != lex for l, _ in ss)]
     return pos, neg
-
-
-def _ok(w):
-    return len(w) <= 24 and all(c.isalpha() or c in " -'." for c in w)
 
 
 def hyponym_lists(words, width, perms, cap, seed, path="/usr/share/wordnet/data.noun"):

@@ -1564,27 +1564,21 @@ static double size_params_of(const W2Sweep *s, int z) {
   return w2_sweep_size_params(s, &s->sizes[z]); /* the same numbers for MLPs */
 }
 
-int w2_sweep_largest_strong(const W2Sweep *s) {
+/* The strong size with the most (sign = 1) or fewest (sign = -1) parameters; the first
+ * listed on a tie; -1 without a strong size. */
+static int strong_by_params(const W2Sweep *s, int sign) {
   int best = -1;
   for (int i = 0; i < s->nstrong; i++) {
     for (int z = 0; z < s->nsizes; z++)
       if (!strcmp(s->sizes[z].name, s->strong[i]) &&
-          (best < 0 || size_params_of(s, z) > size_params_of(s, best)))
+          (best < 0 || sign * (size_params_of(s, z) - size_params_of(s, best)) > 0))
         best = z;
   }
   return best;
 }
 
-int w2_sweep_smallest_strong(const W2Sweep *s) {
-  int best = -1;
-  for (int i = 0; i < s->nstrong; i++) {
-    for (int z = 0; z < s->nsizes; z++)
-      if (!strcmp(s->sizes[z].name, s->strong[i]) &&
-          (best < 0 || size_params_of(s, z) < size_params_of(s, best)))
-        best = z;
-  }
-  return best;
-}
+int w2_sweep_largest_strong(const W2Sweep *s) { return strong_by_params(s, 1); }
+int w2_sweep_smallest_strong(const W2Sweep *s) { return strong_by_params(s, -1); }
 
 int w2_sweep_cell_wanted(const W2Sweep *s, int w, int z, int m) {
   const W2SupervisorSpec *sup = w2_sweep_supervisor(s, s->weak[w]);
