@@ -8,7 +8,8 @@
  * leaves the file's existing /fits untouched.
  *
  * What is fitted (the maths and its reasons are in fit.h):
- *   /fits/scaling/<task>/<role>  role = weak | ceiling | ceiling_unsup, from /models:
+ *   /fits/scaling/<task>/<role>  role = weak | ceiling | ceiling_unsup, from /models (not
+ *                                ceiling_init, check (f)'s one-size controls):
  *       err = 1 - test_acc against flops, one point per (size, seed).
  *   /fits/pgr/<task>/<method>    from /summary: pgr against weak_flops and strong_flops,
  *       one point per (weak, strong, seed) cell; cells with NaN PGR (ceiling = weak) or a
@@ -1133,6 +1134,12 @@ static W2Err read_results(const char *fname, ModelRow **models, size_t *nm, Cell
   }
   W2Err err = read_table(f, fname, "/models", model_fields, NFIELDS(model_fields),
                          sizeof(ModelRow), (void **)models, nm);
+  /* check (f)'s controls (role ceiling_init) are one size trained from initialisation: not a
+   * ladder to fit, and their FLOPs leave out the pretraining the other rows count */
+  size_t keep = 0;
+  for (size_t i = 0; !err && i < *nm; i++)
+    if (strcmp((*models)[i].role, "ceiling_init") != 0) (*models)[keep++] = (*models)[i];
+  if (!err) *nm = keep;
   if (!err)
     err = read_table(f, fname, "/summary", cell_fields, NFIELDS(cell_fields), sizeof(CellRow),
                      (void **)cells, nc);

@@ -25,9 +25,19 @@
  *                         name and `method` L's; ref is checks.min_ceiling_rise. Passes when
  *                         the mean is at least that; reported only (pass = -1, ref NaN)
  *                         without it. No row when S is L (one strong size).
- * A sweep "passes" when every (a) and (b) row passes, and every (e) row where
- * checks.min_ceiling_rise is set; figures and tables of a sweep that does not are flagged
- * (results/SCHEMA.md, /health@passed). */
+ *   (f) f_pretrain_gain   ceiling of L minus L's ceiling trained the same way from its
+ *                         initialisation, untrained (checks.pretrain_control; the job
+ *                         ceiling/<task>/s<seed>/<L>/init), points, per seed: how much of the
+ *                         ceiling pretraining gave. A rise along the ladder (e) can come
+ *                         from width alone (bench/TEXT_GAP.md); (f) says whether the strong
+ *                         model knows anything its architecture does not. `supervisor` is
+ *                         "init", `method` L's name, ref checks.min_pretrain_gain; passes
+ *                         when the mean is at least that, reported only without it. No row
+ *                         without checks.pretrain_control.
+ * A sweep "passes" when every (a) and (b) row passes, every (e) row where
+ * checks.min_ceiling_rise is set and every (f) row where checks.min_pretrain_gain is set;
+ * figures and tables of a sweep that does not are flagged (results/SCHEMA.md,
+ * /health@passed). */
 #ifndef W2_HEALTH_H
 #define W2_HEALTH_H
 
@@ -43,6 +53,8 @@ typedef struct W2HealthCell {
   unsigned long long seed;
   double weak_acc, ceiling_acc, student_acc;
   double gap_se; /* paired SE of ceiling - weak, as a fraction (NaN: unknown) */
+  double ceiling_init_acc; /* (f): the ceiling of `strong` trained from initialisation
+                              (NaN or absent: none; read only with checks.pretrain_control) */
 } W2HealthCell;
 
 #define W2_HEALTH_NAME 32
@@ -53,13 +65,14 @@ typedef struct W2HealthRow {
   int n;                 /* values (seeds x weak sizes for a, seeds otherwise) */
   int pass;              /* 1 pass, 0 fail, -1 reported only (c, d, or no data) */
   double ref;            /* c: supervisor's test accuracy below the ceiling (points);
-                            e: checks.min_ceiling_rise (NaN: not set) */
+                            e: checks.min_ceiling_rise, f: checks.min_pretrain_gain
+                            (NaN: not set) */
   int beaten;            /* c: interval above 0 */
 } W2HealthRow;
 
 /* Computes the table from n cells. *rows is allocated (free it); *passed = 1 when every
- * (a) and (b) row with data passes, and every (e) row with data and a bar; 0 rows and
- * *passed = -1 without checks. */
+ * (a) and (b) row with data passes, and every (e) and (f) row with data and a bar; 0 rows
+ * and *passed = -1 without checks. */
 W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2HealthRow **rows,
                         int *nrows, int *passed);
 /* Writes /health (a table of W2HealthRow) with attribute passed into the open file f. */

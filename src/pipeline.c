@@ -253,10 +253,14 @@ static uint64_t unsup_hash(const W2Pipeline *p, const W2SizeSpec *size, const W2
 }
 
 uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
-                              const W2TaskSpec *t, uint64_t seed, int unsup) {
+                              const W2TaskSpec *t, uint64_t seed, int start) {
   uint64_t h = hstr(W2_FNV_OFFSET, "ceiling-v2");
-  uint64_t ph = unsup ? unsup_hash(p, size, t, seed) : pretrained_hash(p, size, t, seed);
+  uint64_t ph = start == W2_START_UNSUP ? unsup_hash(p, size, t, seed)
+                                        : pretrained_hash(p, size, t, seed);
   H(h, ph);
+  /* from initialisation: the pretrained model's hash says which initialisation (its seed
+   * and shape) and, conservatively, more; keys of the other starts are unchanged */
+  if (start == W2_START_INIT) h = hstr(h, "from-init-v1");
   h = hash_task(h, p->s, t);
   H(h, seed);
   h = hash_recipes(h, p->s);
@@ -339,14 +343,14 @@ void w2_pipe_weak_path(const W2Pipeline *p, const char *weak, const W2TaskSpec *
 }
 
 void w2_pipe_ceiling_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                          uint64_t seed, int unsup, char *path, size_t len) {
+                          uint64_t seed, int start, char *path, size_t len) {
   if (!p->cache[0]) {
     path[0] = '\0';
     return;
   }
   snprintf(path, len, "%s/ceiling/%s-%s-s%llu%s-%016llx.h5", p->cache, t->name, size->name,
-           (unsigned long long)seed, unsup ? "-unsup" : "",
-           (unsigned long long)w2_pipe_ceiling_hash(p, size, t, seed, unsup));
+           (unsigned long long)seed, w2_start_suffix(start),
+           (unsigned long long)w2_pipe_ceiling_hash(p, size, t, seed, start));
 }
 
 /* ----------------------------------------------------------------------------------- */
@@ -626,11 +630,19 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
   return W2_OK;
 }
 
-/* The strong model a student starts from: pretrained, optionally generatively finetuned
- * on the task's inputs (the pretraining objective on A ∪ B inputs; no task labels). */
+/* The strong model a student starts from (W2Start): pretrained, or pretrained and then
+ * generatively finetuned on the task's inputs (the pretraining objective on A ∪ B inputs;
+ * no task labels), or untrained (check (f)'s control: the initialisation pretraining starts
+ * from, nothing cached). */
 static W2Err start_model(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                         const W2TaskData *td, uint64_t seed, int unsup, W2Model **out) {
-  if (!unsup) return w2_pipe_pretrained(p, size, t, td, seed, out);
+                         const W2TaskData *td, uint64_t seed, int start, W2Model **out) {
+  if (start == W2_START_PRETRAINED) return w2_pipe_pretrained(p, size, t, td, seed, out);
+  if (start == W2_START_INIT) {
+    W2PretrainSource src;
+    W2_CALL(w2_pretrain_source(p->s, t, &src));
+    W2_CALL(w2_pretrain_source_init(p->s, size, &src, seed, p->grid, out));
+    return W2_OK;
+  }
   char path[W2_PATH_MAX + 128];
   unsup_path(p, size, t, seed, path, sizeof path);
   W2CheckpointMeta meta = {0};
@@ -702,7 +714,7 @@ static W2Err finetune_result(W2Pipeline *p, W2Model *m, const W2TaskData *td, co
  * different holdouts. `loss` (NULL: plain cross-entropy) gives a student's method, prior
  * and radius, so each candidate trains with the loss the student will train with. */
 static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                           const W2TaskData *td, uint64_t seed, int unsup, const float *X,
+                           const W2TaskData *td, uint64_t seed, int start, const float *X,
                            const float *y, int n, const char *what, const Stage *loss,
                            W2RunResult *r) {
   const W2Sweep *s = p->s;
@@ -738,7 +750,7 @@ static W2Err select_recipe(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSp
   }
   const float *Xv = Xtr + (size_t)ntr * d, *yv = ytr + ntr;
   /* the starting model is read (or computed) once; each candidate starts from a copy */
-  W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &base));
+  W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, start, &base));
   double best = -1;
   for (int i = 0; i < K; i++) {
     W2StageHyper h;
@@ -775,10 +787,10 @@ done:
 }
 
 static W2Err gt_probe_result(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                             const W2TaskData *td, uint64_t seed, int unsup, W2RunResult **out,
+                             const W2TaskData *td, uint64_t seed, int start, W2RunResult **out,
                              double *val_acc, const int *fold_of, int folds, float *oof);
 static W2Err crossfit(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                      const W2TaskData *td, uint64_t seed, int unsup, const float *y, int folds,
+                      const W2TaskData *td, uint64_t seed, int start, const float *y, int folds,
                       uint64_t salt, const W2StageHyper *hyper, float *out_b, float *mean_test,
                       int count_pretrain, double *flops);
 
@@ -830,10 +842,10 @@ fail:
 }
 
 W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                      const W2TaskData *td, uint64_t seed, int unsup, W2RunResult **out) {
+                      const W2TaskData *td, uint64_t seed, int start, W2RunResult **out) {
   char path[W2_PATH_MAX + 128];
-  w2_pipe_ceiling_path(p, size, t, seed, unsup, path, sizeof path);
-  uint64_t hash = w2_pipe_ceiling_hash(p, size, t, seed, unsup);
+  w2_pipe_ceiling_path(p, size, t, seed, start, path, sizeof path);
+  uint64_t hash = w2_pipe_ceiling_hash(p, size, t, seed, start);
   W2_CALL(result_new(td->n_b, td->n_test, out));
   if (path[0] && w2_artifact_ok(path)) {
     (*out)->recipe = p->s->finetune;
@@ -846,9 +858,9 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
   W2Model *m = NULL;
   W2Err e = W2_OK;
   W2RunResult *r = *out;
-  W2_CALL_GOTO(e, fail, select_recipe(p, size, t, td, seed, unsup, td->Xb, td->yb, td->n_b,
+  W2_CALL_GOTO(e, fail, select_recipe(p, size, t, td, seed, start, td->Xb, td->yb, td->n_b,
                                       "ceiling", NULL, r));
-  W2_CALL_GOTO(e, fail, start_model(p, size, t, td, seed, unsup, &m));
+  W2_CALL_GOTO(e, fail, start_model(p, size, t, td, seed, start, &m));
   Stage st = {.X = td->Xb, .d = td->d, .labels = td->yb, .n = td->n_b, .hyper = &r->recipe,
               .key = w2_key(seed, "ceiling-order", 0, 0)};
   e = finetune_result(p, m, td, &st, NULL, td->yb, w2_key(seed, "head", 2, 0), r);
@@ -877,9 +889,9 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
       const uint64_t salt = 500; /* crossfit()'s fold assignment for this salt */
       w2_permutation(w2_key(seed, "crossfit", salt, 0), 0, n, perm);
       for (int i = 0; i < n; i++) fold_of[perm[i]] = i % k;
-      e = crossfit(p, size, t, td, seed, unsup, td->yb, k, salt, &r->recipe, oof_ft, NULL, 0,
+      e = crossfit(p, size, t, td, seed, start, td->yb, k, salt, &r->recipe, oof_ft, NULL, 0,
                    NULL);
-      if (!e) e = gt_probe_result(p, size, t, td, seed, unsup, &gp, &val, fold_of, k, oof_lp);
+      if (!e) e = gt_probe_result(p, size, t, td, seed, start, &gp, &val, fold_of, k, oof_lp);
     }
     double ft = NAN, lp = NAN, se = NAN;
     if (!e) {
@@ -912,7 +924,11 @@ W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
     w2_run_result_free(&gp);
   }
   plog(p, "  ceiling  %-8s %-10s seed %llu%s: test acc %.4f (%.1f s)", size->name, t->name,
-       (unsigned long long)seed, unsup ? " unsup" : "", (*out)->final.acc, now_s() - t0);
+       (unsigned long long)seed,
+       start == W2_START_UNSUP  ? " unsup"
+       : start == W2_START_INIT ? " from init"
+                                : "",
+       (*out)->final.acc, now_s() - t0);
   if (path[0]) W2_CALL_GOTO(e, fail, w2_store_result_save(path, *out, hash));
   return W2_OK;
 fail:
@@ -1008,17 +1024,17 @@ W2Err w2_mcell_finetune(W2MethodCell *mc, W2Model *m) {
  * the fold models' test predictions. FLOPs of the fold models are added to *flops (the
  * pretraining once when count_pretrain). */
 W2Err w2_pipe_crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                              const W2TaskData *td, uint64_t seed, int unsup, const float *y,
+                              const W2TaskData *td, uint64_t seed, int start, const float *y,
                               int folds, uint64_t salt, float *out_b, float *mean_test,
                               int count_pretrain, double *flops) {
-  W2_CALL(crossfit(p, size, t, td, seed, unsup, y, folds, salt, &p->s->finetune, out_b,
+  W2_CALL(crossfit(p, size, t, td, seed, start, y, folds, salt, &p->s->finetune, out_b,
                    mean_test, count_pretrain, flops));
   return W2_OK;
 }
 
 /* w2_pipe_crossfit_labels with the fold models' recipe `hyper`. */
 static W2Err crossfit(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                      const W2TaskData *td, uint64_t seed, int unsup, const float *y, int folds,
+                      const W2TaskData *td, uint64_t seed, int start, const float *y, int folds,
                       uint64_t salt, const W2StageHyper *hyper, float *out_b, float *mean_test,
                       int count_pretrain, double *flops) {
   int n = td->n_b, d = td->d;
@@ -1043,7 +1059,7 @@ static W2Err crossfit(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t
       memcpy(Xf + (size_t)nt * d, td->Xb + (size_t)perm[i] * d, sizeof(float) * d);
       yf[nt++] = y[perm[i]];
     }
-    W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &m));
+    W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, start, &m));
     double f0 = m->flops;
     W2_CALL_GOTO(e, done, w2_model_reset_head(m, 1, w2_key(seed, "head", 10 + salt, fold)));
     Stage st = {.X = Xf, .d = d, .labels = yf, .n = nt, .hyper = hyper,
@@ -1224,7 +1240,7 @@ done:
  * lambda, a validation number that never reads the test split. Used by lp_gt; meant for
  * choosing the ceiling on validation. */
 static W2Err gt_probe_result(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                             const W2TaskData *td, uint64_t seed, int unsup, W2RunResult **out,
+                             const W2TaskData *td, uint64_t seed, int start, W2RunResult **out,
                              double *val_acc, const int *fold_of, int folds, float *oof) {
   W2Model *m = NULL;
   float *fb = NULL, *ft = NULL;
@@ -1232,7 +1248,7 @@ static W2Err gt_probe_result(W2Pipeline *p, const W2SizeSpec *size, const W2Task
   W2Err e = W2_OK;
   W2_CALL(result_new(td->n_b, td->n_test, out));
   W2RunResult *r = *out;
-  W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, unsup, &m));
+  W2_CALL_GOTO(e, done, start_model(p, size, t, td, seed, start, &m));
   W2_CALL_GOTO(e, done, probe_features(p, m, td, &fb, &ft));
   double fl = m->flops;
   W2_CALL_GOTO(e, done, probe_run(p, td, fb, ft, size->width, td->yb, w2_key(seed, "probe-cv", 1, 0),

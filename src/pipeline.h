@@ -14,7 +14,7 @@
  *   pretrained/<size>-s<seed>-<hash>.h5          checkpoint (checkpoint.h)
  *   unsup/<task>-<size>-s<seed>-<hash>.h5        checkpoint after generative finetuning
  *   weak/<task>-<weak>-s<seed>-<hash>.h5         weak labels on B and test + curve
- *   ceiling/<task>-<size>-s<seed>[-unsup]-<hash>.h5   ceiling result + curve
+ *   ceiling/<task>-<size>-s<seed>[-unsup|-init]-<hash>.h5   ceiling result + curve
  *
  * Recipes: with `recipes` in the sweep (spec.h W2RecipeGrid), a weak supervisor's and a
  * ceiling's finetuning recipe is chosen for its own (task, size, seed): every recipe of
@@ -139,8 +139,17 @@ W2Err w2_pipe_pretrained(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec
                          const W2TaskData *td, uint64_t seed, W2Model **out);
 W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W2TaskData *td,
                    uint64_t seed, W2RunResult **out);
+/* Where a ceiling's model starts (`start` below; a method's unsup is W2_START_UNSUP):
+ * pretrained; pretrained and generatively finetuned; or at its initialisation, untrained
+ * (check (f)'s control, health.h: how much of the ceiling pretraining gives). */
+typedef enum { W2_START_PRETRAINED = 0, W2_START_UNSUP = 1, W2_START_INIT = 2 } W2Start;
+/* The suffix of a ceiling's job id, cache file and role for a start: "", "-unsup",
+ * "-init" (job ids use '/' for the '-': plan.h). */
+static inline const char *w2_start_suffix(int start) {
+  return start == W2_START_UNSUP ? "-unsup" : start == W2_START_INIT ? "-init" : "";
+}
 W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                      const W2TaskData *td, uint64_t seed, int unsup, W2RunResult **out);
+                      const W2TaskData *td, uint64_t seed, int start, W2RunResult **out);
 /* One cell; computes or loads every prerequisite. */
 W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uint64_t seed,
                    const char *weak, const W2SizeSpec *strong, const W2MethodSpec *method,
@@ -167,14 +176,14 @@ uint64_t w2_pipe_cell_hash(const W2Pipeline *p, const W2TaskSpec *t, uint64_t se
 uint64_t w2_pipe_weak_hash(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                            uint64_t seed);
 uint64_t w2_pipe_ceiling_hash(const W2Pipeline *p, const W2SizeSpec *size,
-                              const W2TaskSpec *t, uint64_t seed, int unsup);
+                              const W2TaskSpec *t, uint64_t seed, int start);
 /* Artifact paths (empty when the cache is disabled). */
 void w2_pipe_pretrained_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
                              uint64_t seed, char *path, size_t len);
 void w2_pipe_weak_path(const W2Pipeline *p, const char *weak, const W2TaskSpec *t,
                        uint64_t seed, char *path, size_t len);
 void w2_pipe_ceiling_path(const W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                          uint64_t seed, int unsup, char *path, size_t len);
+                          uint64_t seed, int start, char *path, size_t len);
 
 /* PGR; NaN when ceiling == weak. */
 double w2_pgr(double weak, double student, double ceiling);

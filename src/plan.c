@@ -7,6 +7,7 @@
 
 #include "dmat.h"
 #include "methods/method.h"
+#include "pipeline.h" /* W2Start */
 #include "pretrain.h"
 #include "texttask.h"
 
@@ -295,23 +296,24 @@ static W2Err weak_job(Builder *b, int task, int seed, int weak, int *index) {
   return add_job(b, &j, index);
 }
 
-static W2Err ceiling_job(Builder *b, int task, int seed, int size, int unsup, int *index) {
+static W2Err ceiling_job(Builder *b, int task, int seed, int size, int start, int *index) {
   const W2Sweep *s = b->s;
   W2Job j = job_new(W2_JOB_CEILING);
   j.task = task;
   j.seed = seed;
   j.size = size;
-  j.unsup = unsup;
+  j.start = start;
   j.ranks = w2_plan_size_ranks(s, &s->sizes[size]);
-  W2_CALL(pretrain_job(b, task, size, seed, &j.deps[j.ndeps++]));
+  if (start != W2_START_INIT) W2_CALL(pretrain_job(b, task, size, seed, &j.deps[j.ndeps++]));
   j.work = select_work(s, &s->sizes[size], b->d[task], s->split.n_b, 1);
-  if (unsup) {
+  if (start == W2_START_UNSUP) {
     W2Work u = unsup_work(s, &s->sizes[size]);
     work_add(&j.work, &u, 1);
   }
   j.cost = j.work.flops;
   snprintf(j.id, sizeof j.id, "ceiling/%s/s%llu/%s%s", s->tasks[task].name,
-           (unsigned long long)s->seeds[seed], s->sizes[size].name, unsup ? "/unsup" : "");
+           (unsigned long long)s->seeds[seed], s->sizes[size].name,
+           start == W2_START_UNSUP ? "/unsup" : start == W2_START_INIT ? "/init" : "");
   return add_job(b, &j, index);
 }
 
@@ -380,6 +382,16 @@ W2Err w2_plan_build(const W2Sweep *s, W2Plan **out) {
           }
         }
   if (e) goto fail;
+  /* check (f)'s control: the largest strong size's ceiling from initialisation, per task
+   * and seed (health.h); after the cells, so the ids of every other job are unchanged */
+  if (s->checks.enabled && s->checks.pretrain_control) {
+    int L = w2_sweep_largest_strong(s);
+    for (int t = 0; t < s->ntasks && L >= 0 && !e; t++)
+      for (int sd = 0; sd < s->nseeds && !e; sd++) {
+        int idx;
+        W2_CALL_GOTO(e, fail, ceiling_job(&b, t, sd, L, W2_START_INIT, &idx));
+      }
+  }
   p->ncells = p->counts[W2_JOB_CELL];
   /* critical paths, in reverse topological order (dependencies always have lower index) */
   for (int i = 0; i < p->njobs; i++) p->jobs[i].crit = p->jobs[i].cost;

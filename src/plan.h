@@ -9,6 +9,11 @@
  *                                                     source, named after its first task)
  *   weak/<task>/s<seed>/<weak>                        needs pretrain of the weak size
  *   ceiling/<task>/s<seed>/<size>[/unsup]             needs pretrain of the size
+ *   ceiling/<task>/s<seed>/<size>/init                needs nothing (check (f)'s control,
+ *                                                     health.h: the largest strong size's
+ *                                                     ceiling trained from initialisation;
+ *                                                     with checks.pretrain_control; no cell
+ *                                                     waits for it)
  *   cell/<task>/s<seed>/<weak>/<strong>/<method>      needs its weak and ceiling jobs and
  *                                                     the pretraining of every size it uses
  * Pairs whose weak model has at least as many parameters as the strong one are not cells.
@@ -44,7 +49,8 @@ typedef struct W2Job {
   int task, seed, size, weak, method; /* indices into the sweep (-1 where not used; a
                                          pretraining job's task is the data file's first
                                          task, -1 for the world) */
-  int unsup;                          /* ceiling: generatively finetuned first */
+  int start;                          /* ceiling: where its model starts (W2Start,
+                                         pipeline.h: pretrained, unsup, init) */
   int ranks;                          /* ranks of the group that runs it */
   double cost;                        /* FLOPs (= work.flops) */
   W2Work work;

@@ -108,14 +108,21 @@ static W2Err pretrain_target(void *ctx, int nrows, const int *rows, const float 
 static W2Err masked_batch(void *ctx, int nrows, const int *rows, long step, float *x,
                           float *target, float *mask);
 
+/* The model pretraining starts from: its initialisation, a function of (seed, shape). */
+static W2Err init_model(const W2Arch *arch, const W2SizeSpec *size, uint64_t seed,
+                        const W2Grid *grid, W2Model **out) {
+  W2_CALL(w2_model_create(grid, arch, out));
+  w2_model_init(*out, w2_key(seed, "init", (uint64_t)size->width, (uint64_t)size->depth));
+  return W2_OK;
+}
+
 static W2Err run_pretrain_ex(const W2Sweep *s, const W2Arch *arch, const W2SizeSpec *size,
                              uint64_t seed, const W2Grid *grid, const float *X, int d,
                              const float *Y, long n, int batch, long steps, W2TargetFn target,
                              void *ctx, void *mask, W2Model **out, double *flops) {
   const W2PretrainSpec *ps = &s->pretrain;
   W2Model *m = NULL;
-  W2_CALL(w2_model_create(grid, arch, &m));
-  w2_model_init(m, w2_key(seed, "init", (uint64_t)size->width, (uint64_t)size->depth));
+  W2_CALL(init_model(arch, size, seed, grid, &m));
   W2TrainSpec ts;
   memset(&ts, 0, sizeof ts);
   ts.X = X;
@@ -359,5 +366,21 @@ W2Err w2_pretrain_source_run(const W2Sweep *s, const W2World *w, const W2SizeSpe
                               src->kind == W2_PRE_TARGETS ? Y : NULL, src->n_pool, B, steps,
                               NULL, NULL, src->kind == W2_PRE_MASKED ? &mc : NULL, out, flops);
   if (err) return w2_error_push(__FILE__, __LINE__, __func__, err);
+  return W2_OK;
+}
+
+W2Err w2_pretrain_source_init(const W2Sweep *s, const W2SizeSpec *size,
+                              const W2PretrainSource *src, uint64_t seed, const W2Grid *grid,
+                              W2Model **out) {
+  *out = NULL;
+  if (src->kind == W2_PRE_TEXT) {
+    W2_CALL(w2_text_model_create(size, seed, grid, out));
+  } else {
+    W2Arch arch;
+    if (src->kind == W2_PRE_WORLD) w2_pretrain_arch(s, size, &arch);
+    else w2_pretrain_source_arch(s, size, src, &arch);
+    W2_CALL(init_model(&arch, size, seed, grid, out));
+  }
+  (*out)->flops = 0;
   return W2_OK;
 }

@@ -98,5 +98,11 @@ uint64_t w2_pretrain_source_hash(const W2Sweep *s, const W2SizeSpec *size,
 W2Err w2_pretrain_source_run(const W2Sweep *s, const W2World *w, const W2SizeSpec *size,
                              const W2PretrainSource *src, const float *X, const float *Y,
                              uint64_t seed, const W2Grid *grid, W2Model **out, double *flops);
+/* The model w2_pretrain_source_run starts from, untrained: the same shape and the same
+ * initialisation (seed), no step taken, flops 0. Check (f)'s control (health.h): a
+ * ceiling trained from here says how much of the pretrained ceiling pretraining gave. */
+W2Err w2_pretrain_source_init(const W2Sweep *s, const W2SizeSpec *size,
+                              const W2PretrainSource *src, uint64_t seed, const W2Grid *grid,
+                              W2Model **out);
 
 #endif

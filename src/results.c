@@ -716,15 +716,21 @@ static void copy_name(char *dst, const char *src) {
   snprintf(dst, S32, "%s", src);
 }
 
-/* /health: the known-answer checks (health.h) from the cell rows; /health@passed also on
- * the root as health_passed (-1: the sweep has no checks). */
-static W2Err write_health(hid_t f, const W2Sweep *s, const SummaryRow *rows, int n) {
+/* /health: the known-answer checks (health.h) from the cell rows and, for (f), the
+ * untrained controls among the model rows; /health@passed also on the root as
+ * health_passed (-1: the sweep has no checks). */
+static W2Err write_health(hid_t f, const W2Sweep *s, const SummaryRow *rows, int n,
+                          const ModelRow *models, int nm) {
   W2HealthCell *c = calloc((size_t)(n ? n : 1), sizeof *c);
   W2_CHECK(c, W2_ERR_MEM, "out of memory (health)");
   for (int i = 0; i < n; i++) {
     const W2CellResult *r = &rows[i].c;
     c[i] = (W2HealthCell){r->task, r->weak, r->strong, r->method, (unsigned long long)r->seed,
-                          r->weak_acc, r->ceiling_acc, r->student_acc, r->gap_se / 100};
+                          r->weak_acc, r->ceiling_acc, r->student_acc, r->gap_se / 100, NAN};
+    for (int k = 0; k < nm; k++)
+      if (models[k].seed == r->seed && !strcmp(models[k].role, "ceiling_init") &&
+          !strcmp(models[k].task, r->task) && !strcmp(models[k].size, r->strong))
+        c[i].ceiling_init_acc = models[k].test_acc;
   }
   W2HealthRow *hr = NULL;
   int nh = 0, passed = -1;
@@ -815,14 +821,14 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       int is_weak = j->type == W2_JOB_WEAK;
       const char *name = is_weak ? s->weak[j->weak] : s->sizes[j->size].name;
       if (is_weak) w2_pipe_weak_path(p, name, t, seed, path, sizeof path);
-      else w2_pipe_ceiling_path(p, &s->sizes[j->size], t, seed, j->unsup, path, sizeof path);
+      else w2_pipe_ceiling_path(p, &s->sizes[j->size], t, seed, j->start, path, sizeof path);
       if (!path[0] || !w2_file_exists(path)) continue;
       /* load through the pipeline: it checks the hash and never recomputes an existing file */
       W2TaskData td = {0};
       td.n_b = s->split.n_b;
       td.n_test = s->split.n_test;
       W2Err le = is_weak ? w2_pipe_weak(p, name, t, &td, seed, &rr)
-                         : w2_pipe_ceiling(p, &s->sizes[j->size], t, &td, seed, j->unsup, &rr);
+                         : w2_pipe_ceiling(p, &s->sizes[j->size], t, &td, seed, j->start, &rr);
       if (le) {
         e = w2_error_push(__FILE__, __LINE__, __func__, le);
         break;
@@ -830,7 +836,10 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       ModelRow *m = &models[nm++];
       copy_name(m->task, t->name);
       copy_name(m->size, name);
-      copy_name(m->role, is_weak ? "weak" : j->unsup ? "ceiling_unsup" : "ceiling");
+      copy_name(m->role, is_weak                         ? "weak"
+                           : j->start == W2_START_UNSUP ? "ceiling_unsup"
+                           : j->start == W2_START_INIT  ? "ceiling_init"
+                                                        : "ceiling");
       m->seed = seed;
       m->test_acc = rr->final.acc;
       m->test_auroc = rr->final.auroc;
@@ -857,7 +866,7 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
   W2_CALL_GOTO(e, close, write_models(f, models, (size_t)nm));
   W2_CALL_GOTO(e, close, write_sizes(f, sizes, (size_t)s->nsizes));
   W2_CALL_GOTO(e, close, write_grid(f, s, rows, (size_t)nrow));
-  W2_CALL_GOTO(e, close, write_health(f, s, rows, nrow));
+  W2_CALL_GOTO(e, close, write_health(f, s, rows, nrow, models, nm));
   W2_CALL_GOTO(e, close, write_intervals(f, s, rows, nrow));
   W2_CALL_GOTO(e, close, write_provenance(f, s, prov));
   W2_CALL_GOTO(e, close, w2_h5_attr_write_int(f, s->output, "schema_version", SCHEMA_VERSION));

@@ -54,7 +54,7 @@ int w2_job_is_done(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p, const ch
     break;
   case W2_JOB_WEAK: w2_pipe_weak_path(p, s->weak[j->weak], &s->tasks[j->task], seed, path, sizeof path); break;
   case W2_JOB_CEILING:
-    w2_pipe_ceiling_path(p, &s->sizes[j->size], &s->tasks[j->task], seed, j->unsup, path, sizeof path);
+    w2_pipe_ceiling_path(p, &s->sizes[j->size], &s->tasks[j->task], seed, j->start, path, sizeof path);
     break;
   default: {
     /* a cell file is read whole (assembly will read it anyway): one that is not a cell is
@@ -95,11 +95,19 @@ void w2_plan_shard(const W2Plan *plan, int shard, int nshards, char *need) {
   int n = plan->njobs;
   memset(need, 0, (size_t)n);
   double *load = calloc((size_t)(nshards > 0 ? nshards : 1), sizeof(double));
-  if (!load) return;
-  /* greedy: each cell (in plan order, so every shard computes the same assignment) goes to
-   * the currently lightest slice */
+  char *waited = calloc((size_t)(n ? n : 1), 1);
+  if (!load || !waited) {
+    free(load);
+    free(waited);
+    return;
+  }
+  for (int i = 0; i < n; i++)
+    for (int d = 0; d < plan->jobs[i].ndeps; d++) waited[plan->jobs[i].deps[d]] = 1;
+  /* greedy: each cell, and each other job no job waits for (check (f)'s control ceilings),
+   * in plan order, so every shard computes the same assignment, goes to the currently
+   * lightest slice */
   for (int i = 0; i < n; i++) {
-    if (plan->jobs[i].type != W2_JOB_CELL) continue;
+    if (plan->jobs[i].type != W2_JOB_CELL && waited[i]) continue;
     int best = 0;
     for (int k = 1; k < nshards; k++)
       if (load[k] < load[best]) best = k;
@@ -107,6 +115,7 @@ void w2_plan_shard(const W2Plan *plan, int shard, int nshards, char *need) {
     if (best == shard) need[i] = 1;
   }
   free(load);
+  free(waited);
   for (int i = n - 1; i >= 0; i--)
     if (need[i])
       for (int d = 0; d < plan->jobs[i].ndeps; d++) need[plan->jobs[i].deps[d]] = 1;
@@ -339,7 +348,7 @@ static W2Err run_job(Worker *w, W2Pipeline *p, int leader, int ji, int attempt) 
   case W2_JOB_CEILING: {
     W2RunResult *r = NULL;
     W2_CALL(task_data(w, p, j->task, j->seed, &td));
-    W2_CALL(w2_pipe_ceiling(p, &s->sizes[j->size], &s->tasks[j->task], td, seed, j->unsup, &r));
+    W2_CALL(w2_pipe_ceiling(p, &s->sizes[j->size], &s->tasks[j->task], td, seed, j->start, &r));
     w2_run_result_free(&r);
     return W2_OK;
   }

@@ -58,8 +58,9 @@ W2Err w2_mpi_threads_check(void);
 W2Err w2_schedule_run(const W2Sweep *s, const W2Plan *plan, MPI_Comm comm,
                       const W2RunOpts *opts, W2RunSummary *sum);
 
-/* Which jobs a shard needs: marks need[i] = 1 for cells in slice `shard` of `nshards`
- * (greedy balance of cell costs in plan order) and everything they depend on. */
+/* Which jobs a shard needs: marks need[i] = 1 for the cells and the jobs no job waits for
+ * (check (f)'s control ceilings) in slice `shard` of `nshards` (greedy balance of their
+ * costs in plan order), and everything they depend on. */
 void w2_plan_shard(const W2Plan *plan, int shard, int nshards, char *need);
 
 /* 1 when job id `id` is `pattern` or lies below it (pattern + "/..."). */

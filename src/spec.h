@@ -202,6 +202,10 @@ typedef struct W2CheckSpec {
   double pgr_tol;        /* (a): |PGR of the GT supervisor's student - 1| <= pgr_tol */
   double min_ceiling_rise; /* (e): points the ceiling must rise from the smallest strong size
                               to the largest; NaN (the default): (e) is reported only */
+  int pretrain_control;    /* (f): train the largest strong size's ceiling from
+                              initialisation too (1 when min_pretrain_gain is set) */
+  double min_pretrain_gain; /* (f): points the pretrained ceiling must beat that control by;
+                               NaN (the default): (f) is reported only */
 } W2CheckSpec;
 
 /* Text tasks and transformer pretraining (texttask.h): where WordNet is, and how many

@@ -117,6 +117,7 @@ void w2_sweep_defaults(W2Sweep *s) {
   s->checks.noise[2] = 0.3;
   s->checks.pgr_tol = 0.1;
   s->checks.min_ceiling_rise = NAN;
+  s->checks.min_pretrain_gain = NAN;
   snprintf(s->text.wordnet, sizeof s->text.wordnet, "%s", W2_TEXT_WORDNET_DEFAULT);
   s->text.max_per_class = 1000;
 
@@ -445,7 +446,8 @@ static const KeyDef recipe_keys[] = {
 static const char *const student_recipe_names[] = {"ceiling", "weak"};
 static const KeyDef check_keys_def[] = {
     {"enabled", K_BOOL, 0}, {"noise", K_NUMS, 0}, {"pgr_tol", K_NUM, 0},
-    {"min_ceiling_rise", K_NUM, 0}};
+    {"min_ceiling_rise", K_NUM, 0}, {"pretrain_control", K_BOOL, 0},
+    {"min_pretrain_gain", K_NUM, 0}};
 static const KeyDef world_keys[] = {
     {"seed", K_INT, 0},         {"latent_dim", K_INT, 0},       {"input_dim", K_INT, 0},
     {"render_depth", K_INT, 0}, {"render_gain", K_NUM, 0},      {"pretrain_targets", K_INT, 0},
@@ -930,6 +932,14 @@ static W2Err parse_checks(const Parse *p, const config_setting_t *g, W2CheckSpec
   W2_CALL(get_num(p, g, "pgr_tol", "checks", (Range){0, 10, 1, 0}, &c->pgr_tol));
   W2_CALL(get_num(p, g, "min_ceiling_rise", "checks", (Range){-100, 100, 0, 0},
                   &c->min_ceiling_rise));
+  W2_CALL(get_num(p, g, "min_pretrain_gain", "checks", (Range){-100, 100, 0, 0},
+                  &c->min_pretrain_gain));
+  c->pretrain_control = isfinite(c->min_pretrain_gain);
+  W2_CALL(get_bool(p, g, "pretrain_control", "checks", &c->pretrain_control));
+  REQUIRE(p, c->pretrain_control || !isfinite(c->min_pretrain_gain),
+          member(g, "pretrain_control"),
+          "checks.min_pretrain_gain compares the ceiling with its untrained control: it needs "
+          "checks.pretrain_control = true (or leave pretrain_control out)");
   return W2_OK;
 }
 

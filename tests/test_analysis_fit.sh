@@ -3,7 +3,7 @@
 #   1. a complete file: exit 0, table printed, /fits written per the layout in
 #      analysis/README.md, fitted parameters near the generating ones;
 #   2. a second run replaces /fits (deterministic values, no leftover /fits.new);
-#      --no-write leaves the file byte-identical;
+#      --no-write leaves the file byte-identical; check (f)'s ceiling_init rows are not fitted;
 #   3. a partial sweep: fitted on what it has, says so (stdout and /fits attrs);
 #   4. malformed inputs: exit 2 with exactly one line "w2sweep: error: <file>: ..." on
 #      stderr, and a failing run leaves an existing /fits untouched.
@@ -123,6 +123,27 @@ check "--no-write leaves the file byte-identical" "[ '$sum1' = '$(md5sum <"$T/r.
 "$W" fit --help >"$T/out" 2>&1
 rc=$?
 check "--help exits 0 with usage" "[ $rc -eq 0 ] && grep -q '^usage: w2sweep fit' '$T/out'"
+
+# ---- 2a. check (f)'s controls (role ceiling_init, one size from initialisation, FLOPs
+# without pretraining) are not a ladder: the fits leave them out and are unchanged by them
+cp "$T/r.h5" "$T/ri.h5"
+$PY - "$T/ri.h5" <<'EOF2'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    m = f["models"][:]
+    top = m[(m["role"] == b"ceiling") & (m["size"] == b"s5")].copy()
+    top["role"], top["test_acc"], top["flops"] = b"ceiling_init", 0.55, 1e6
+    del f["models"]
+    f["models"] = np.concatenate([m, top])
+EOF2
+"$W" fit "$T/ri.h5" --boot 300 >/dev/null 2>&1
+rc=$?
+check "fit with control rows exits 0 ($rc)" "[ $rc -eq 0 ]"
+check "no fit of ceiling_init, the same fits as without the controls" "$PY -c \"
+import h5py, sys
+a, b = h5py.File('$T/r.h5')['fits/scaling'], h5py.File('$T/ri.h5')['fits/scaling']
+sys.exit(not (all('ceiling_init' not in b[t] and sorted(a[t]) == sorted(b[t]) for t in b) and
+              all(a[t][r].attrs['E'] == b[t][r].attrs['E'] for t in a for r in a[t])))\""
 
 # ---- 2b. under MPI the fits are shared out over ranks; the result must not change
 if [ -n "${MPIEXEC:-}" ] && command -v "$MPIEXEC" >/dev/null 2>&1; then

@@ -12,7 +12,13 @@
 #      and is within 0.5 points of the probe's test accuracy or above it;
 #   5. raising world.saliency from 0 to 0.9 raises the naive student's margin over the
 #      30 %-noise supervisor by more than 3 points;
-#   6. generative finetuning (unsup) helps where task inputs are shifted (world.shift_regimes).
+#   6. generative finetuning (unsup) helps where task inputs are shifted (world.shift_regimes);
+#   7. check (f): the "hi" sweep edited to add checks.pretrain_control and min_pretrain_gain
+#      reuses every cell, trains only the two control ceilings (t48 from initialisation),
+#      writes them to /models as ceiling_init, and /health's f_pretrain_gain row is the
+#      mean of ceiling - ceiling_init from /models; pretraining on the world is real latent
+#      knowledge, so it gives the ceiling more than 5 points in each seed and (f) passes a
+#      bar of 10; a bar of 100 fails the sweep and the warning names (f), nothing recomputed.
 # Needs $W2SWEEP; prints "N passed, M failed".
 set -u
 src=${W2SWEEP_SOURCE_DIR:?}
@@ -99,5 +105,38 @@ g0=$(gain "$work/sh0.h5")
 g8=$(gain "$work/sh8.h5")
 echo "unsup's gain on the ceiling: unshifted $g0, 8 of 16 regimes unseen $g8 points"
 "$py" -c "import sys; sys.exit(not ($g8 - $g0 > 1))" && ok || bad "unsup adapts to shifted inputs ($g0 vs $g8)"
+# 7. check (f) on the finished "hi" sweep, edited
+gainf() {
+  "$py" -c "
+import h5py, numpy as np
+with h5py.File('$work/hi.h5') as f:
+    m, h, passed = f['models'][:], f['health'][:], int(f['health'].attrs['passed'])
+dec = lambda a: np.array([x.decode() for x in a])
+role, size, chk = dec(m['role']), dec(m['size']), dec(h['check'])
+pre = {int(r['seed']): r['test_acc'] for r in m[(role == 'ceiling') & (size == 't48')]}
+init = {int(r['seed']): r['test_acc'] for r in m[(role == 'ceiling_init') & (size == 't48')]}
+g = [100 * (pre[k] - init[k]) for k in sorted(init)]
+r = h[chk == 'f_pretrain_gain']
+print(len(init), min(g) if g else 'nan', int(len(r) == 1 and abs(r[0]['mean'] - np.mean(g)) < 1e-9),
+      r[0]['pass'] if len(r) else 'none', passed)"
+}
+for bar in 10 100; do
+  sed -i "s/^checks = .*/checks = { noise = [0.3]; pretrain_control = true; min_pretrain_gain = $bar; };/" "$work/hi.cfg"
+  "$w2" run "$work/hi.cfg" >"$work/f$bar.log" 2>&1 || { bad "run (f) $bar"; tail -5 "$work/f$bar.log"; }
+  read -r n lo same fpass passed <<<"$(gainf)"
+  echo "check (f), bar $bar: $n controls, smallest gain $lo points, row = mean: $same, pass $fpass, sweep $passed"
+  [ "$n" = 2 ] && [ "$same" = 1 ] && ok || bad "(f) row from 2 control ceilings ($n, $same)"
+  if [ "$bar" = 10 ]; then
+    grep -q "^cells: 0 computed, 12 reused" "$work/f10.log" && grep -q "2 jobs done" "$work/f10.log" &&
+      ok || bad "adding (f) reuses every cell and trains 2 controls: $(grep -E '^(cells|finished)' "$work/f10.log")"
+    "$py" -c "import sys; sys.exit(not ($lo > 5))" && [ "$fpass" = 1 ] && [ "$passed" = 1 ] && ok ||
+      bad "pretraining gives t48's ceiling > 5 points per seed and passes 10 ($lo, $fpass, $passed)"
+    grep -q "known-answer checks (a), (b) and (f) pass" "$work/f10.log" && ok || bad "run prints (f)'s pass"
+  else
+    grep -q "0 jobs done" "$work/f100.log" && [ "$fpass" = 0 ] && [ "$passed" = 0 ] &&
+      grep -q "WARNING: known-answer checks (a)/(b)/(f) FAILED" "$work/f100.log" && ok ||
+      bad "a bar of 100 fails (f) and the sweep without recomputing ($fpass, $passed)"
+  fi
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,7 +7,11 @@
  * 2. (e) the ceiling's rise from the smallest strong size (by parameters, not list order) to
  *    the largest, per seed: reported only without checks.min_ceiling_rise, a pass or a
  *    failure of the whole sweep with it, absent with one strong size; and what `run` prints,
- *    including (c)'s note on a supervisor above the ceiling. */
+ *    including (c)'s note on a supervisor above the ceiling.
+ * 3. (f) the pretrained ceiling of the largest strong size minus its untrained control, per
+ *    seed: no row without checks.pretrain_control, reported only without
+ *    checks.min_pretrain_gain, a pass or a failure of the sweep with it, seeds without a
+ *    control left out, and the verdict lines naming (f). */
 #define _GNU_SOURCE /* open_memstream */
 #include <math.h>
 #include <stdio.h>
@@ -63,9 +67,12 @@ static void test_rise(void) {
   W2HealthCell c[9];
   for (int sd = 0; sd < 3; sd++) {
     unsigned long long u = (unsigned long long)sd;
-    c[3 * sd] = (W2HealthCell){"lin", "check_gt", "w16", "naive", u, 1.0, c16[sd], c16[sd], NAN};
-    c[3 * sd + 1] = (W2HealthCell){"lin", "w4", "w16", "naive", u, 0.60, c16[sd], 0.70, 0.01};
-    c[3 * sd + 2] = (W2HealthCell){"lin", "w4", "w8", "naive", u, 0.60, c8[sd], 0.65, 0.01};
+    c[3 * sd] = (W2HealthCell){"lin", "check_gt", "w16", "naive", u, 1.0, c16[sd], c16[sd], NAN,
+                                   NAN};
+    c[3 * sd + 1] = (W2HealthCell){"lin", "w4", "w16", "naive", u, 0.60, c16[sd], 0.70, 0.01,
+                                   NAN};
+    c[3 * sd + 2] = (W2HealthCell){"lin", "w4", "w8", "naive", u, 0.60, c8[sd], 0.65, 0.01,
+                                   NAN};
   }
   W2HealthRow *rows = NULL;
   int nrows = 0, passed = -1;
@@ -132,6 +139,77 @@ static void test_rise(void) {
   free(rows);
 }
 
+static void test_gain(void) {
+  static W2Sweep S;
+  sweep_setup(&S, 2, (const char *[]){"w8"}, 1); /* sizes w4, w8: no (e) row */
+  /* w8's ceiling 0.90 in every seed; trained from init 0.80 / 0.86 / 0.82: gains 10, 4, 8 */
+  const double init[3] = {0.80, 0.86, 0.82};
+  W2HealthCell c[6];
+  for (int sd = 0; sd < 3; sd++) {
+    unsigned long long u = (unsigned long long)sd;
+    c[2 * sd] = (W2HealthCell){"lin", "check_gt", "w8", "naive", u, 1.0, 0.90, 0.90, NAN, init[sd]};
+    c[2 * sd + 1] = (W2HealthCell){"lin", "w4", "w8", "naive", u, 0.60, 0.90, 0.80, 0.01, NAN};
+  }
+  W2HealthRow *rows = NULL;
+  int nrows = 0, passed = -1;
+  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
+  W2T_CHECK(!row_of(rows, nrows, "f_pretrain_gain"), "no (f) row without pretrain_control");
+  free(rows);
+
+  S.checks.pretrain_control = 1;
+  S.checks.min_pretrain_gain = NAN;
+  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
+  const W2HealthRow *f = row_of(rows, nrows, "f_pretrain_gain");
+  W2T_CHECK(f != NULL, "an (f) row with pretrain_control (%d rows)", nrows);
+  if (f) {
+    W2T_CHECK(!strcmp(f->supervisor, "init") && !strcmp(f->method, "w8"),
+              "(f) is w8 minus its control (%s, %s)", f->supervisor, f->method);
+    W2T_CHECK(f->n == 3 && fabs(f->mean - 22.0 / 3) < 1e-9, "(f) mean 22/3 points (%d, %g)",
+              f->n, f->mean);
+    /* SD of (10, 4, 8) = 3.055, t(0.975, 2) = 4.303: half-width 7.589 */
+    W2T_CHECK(fabs(f->hi - f->mean - 7.589) < 1e-3, "(f) 95 %% half-width 7.589 (%g)",
+              f->hi - f->mean);
+    W2T_CHECK(f->pass == -1 && isnan(f->ref), "(f) reported only without min_pretrain_gain");
+  }
+  W2T_CHECK(passed == 1, "(a) and (b) pass, (f) does not count (%d)", passed);
+  char *txt = printed(rows, nrows, passed);
+  W2T_CHECK(strstr(txt, "known-answer checks (a) and (b) pass") &&
+                strstr(txt, "f: that ceiling minus the same training from initialisation"),
+            "prints (a) and (b) pass and explains (f)");
+  free(txt);
+  free(rows);
+
+  S.checks.min_pretrain_gain = 7;
+  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
+  f = row_of(rows, nrows, "f_pretrain_gain");
+  W2T_CHECK(f && f->pass == 1 && f->ref == 7 && passed == 1, "7.33 >= 7: (f) passes (%d)",
+            passed);
+  txt = printed(rows, nrows, passed);
+  W2T_CHECK(strstr(txt, "known-answer checks (a), (b) and (f) pass") &&
+                strstr(txt, "pass (want >= 7)"),
+            "prints the (f) verdict and its bar");
+  free(txt);
+  free(rows);
+
+  S.checks.min_pretrain_gain = 8;
+  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
+  f = row_of(rows, nrows, "f_pretrain_gain");
+  W2T_CHECK(f && f->pass == 0 && passed == 0, "7.33 < 8: (f) fails the sweep (%d)", passed);
+  txt = printed(rows, nrows, passed);
+  W2T_CHECK(strstr(txt, "WARNING: known-answer checks (a)/(b)/(f) FAILED") != NULL,
+            "the warning names (f)");
+  free(txt);
+  free(rows);
+
+  /* seed 1 without its control (the job failed): seeds 0 and 2, gains 10 and 8 */
+  c[2].ceiling_init_acc = NAN;
+  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
+  f = row_of(rows, nrows, "f_pretrain_gain");
+  W2T_CHECK(f && f->n == 2 && fabs(f->mean - 9.0) < 1e-9 && passed == 1,
+            "seeds 0 and 2 only: mean 9 passes 8 (%g, %d)", f ? f->mean : NAN, passed);
+  free(rows);
+}
+
 int main(void) {
   static W2Sweep S;
   sweep_setup(&S, 2, (const char *[]){"w8"}, 1); /* sizes w4, w8 */
@@ -143,9 +221,9 @@ int main(void) {
   W2HealthCell c[6];
   for (int sd = 0; sd < 3; sd++) {
     c[2 * sd] = (W2HealthCell){"lin", "check_gt", "w8", "naive", (unsigned long long)sd,
-                               1.0, 0.90, 0.895, NAN};
+                               1.0, 0.90, 0.895, NAN, NAN};
     c[2 * sd + 1] = (W2HealthCell){"lin", "w4", "w8", "naive", (unsigned long long)sd,
-                                   weak[sd], 0.90, 0.87, 0.01};
+                                   weak[sd], 0.90, 0.87, 0.01, NAN};
   }
   W2HealthRow *rows = NULL;
   int nrows = 0, passed = -1;
@@ -180,5 +258,6 @@ int main(void) {
     W2T_CHECK(strcmp(rows[i].check, "e_ceiling_rise") != 0, "no (e) row with one strong size");
   free(rows);
   test_rise();
+  test_gain();
   return w2t_summary();
 }

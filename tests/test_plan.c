@@ -11,7 +11,8 @@
  *     with one line naming the file (and the line);
  *   - transformer sizes (texttask.h) are priced with the transformer's own accounting:
  *     pretraining w2_xf_step_flops (LM head) x steps, finetuning w2_xf_step_flops (CLS
- *     head) x steps + evaluation forwards, memory w2_xf_train_bytes. */
+ *     head) x steps + evaluation forwards, memory w2_xf_train_bytes;
+ *   - check (f)'s control ceilings: appended, independent, priced, sharded. */
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -21,7 +22,9 @@
 
 #include "error.h"
 #include "plan.h"
+#include "pipeline.h" /* W2Start */
 #include "pretrain.h"
+#include "scheduler.h" /* w2_plan_shard */
 #include "sweepcfg.h"
 #include "testutil.h"
 #include "texttask.h"
@@ -363,6 +366,49 @@ static void test_group_flops(void) {
   w2_sweep_free(&s);
 }
 
+/* Check (f)'s control (health.h): checks.pretrain_control adds one ceiling from
+ * initialisation per task and seed for the largest strong size, after every other job (whose
+ * ids and order stay), waiting for nothing, priced as the pretrained ceiling's finetuning,
+ * and each in exactly one shard of a sharded run. */
+static void test_pretrain_control(void) {
+  W2Sweep s;
+  W2Plan *p1 = NULL, *p2 = NULL;
+  if (build(8, 16, 1, 1.0, 6, 4, &s, &p1)) return;
+  s.checks.enabled = 1;
+  s.checks.pretrain_control = 1;
+  W2T_OK(w2_plan_build(&s, &p2));
+  if (p2) {
+    W2T_CHECK(p2->njobs == p1->njobs + 2, "2 control ceilings (1 task x 2 seeds): %d -> %d jobs",
+              p1->njobs, p2->njobs);
+    int same = 1;
+    for (int i = 0; i < p1->njobs; i++) same &= !strcmp(p1->jobs[i].id, p2->jobs[i].id);
+    W2T_CHECK(same, "every other job keeps its id and place");
+    for (int i = p1->njobs; i < p2->njobs; i++) {
+      const W2Job *j = &p2->jobs[i];
+      char want[64];
+      snprintf(want, sizeof want, "ceiling/linear/s%d/wb/init", i - p1->njobs);
+      W2T_CHECK(!strcmp(j->id, want) && j->type == W2_JOB_CEILING && j->start == W2_START_INIT &&
+                    j->ndeps == 0,
+                "job %d is %s from init with no dependency (%s, %d deps)", i, want, j->id,
+                j->ndeps);
+      want[strlen(want) - strlen("/init")] = '\0';
+      int k = w2_plan_find(p2, want);
+      W2T_CHECK(k >= 0 && fabs(p2->jobs[k].cost - j->cost) <= 1e-9 * j->cost && j->cost > 0,
+                "%s costs what %s costs (%g)", j->id, want, j->cost);
+      int in = 0;
+      char need[256];
+      for (int sh = 0; sh < 2 && p2->njobs <= (int)sizeof need; sh++) {
+        w2_plan_shard(p2, sh, 2, need);
+        in += need[i];
+      }
+      W2T_CHECK(in == 1, "%s is in exactly one of 2 shards (%d)", j->id, in);
+    }
+  }
+  w2_plan_destroy(&p1);
+  w2_plan_destroy(&p2);
+  w2_sweep_free(&s);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   mkdir(DIR, 0755);
@@ -380,6 +426,7 @@ int main(int argc, char **argv) {
   test_bad_files();
   test_transformer();
   test_group_flops();
+  test_pretrain_control();
   int rc = w2t_summary();
   MPI_Finalize();
   return rc;

@@ -160,6 +160,18 @@ int main(int argc, char **argv) {
       test_write(&s, plan);
       w2_plan_destroy(&plan);
     }
+    /* check (f)'s control ceilings wait for nothing: each is a unit of its own and lands
+     * in an artifact slice like every other artifact job */
+    s.checks.enabled = 1;
+    s.checks.pretrain_control = 1;
+    W2T_OK(w2_plan_build(&s, &plan));
+    if (plan) {
+      int ninit = 0;
+      for (int i = 0; i < plan->njobs; i++) ninit += strstr(plan->jobs[i].id, "/init") != NULL;
+      W2T_CHECK(ninit > 0, "the plan has control ceilings (%d)", ninit);
+      test_bins(plan);
+      w2_plan_destroy(&plan);
+    }
     w2_sweep_free(&s);
   }
   /* --only selects an id and the ids below it, by whole path components */

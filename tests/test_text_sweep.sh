@@ -10,7 +10,9 @@
 #                              only its task's artifacts, a kill -9 mid-run then the same
 #                              command gives bitwise the same results, and a too-small split
 #                              is refused by `check` at the task's line; the dictionary corpus
-#                              and the gloss input run, the corpus keys the pretraining.
+#                              and the gloss input run, the corpus keys the pretraining; the
+#                              sweep edited to ask checks (e) and (f) reuses every cell and
+#                              fails them (f: its controls, trained from initialisation).
 # Needs $W2SWEEP (the binary) and $MPIEXEC; prints "N passed, M failed".
 set -u
 src=${W2SWEEP_SOURCE_DIR:?}
@@ -175,6 +177,31 @@ check "plots.py flags every figure of it and names the failed check (e)" sh -c "
   /usr/bin/python3 '$src/analysis/plots.py' '$work/np2.h5' --out '$work/rise_fig' >'$work/rise_fig.log' 2>&1 &&
   grep -q 'known-answer checks .*(e) failed (/health): every figure is flagged' '$work/rise_fig.log'" ||
   tail -5 "$work/rise_fig.log"
+
+# check (f) on the same results: the text family's control (x16 trained from its
+# initialisation, one job per task and seed, no pretraining) is computed, every cell is
+# reused, /models gets the controls as ceiling_init, the f row is ceiling - control, and a
+# 100-point bar fails it
+sed -e 's/^checks = { noise = \[0.2\]; };/checks = { noise = [0.2]; min_ceiling_rise = 100; min_pretrain_gain = 100; };/' \
+  "$cfg0" >"$work/gain.cfg"
+check "edited again to ask min_pretrain_gain = 100: controls from init, (f) fails, cells reused" sh -c "
+  $(w2_mpi 2) '$w2' run '$work/gain.cfg' --output '$work/np2.h5' --cache '$work/cache-np2' \
+    >'$work/gain.log' 2>&1 &&
+  grep -q '^cells: 0 computed, 20 reused' '$work/gain.log' &&
+  grep -q 'ceiling  x16 .* from init' '$work/gain.log' &&
+  grep -q 'WARNING: known-answer checks (a)/(b)/(e)/(f) FAILED' '$work/gain.log' &&
+  /usr/bin/python3 -c \"
+import h5py, sys
+f = h5py.File('$work/np2.h5', 'r'); h, m = f['health'][:], f['models'][:]
+init = m[m['role'] == b'ceiling_init']
+pre = {r['task']: r['test_acc'] for r in m[(m['role'] == b'ceiling') & (m['size'] == b'x16')]}
+r = h[h['check'] == b'f_pretrain_gain']
+ok = (len(init) == 2 and all(init['size'] == b'x16') and len(r) == 2 and
+      all(x['pass'] == 0 and x['ref'] == 100 and x['supervisor'] == b'init' and x['method'] == b'x16'
+          and abs(x['mean'] - 100 * (pre[x['task']] - init[init['task'] == x['task']]['test_acc'][0])) < 1e-9
+          for x in r) and int(f['health'].attrs['passed']) == 0)
+sys.exit(not ok)\"" || tail -20 "$work/gain.log"
+cp "$work/np2_before.h5" "$work/np2.h5" # the results without the controls, for what follows
 
 # a rank group: x16 trained by 2 ranks together (a 1x2 ScaLAPACK grid); the transformer's
 # results equal the single rank's to rounding (transformer.h), so the accuracies agree
