@@ -132,6 +132,8 @@ for bar in 10 100; do
     "$py" -c "import sys; sys.exit(not ($lo > 5))" && [ "$fpass" = 1 ] && [ "$passed" = 1 ] && ok ||
       bad "pretraining gives t48's ceiling > 5 points per seed and passes 10 ($lo, $fpass, $passed)"
     grep -q "known-answer checks (a), (b) and (f) pass" "$work/f10.log" && ok || bad "run prints (f)'s pass"
+    "$w2" check "$work/hi.cfg" | grep -q "; 2 control ceilings of t48 from initialisation (check (f))" &&
+      ok || bad "check counts the control ceilings: $("$w2" check "$work/hi.cfg")"
   else
     grep -q "0 jobs done" "$work/f100.log" && [ "$fpass" = 0 ] && [ "$passed" = 0 ] &&
       grep -q "WARNING: known-answer checks (a)/(b)/(f) FAILED" "$work/f100.log" && ok ||
