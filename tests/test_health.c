@@ -57,6 +57,25 @@ static char *printed(const W2HealthRow *rows, int n, int passed) {
   return buf;
 }
 
+/* With a bar set on S: computes the table of n cells, checks that row `check` and the sweep
+ * both get verdict `want` (1 pass, 0 fail) against bar `ref`, and that what `run` prints
+ * holds `text` and, unless NULL, `text2`. */
+static void expect_verdict(const W2Sweep *S, const W2HealthCell *c, int n, const char *check,
+                           double ref, int want, const char *text, const char *text2) {
+  W2HealthRow *rows = NULL;
+  int nrows = 0, passed = -1;
+  W2T_OK(w2_health_compute(S, c, n, &rows, &nrows, &passed));
+  const W2HealthRow *r = row_of(rows, nrows, check);
+  W2T_CHECK(r && r->pass == want && r->ref == ref && passed == want,
+            "%s against %g: row %d, sweep %d, want %d", check, ref, r ? r->pass : -9, passed,
+            want);
+  char *txt = printed(rows, nrows, passed);
+  W2T_CHECK(strstr(txt, text) && (!text2 || strstr(txt, text2)), "%s against %g prints '%s'%s%s",
+            check, ref, text, text2 ? " and " : "", text2 ? text2 : "");
+  free(txt);
+  free(rows);
+}
+
 static void test_rise(void) {
   static W2Sweep S;
   /* sizes w4, w8, w16; strong listed largest first: (e) goes by parameters */
@@ -96,27 +115,17 @@ static void test_rise(void) {
   free(txt);
   free(rows);
 
+  /* 12 >= 10 passes; 12 < 12.5 fails the sweep, and the warning names (e) */
   S.checks.min_ceiling_rise = 10;
-  W2T_OK(w2_health_compute(&S, c, 9, &rows, &nrows, &passed));
-  e = row_of(rows, nrows, "e_ceiling_rise");
-  W2T_CHECK(e && e->pass == 1 && e->ref == 10 && passed == 1, "12 >= 10: (e) passes (%d)", passed);
-  txt = printed(rows, nrows, passed);
-  W2T_CHECK(strstr(txt, "(a), (b) and (e) pass") && strstr(txt, "pass (want >= 10)"),
-            "prints the (e) verdict and its bar");
-  free(txt);
-  free(rows);
-
+  expect_verdict(&S, c, 9, "e_ceiling_rise", 10, 1, "(a), (b) and (e) pass", "pass (want >= 10)");
   S.checks.min_ceiling_rise = 12.5;
-  W2T_OK(w2_health_compute(&S, c, 9, &rows, &nrows, &passed));
-  e = row_of(rows, nrows, "e_ceiling_rise");
-  W2T_CHECK(e && e->pass == 0 && passed == 0, "12 < 12.5: (e) fails the sweep (%d)", passed);
-  txt = printed(rows, nrows, passed);
-  W2T_CHECK(strstr(txt, "WARNING: known-answer checks (a)/(b)/(e) FAILED") != NULL,
-            "the warning names (e)");
-  free(txt);
+  expect_verdict(&S, c, 9, "e_ceiling_rise", 12.5, 0,
+                 "WARNING: known-answer checks (a)/(b)/(e) FAILED", NULL);
   /* (c)'s note says where the supervisor is: a 20 %-noise supervisor (80 %) over a 60 %
    * ceiling is 20 points above it, not "-20 points below" */
-  W2HealthRow cm[2] = {rows[0], rows[0]};
+  W2HealthRow cm[2];
+  memset(cm, 0, sizeof cm);
+  snprintf(cm[0].task, sizeof cm[0].task, "lin");
   snprintf(cm[0].check, sizeof cm[0].check, "c_margin");
   cm[0].pass = cm[1].pass = -1;
   cm[0].ref = -20.0;
@@ -127,7 +136,6 @@ static void test_rise(void) {
                 strstr(txt, "supervisor 12.5 points below the ceiling") && !strstr(txt, "-20.0"),
             "(c) says above / below with a positive number");
   free(txt);
-  free(rows);
 
   /* a seed without the w8 ceiling (its cell failed) counts only the seeds with both */
   c[5].ceiling_acc = NAN;
@@ -179,27 +187,13 @@ static void test_gain(void) {
   free(txt);
   free(rows);
 
+  /* 7.33 >= 7 passes; 7.33 < 8 fails the sweep, and the warning names (f) */
   S.checks.min_pretrain_gain = 7;
-  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
-  f = row_of(rows, nrows, "f_pretrain_gain");
-  W2T_CHECK(f && f->pass == 1 && f->ref == 7 && passed == 1, "7.33 >= 7: (f) passes (%d)",
-            passed);
-  txt = printed(rows, nrows, passed);
-  W2T_CHECK(strstr(txt, "known-answer checks (a), (b) and (f) pass") &&
-                strstr(txt, "pass (want >= 7)"),
-            "prints the (f) verdict and its bar");
-  free(txt);
-  free(rows);
-
+  expect_verdict(&S, c, 6, "f_pretrain_gain", 7, 1, "known-answer checks (a), (b) and (f) pass",
+                 "pass (want >= 7)");
   S.checks.min_pretrain_gain = 8;
-  W2T_OK(w2_health_compute(&S, c, 6, &rows, &nrows, &passed));
-  f = row_of(rows, nrows, "f_pretrain_gain");
-  W2T_CHECK(f && f->pass == 0 && passed == 0, "7.33 < 8: (f) fails the sweep (%d)", passed);
-  txt = printed(rows, nrows, passed);
-  W2T_CHECK(strstr(txt, "WARNING: known-answer checks (a)/(b)/(f) FAILED") != NULL,
-            "the warning names (f)");
-  free(txt);
-  free(rows);
+  expect_verdict(&S, c, 6, "f_pretrain_gain", 8, 0,
+                 "WARNING: known-answer checks (a)/(b)/(f) FAILED", NULL);
 
   /* seed 1 without its control (the job failed): seeds 0 and 2, gains 10 and 8 */
   c[2].ceiling_init_acc = NAN;

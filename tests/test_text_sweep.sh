@@ -159,12 +159,17 @@ check "the corpus was built once in the cache" sh -c "ls '$work/cache-np2/text/'
 # the same sweep edited to ask a 100-point rise of its ceilings (checks.min_ceiling_rise):
 # run again on its results reuses every cell and only the verdict changes, to a failure
 cp "$work/np2.h5" "$work/np2_before.h5"
-sed -e 's/^checks = { noise = \[0.2\]; };/checks = { noise = [0.2]; min_ceiling_rise = 100; };/' \
-  "$cfg0" >"$work/rise.cfg"
+# edited NAME 'CHECKS KEYS': text_tiny.cfg with those keys added to `checks`, run on 2 ranks
+# into np2.h5 (the sweep's own results and cache), log in NAME.log
+edited() {
+  sed -e "s/^checks = { noise = \[0.2\]; };/checks = { noise = [0.2]; $2 };/" "$cfg0" >"$work/$1.cfg" &&
+    $(w2_mpi 2) "$w2" run "$work/$1.cfg" --output "$work/np2.h5" --cache "$work/cache-np2" \
+      >"$work/$1.log" 2>&1
+}
+edited rise 'min_ceiling_rise = 100;'
+rc=$?
 check "a sweep edited to ask min_ceiling_rise = 100 fails (e), reusing every cell" sh -c "
-  $(w2_mpi 2) '$w2' run '$work/rise.cfg' --output '$work/np2.h5' --cache '$work/cache-np2' \
-    >'$work/rise.log' 2>&1 &&
-  grep -q 'WARNING: known-answer checks (a)/(b)/(e) FAILED' '$work/rise.log' &&
+  [ $rc -eq 0 ] && grep -q 'WARNING: known-answer checks (a)/(b)/(e) FAILED' '$work/rise.log' &&
   /usr/bin/python3 -c \"
 import h5py, sys
 f = h5py.File('$work/np2.h5', 'r'); h = f['health'][:]
@@ -182,12 +187,10 @@ check "plots.py flags every figure of it and names the failed check (e)" sh -c "
 # initialisation, one job per task and seed, no pretraining) is computed, every cell is
 # reused, /models gets the controls as ceiling_init, the f row is ceiling - control, and a
 # 100-point bar fails it
-sed -e 's/^checks = { noise = \[0.2\]; };/checks = { noise = [0.2]; min_ceiling_rise = 100; min_pretrain_gain = 100; };/' \
-  "$cfg0" >"$work/gain.cfg"
+edited gain 'min_ceiling_rise = 100; min_pretrain_gain = 100;'
+rc=$?
 check "edited again to ask min_pretrain_gain = 100: controls from init, (f) fails, cells reused" sh -c "
-  $(w2_mpi 2) '$w2' run '$work/gain.cfg' --output '$work/np2.h5' --cache '$work/cache-np2' \
-    >'$work/gain.log' 2>&1 &&
-  grep -q '^cells: 0 computed, 20 reused' '$work/gain.log' &&
+  [ $rc -eq 0 ] && grep -q '^cells: 0 computed, 20 reused' '$work/gain.log' &&
   grep -q 'ceiling  x16 .* from init' '$work/gain.log' &&
   grep -q 'WARNING: known-answer checks (a)/(b)/(e)/(f) FAILED' '$work/gain.log' &&
   /usr/bin/python3 -c \"
