@@ -158,9 +158,10 @@ W2Err w2_pipe_cell(W2Pipeline *p, const W2TaskSpec *t, const W2TaskData *td, uin
 /* K-fold cross-fitted labels of split B by models of `size` finetuned on labels y (one row
  * per element of B): each fold is labelled by a model trained on the other folds, never
  * on the rows it labels. mean_test (may be NULL): mean test prediction of the K models.
- * Used by bootstrap (each intermediate) and selftrain (each iteration); see pipeline.c. */
+ * Used by bootstrap (each intermediate) and selftrain (each iteration), the models starting
+ * from `start` (W2Start: a method's unsup); see pipeline.c. */
 W2Err w2_pipe_crossfit_labels(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
-                              const W2TaskData *td, uint64_t seed, int unsup, const float *y,
+                              const W2TaskData *td, uint64_t seed, int start, const float *y,
                               int folds, uint64_t salt, float *out_b, float *mean_test,
                               int count_pretrain, double *flops);
 
