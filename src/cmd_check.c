@@ -48,9 +48,10 @@ static void print_ok(const W2Sweep *s, FILE *out) {
           w2_sweep_ncheck_cells(s) ? " + known-answer checks" : "", s->nsizes, pmin, pmax, flo, fhi, log10(fhi / flo));
   long nk = w2_sweep_ncheck_cells(s);
   if (nk) fprintf(out, "; %ld known-answer cells", nk);
-  if (s->checks.enabled && s->checks.pretrain_control && w2_sweep_largest_strong(s) >= 0)
+  int L = w2_sweep_largest_strong(s);
+  if (s->checks.enabled && s->checks.pretrain_control && L >= 0)
     fprintf(out, "; %d control ceilings of %s from initialisation (check (f))",
-            s->ntasks * s->nseeds, s->sizes[w2_sweep_largest_strong(s)].name);
+            s->ntasks * s->nseeds, s->sizes[L].name);
   int nchk = 0;
   for (int i = 0; i < s->nsupervisors; i++) nchk += s->supervisors[i].check;
   int skipped = (s->nweak - nchk) * s->nstrong - npairs;

@@ -44,24 +44,16 @@ static const W2HealthCell *find(const W2HealthCell *c, int n, const char *task,
   return NULL;
 }
 
-/* The ceiling of strong size `strong` for (task, seed) from any cell that carries it; NaN
- * when none does. */
+/* The ceiling of strong size `strong` for (task, seed) from any cell that carries it, or
+ * (from_init) that ceiling trained from initialisation; NaN when none does. */
 static double ceiling_of(const W2HealthCell *c, int n, const char *task, unsigned long long seed,
-                         const char *strong) {
-  for (int i = 0; i < n; i++)
+                         const char *strong, int from_init) {
+  for (int i = 0; i < n; i++) {
+    double v = from_init ? c[i].ceiling_init_acc : c[i].ceiling_acc;
     if (c[i].seed == seed && !strcmp(c[i].task, task) && !strcmp(c[i].strong, strong) &&
-        isfinite(c[i].ceiling_acc))
-      return c[i].ceiling_acc;
-  return NAN;
-}
-
-/* The ceiling of `strong` trained from initialisation for (task, seed), or NaN. */
-static double init_ceiling_of(const W2HealthCell *c, int n, const char *task,
-                              unsigned long long seed, const char *strong) {
-  for (int i = 0; i < n; i++)
-    if (c[i].seed == seed && !strcmp(c[i].task, task) && !strcmp(c[i].strong, strong) &&
-        isfinite(c[i].ceiling_init_acc))
-      return c[i].ceiling_init_acc;
+        isfinite(v))
+      return v;
+  }
   return NAN;
 }
 
@@ -170,8 +162,8 @@ W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2He
       double ve[W2_MAX_SEEDS];
       int ne = 0;
       for (int sd = 0; sd < s->nseeds; sd++) {
-        double lo = ceiling_of(cells, n, task, s->seeds[sd], s->sizes[S].name),
-               hi = ceiling_of(cells, n, task, s->seeds[sd], strong);
+        double lo = ceiling_of(cells, n, task, s->seeds[sd], s->sizes[S].name, 0),
+               hi = ceiling_of(cells, n, task, s->seeds[sd], strong, 0);
         if (isfinite(lo) && isfinite(hi)) ve[ne++] = 100 * (hi - lo);
       }
       W2HealthRow *re = &out[k++];
@@ -188,8 +180,8 @@ W2Err w2_health_compute(const W2Sweep *s, const W2HealthCell *cells, int n, W2He
       double vf[W2_MAX_SEEDS];
       int nf = 0;
       for (int sd = 0; sd < s->nseeds; sd++) {
-        double pre = ceiling_of(cells, n, task, s->seeds[sd], strong),
-               init = init_ceiling_of(cells, n, task, s->seeds[sd], strong);
+        double pre = ceiling_of(cells, n, task, s->seeds[sd], strong, 0),
+               init = ceiling_of(cells, n, task, s->seeds[sd], strong, 1);
         if (isfinite(pre) && isfinite(init)) vf[nf++] = 100 * (pre - init);
       }
       W2HealthRow *rf = &out[k++];

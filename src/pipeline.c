@@ -348,8 +348,9 @@ void w2_pipe_ceiling_path(const W2Pipeline *p, const W2SizeSpec *size, const W2T
     path[0] = '\0';
     return;
   }
-  snprintf(path, len, "%s/ceiling/%s-%s-s%llu%s-%016llx.h5", p->cache, t->name, size->name,
-           (unsigned long long)seed, w2_start_suffix(start),
+  const char *name = w2_start_name(start);
+  snprintf(path, len, "%s/ceiling/%s-%s-s%llu%s%s-%016llx.h5", p->cache, t->name, size->name,
+           (unsigned long long)seed, name[0] ? "-" : "", name,
            (unsigned long long)w2_pipe_ceiling_hash(p, size, t, seed, start));
 }
 

@@ -143,10 +143,11 @@ W2Err w2_pipe_weak(W2Pipeline *p, const char *weak, const W2TaskSpec *t, const W
  * pretrained; pretrained and generatively finetuned; or at its initialisation, untrained
  * (check (f)'s control, health.h: how much of the ceiling pretraining gives). */
 typedef enum { W2_START_PRETRAINED = 0, W2_START_UNSUP = 1, W2_START_INIT = 2 } W2Start;
-/* The suffix of a ceiling's job id, cache file and role for a start: "", "-unsup",
- * "-init" (job ids use '/' for the '-': plan.h). */
-static inline const char *w2_start_suffix(int start) {
-  return start == W2_START_UNSUP ? "-unsup" : start == W2_START_INIT ? "-init" : "";
+/* A start's name, the one spelling of it in a ceiling's cache file (<size>-s<seed>-<name>),
+ * job id (<size>/<name>, plan.h) and /models role (ceiling_<name>): "" for pretrained,
+ * "unsup", "init". */
+static inline const char *w2_start_name(int start) {
+  return start == W2_START_UNSUP ? "unsup" : start == W2_START_INIT ? "init" : "";
 }
 W2Err w2_pipe_ceiling(W2Pipeline *p, const W2SizeSpec *size, const W2TaskSpec *t,
                       const W2TaskData *td, uint64_t seed, int start, W2RunResult **out);

@@ -311,9 +311,9 @@ static W2Err ceiling_job(Builder *b, int task, int seed, int size, int start, in
     work_add(&j.work, &u, 1);
   }
   j.cost = j.work.flops;
-  snprintf(j.id, sizeof j.id, "ceiling/%s/s%llu/%s%s", s->tasks[task].name,
-           (unsigned long long)s->seeds[seed], s->sizes[size].name,
-           start == W2_START_UNSUP ? "/unsup" : start == W2_START_INIT ? "/init" : "");
+  const char *name = w2_start_name(start);
+  snprintf(j.id, sizeof j.id, "ceiling/%s/s%llu/%s%s%s", s->tasks[task].name,
+           (unsigned long long)s->seeds[seed], s->sizes[size].name, name[0] ? "/" : "", name);
   return add_job(b, &j, index);
 }
 

@@ -377,8 +377,7 @@ W2Err w2_pretrain_source_init(const W2Sweep *s, const W2SizeSpec *size,
     W2_CALL(w2_text_model_create(size, seed, grid, out));
   } else {
     W2Arch arch;
-    if (src->kind == W2_PRE_WORLD) w2_pretrain_arch(s, size, &arch);
-    else w2_pretrain_source_arch(s, size, src, &arch);
+    w2_pretrain_source_arch(s, size, src, &arch); /* the world's too: its src has its dims */
     W2_CALL(init_model(&arch, size, seed, grid, out));
   }
   (*out)->flops = 0;

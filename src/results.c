@@ -727,7 +727,7 @@ static W2Err write_health(hid_t f, const W2Sweep *s, const SummaryRow *rows, int
     const W2CellResult *r = &rows[i].c;
     c[i] = (W2HealthCell){r->task, r->weak, r->strong, r->method, (unsigned long long)r->seed,
                           r->weak_acc, r->ceiling_acc, r->student_acc, r->gap_se / 100, NAN};
-    for (int k = 0; k < nm; k++)
+    for (int k = 0; k < nm && s->checks.pretrain_control; k++)
       if (models[k].seed == r->seed && !strcmp(models[k].role, "ceiling_init") &&
           !strcmp(models[k].task, r->task) && !strcmp(models[k].size, r->strong))
         c[i].ceiling_init_acc = models[k].test_acc;
@@ -836,10 +836,11 @@ W2Err w2_results_assemble(const W2Sweep *s, const W2Plan *plan, W2Pipeline *p,
       ModelRow *m = &models[nm++];
       copy_name(m->task, t->name);
       copy_name(m->size, name);
-      copy_name(m->role, is_weak                         ? "weak"
-                           : j->start == W2_START_UNSUP ? "ceiling_unsup"
-                           : j->start == W2_START_INIT  ? "ceiling_init"
-                                                        : "ceiling");
+      const char *start = is_weak ? "" : w2_start_name(j->start);
+      char role[S32];
+      snprintf(role, sizeof role, "%s%s%s", is_weak ? "weak" : "ceiling", start[0] ? "_" : "",
+               start);
+      copy_name(m->role, role);
       m->seed = seed;
       m->test_acc = rr->final.acc;
       m->test_auroc = rr->final.auroc;
